@@ -1,0 +1,56 @@
+"""The CloudSignal service: the public REST API (/v2) and, later, the broker's auth backend."""
+
+import logging
+import os
+from typing import Mapping, Optional
+
+from flask import Flask
+
+from app.config import domain_env, load_config
+from app.errors import register_error_handlers
+from app.extensions.smorest import Api
+from app.requests import install_request_hooks
+from app.resources.acl.routes import blp as acl_blp
+from app.resources.api_keys.routes import blp as api_keys_blp
+from app.resources.organization.routes import blp as organization_blp
+from app.resources.users.routes import blp as users_blp
+from events.application import CloudSignal
+from events.store import persistence_env
+
+BLUEPRINTS = (users_blp, acl_blp, api_keys_blp, organization_blp)
+log = logging.getLogger("cloudsignal")
+
+
+def create_app(environ: Optional[Mapping[str, str]] = None, follow: bool = True) -> Flask:
+    """Build the service from `environ` (default: the process environment).
+
+    `follow=False` leaves the read model as built at start (for one-shot admin commands).
+    """
+    environ = dict(os.environ if environ is None else environ)
+    app = Flask("cloudsignal")
+    app.config.update(load_config(environ))
+
+    domain = build_domain(environ)
+    if follow:
+        domain.view.follow(on_error=lambda error: log.warning("read model follow failed: %s", error))
+    app.extensions["cloudsignal"] = domain
+
+    api = Api(app)
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    api.spec.components.security_scheme(
+        "secretKeyHeader", {"type": "apiKey", "in": "header", "name": "X-Secret-Key"}
+    )
+    for blueprint in BLUEPRINTS:
+        api.register_blueprint(blueprint)
+    register_error_handlers(app)
+    install_request_hooks(app)
+
+    @app.get("/healthz")
+    def healthz() -> dict:
+        return {"status": "ok"}
+
+    return app
+
+
+def build_domain(environ: Mapping[str, str]) -> CloudSignal:
+    return CloudSignal(env={**persistence_env(environ), **domain_env(environ)})

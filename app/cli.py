@@ -1,0 +1,121 @@
+"""`cloudsignal-server`: administer a deployment from the server (no API key needed).
+
+Reads the same environment as the service (DATABASE_URL, CLOUDSIGNAL_TENANCY, ...).
+"""
+
+import json
+import os
+import sys
+from typing import Any, Dict
+
+import click
+
+from app import build_domain
+from app.config import ConfigError, load_config
+from events.application import KEY_TYPES, CloudSignal
+from events.errors import DomainError
+
+
+def _domain() -> CloudSignal:
+    return build_domain(os.environ)
+
+
+def _tenancy() -> str:
+    try:
+        return load_config(os.environ)["TENANCY"]
+    except ConfigError as error:
+        raise click.UsageError(str(error)) from None
+
+
+def _emit(as_json: bool, data: Dict[str, Any], lines: str) -> None:
+    click.echo(json.dumps(data, indent=2) if as_json else lines)
+
+
+def _org_with_key(domain: CloudSignal, name: str) -> Dict[str, Any]:
+    org = domain.create_organization(name)
+    key, secret = domain.create_key(org.org_id, "admin", "secret")
+    return {"org_id": org.org_id, "name": org.name, "key_id": key.key_id, "key": secret}
+
+
+def _org_lines(created: Dict[str, Any]) -> str:
+    return (
+        f"Organization: {created['org_id']} ({created['name']})\n"
+        f"Secret API key, shown only now, store it safely:\n\n    {created['key']}\n"
+    )
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Administer a CloudSignal deployment: organizations and recovery keys."""
+
+
+@main.command()
+@click.option("--name", default="Default organization", show_default=True, help="Organization name.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def init(name: str, as_json: bool) -> None:
+    """Create the first organization and its first secret key (once per deployment)."""
+    _tenancy()
+    domain = _domain()
+    existing = domain.view.organizations()
+    if existing:
+        org = existing[0]
+        click.echo(
+            f"Already initialised: organization {org.org_id} exists. "
+            f"Mint a new key with: cloudsignal-server keys create --org {org.org_id}",
+            err=True,
+        )
+        _emit(as_json, {"org_id": org.org_id, "name": org.name, "created": False}, org.org_id)
+        return
+    created = _org_with_key(domain, name)
+    _emit(as_json, {**created, "created": True}, _org_lines(created))
+
+
+@main.group()
+def orgs() -> None:
+    """Organizations (more than one needs CLOUDSIGNAL_TENANCY=multi)."""
+
+
+@orgs.command("create")
+@click.option("--name", required=True, help="Organization name.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def orgs_create(name: str, as_json: bool) -> None:
+    """Add an organization with a first secret key."""
+    if _tenancy() != "multi":
+        raise click.ClickException("organizations can be added only with CLOUDSIGNAL_TENANCY=multi")
+    created = _org_with_key(_domain(), name)
+    _emit(as_json, created, _org_lines(created))
+
+
+@orgs.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def orgs_list(as_json: bool) -> None:
+    """List organizations."""
+    rows = [{"org_id": o.org_id, "name": o.name} for o in _domain().view.organizations()]
+    _emit(as_json, {"data": rows}, "\n".join(f"{row['org_id']}  {row['name']}" for row in rows))
+
+
+@main.group()
+def keys() -> None:
+    """API keys, for recovery when no working key is left."""
+
+
+@keys.command("create")
+@click.option("--org", "org_id", required=True, help="Organization id (org_...).")
+@click.option("--name", default="recovery", show_default=True, help="Key name.")
+@click.option("--type", "key_type", type=click.Choice(KEY_TYPES), default="secret", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def keys_create(org_id: str, name: str, key_type: str, as_json: bool) -> None:
+    """Mint an API key for an organization."""
+    domain = _domain()
+    domain.view.organization(org_id)
+    key, secret = domain.create_key(org_id, name, key_type)
+    _emit(as_json, {"org_id": org_id, "key_id": key.key_id, "key": secret}, secret)
+
+
+def run() -> None:
+    """Console entry point: domain errors become one line and exit status 1."""
+    try:
+        main(standalone_mode=True)
+    except DomainError as error:
+        click.echo(f"Error: {error.message}", err=True)
+        sys.exit(1)

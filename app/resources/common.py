@@ -1,0 +1,58 @@
+"""Schema pieces and helpers shared by several resources."""
+
+import json
+from typing import Any, Dict, List
+
+import marshmallow as ma
+
+from events.topics import topic_error
+
+NAME_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
+NAME_RULE = "1-64 letters, digits, '-', '_' or '.'"
+
+
+def name_field(description: str = "", **kwargs: Any) -> ma.fields.String:
+    return ma.fields.String(
+        validate=ma.validate.Regexp(NAME_PATTERN, error=f"must be {NAME_RULE}"),
+        metadata={"description": f"{description} ({NAME_RULE})".strip()},
+        **kwargs,
+    )
+
+
+def validate_metadata(value: Dict[str, Any]) -> None:
+    if len(value) > 32:
+        raise ma.ValidationError("at most 32 keys")
+    if len(json.dumps(value)) > 4096:
+        raise ma.ValidationError("at most 4096 bytes once JSON-encoded")
+
+
+def metadata_field(**kwargs: Any) -> ma.fields.Dict:
+    return ma.fields.Dict(
+        keys=ma.fields.String(validate=ma.validate.Length(min=1, max=64)),
+        validate=validate_metadata,
+        metadata={"description": "Free-form JSON object (at most 32 keys, 4 KiB)"},
+        **kwargs,
+    )
+
+
+def topic_validator(*, wildcards: bool, placeholders: bool = False) -> Any:
+    def validate(topic: str) -> None:
+        error = topic_error(topic, wildcards=wildcards, placeholders=placeholders)
+        if error:
+            raise ma.ValidationError(error)
+
+    return validate
+
+
+def timestamps(aggregate: Any) -> Dict[str, Any]:
+    return {"created_at": aggregate.created_on, "updated_at": aggregate.modified_on}
+
+
+def creation_order(item: Dict[str, Any]) -> List[str]:
+    """Sort key for listing presented items oldest first; ties broken by id."""
+    return [item["created_at"].isoformat(), item["id"]]
+
+
+class TimestampedSchema(ma.Schema):
+    created_at = ma.fields.DateTime(dump_only=True)
+    updated_at = ma.fields.DateTime(dump_only=True)

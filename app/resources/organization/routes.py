@@ -1,0 +1,51 @@
+"""The caller's organization: identity, settings, quotas and usage."""
+
+from typing import Any, Dict
+
+from flask import current_app, g
+from flask.views import MethodView
+
+from app.domain import current_domain
+from app.extensions.smorest import Blueprint
+from app.resources.organization.schemas import OrganizationPatchSchema, OrganizationSchema
+
+blp = Blueprint("organization", __name__, url_prefix="/v2/organization", description="Organization")
+
+
+def present(org_id: str, full: bool = True) -> Dict[str, Any]:
+    domain = current_domain()
+    view = domain.view
+    org = view.organization(org_id)
+    public = {"id": org.org_id, "name": org.name, "tenancy": current_app.config["TENANCY"]}
+    if not full:
+        return public
+    return {
+        **public,
+        "created_at": org.created_on,
+        "settings": {"default_rule_set": org.settings.get("default_rule_set")},
+        "quotas": domain.quotas(org_id),
+        "usage": {
+            "users": len(view.users_of(org_id)),
+            "acl_rules": len(view.rules_of(org_id)),
+            "rule_sets": len(view.rule_sets_of(org_id)),
+            "api_keys": sum(1 for key in view.keys_of(org_id) if not key.revoked),
+        },
+    }
+
+
+@blp.route("")
+class OrganizationViews(MethodView):
+    @blp.auth("organization:read", public=True)
+    @blp.response(200, OrganizationSchema)
+    def get(self) -> Dict[str, Any]:
+        """Get the organization; public keys see only its id, name and tenancy"""
+        return present(g.org_id, full=g.key.key_type != "public")
+
+    @blp.auth("organization:write")
+    @blp.arguments(OrganizationPatchSchema)
+    @blp.response(200, OrganizationSchema)
+    @blp.errors(404)
+    def patch(self, body: Dict[str, Any]) -> Dict[str, Any]:
+        """Rename the organization or change its settings"""
+        current_domain().change_organization(g.org_id, **body)
+        return present(g.org_id)

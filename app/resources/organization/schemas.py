@@ -1,0 +1,33 @@
+import marshmallow as ma
+
+from events.application import DEFAULT_QUOTAS
+
+NAME = ma.validate.Length(min=1, max=200)
+
+
+class OrganizationSettingsSchema(ma.Schema):
+    default_rule_set = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "Rule set (name or id) given to new users created without `acl_set`"},
+    )
+
+
+class OrganizationSchema(ma.Schema):
+    id = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
+    created_at = ma.fields.DateTime()
+    tenancy = ma.fields.String(metadata={"description": "single or multi (deployment-wide)"})
+    settings = ma.fields.Nested(OrganizationSettingsSchema)
+    quotas = ma.fields.Dict(
+        keys=ma.fields.String(), values=ma.fields.Integer(),
+        metadata={"description": "Limits: " + ", ".join(DEFAULT_QUOTAS)},
+    )
+    usage = ma.fields.Dict(
+        keys=ma.fields.String(), values=ma.fields.Integer(),
+        metadata={"description": "Current counts: users, acl_rules, rule_sets, api_keys"},
+    )
+
+
+class OrganizationPatchSchema(ma.Schema):
+    name = ma.fields.String(validate=NAME)
+    settings = ma.fields.Nested(OrganizationSettingsSchema)

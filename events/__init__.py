@@ -1,0 +1,1 @@
+"""Event-sourced domain of CloudSignal: aggregates, commands, projections and ACL evaluation."""

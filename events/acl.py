@@ -1,0 +1,78 @@
+"""ACL evaluation, shared by the simulator (`POST /v2/acl/check`) and the broker hooks.
+
+Rules are tried lowest priority number first (deny before allow at equal priority, then in the
+order given); the first rule that matches decides; no match denies. An allow rule matches when its
+rendered topic covers the whole requested topic or filter; a deny rule matches when it overlaps it,
+so a subscription that could receive any denied topic is refused.
+"""
+
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from typing import Iterable, List, Optional
+
+from events.topics import covers, overlaps
+
+ACTIONS = ("publish", "subscribe")
+RULE_ACTIONS = ("publish", "subscribe", "both")
+PERMISSIONS = ("allow", "deny")
+DEFAULT_PRIORITY = 100
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    topic: str
+    action: str
+    permission: str
+    priority: int = DEFAULT_PRIORITY
+    user: Optional[str] = None  # a glob over the user's name, such as "sensor-*"
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    rule: Optional[Rule]
+    reason: str
+
+
+def ordered(rules: Iterable[Rule]) -> List[Rule]:
+    """Rules in the order they are tried."""
+    return sorted(rules, key=lambda rule: (rule.priority, rule.permission != "deny"))
+
+
+def render(topic: str, *, username: str, client_id: Optional[str], org_id: str) -> Optional[str]:
+    """The rule topic with placeholders filled in; None when a value cannot stand in a topic."""
+    if "{client_id}" in topic:
+        if not client_id or any(char in client_id for char in "/+#"):
+            return None
+        topic = topic.replace("{client_id}", client_id)
+    return topic.replace("{username}", username).replace("{org_id}", org_id)
+
+
+def applies_to(rule: Rule, *, username: str, action: str) -> bool:
+    if rule.action not in (action, "both"):
+        return False
+    return rule.user is None or fnmatchcase(username, rule.user)
+
+
+def evaluate(
+    rules: Iterable[Rule],
+    *,
+    username: str,
+    client_id: Optional[str],
+    org_id: str,
+    topic: str,
+    action: str,
+) -> Decision:
+    """Decide whether `username` may `action` on `topic` (a topic name or subscription filter)."""
+    for rule in ordered(rules):
+        if not applies_to(rule, username=username, action=action):
+            continue
+        pattern = render(rule.topic, username=username, client_id=client_id, org_id=org_id)
+        if pattern is None:
+            continue
+        if rule.permission == "allow" and covers(pattern, topic):
+            return Decision(True, rule, f"allowed by rule {rule.id}")
+        if rule.permission == "deny" and overlaps(pattern, topic):
+            return Decision(False, rule, f"denied by rule {rule.id}")
+    return Decision(False, None, "no rule matched; the default is deny")

@@ -1,0 +1,327 @@
+"""The CloudSignal application: commands that load aggregates, call them and save them.
+
+Queries go to `self.view`, the in-memory read model that follows this application's log.
+"""
+
+from datetime import datetime, timezone
+from typing import Any, Dict, List, Optional, Tuple
+
+from eventsourcing.application import AggregateNotFound, Application
+from eventsourcing.persistence import IntegrityError
+
+from events import ids
+from events.acl import PERMISSIONS, RULE_ACTIONS
+from events.domainmodel import AclRule, AclRuleSet, ApiKey, MqttUser, NameClaim, Organization
+from events.errors import Conflict, InvalidInput, NotFound, QuotaExceeded
+from events.readmodel import ReadModel
+from events.secrets import hash_api_key, hash_password
+from events.topics import topic_error
+
+KEY_TYPES = ("secret", "public", "restricted")
+SCOPES = (
+    "users:read", "users:write", "acl:read", "acl:write", "sessions:read", "sessions:write",
+    "publish", "keys:read", "keys:write", "organization:read", "organization:write",
+    "tokens:create", "events:read",
+)
+DEFAULT_QUOTAS = {"max_users": 10000, "max_acl_rules": 1000, "max_rule_sets": 100, "max_api_keys": 100}
+UNCHANGED: Any = object()  # marks an optional command argument the caller did not give
+
+
+class CloudSignal(Application):
+    name = "CloudSignal"
+
+    def __init__(self, env: Optional[Dict[str, str]] = None):
+        super().__init__(env=env)
+        self.default_quotas = {
+            name: int(self.env.get(f"CLOUDSIGNAL_{name.upper()}") or default)
+            for name, default in DEFAULT_QUOTAS.items()
+        }
+        self.view = ReadModel(self)
+        self.view.catch_up()
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _commit(self, *aggregates: Any, conflict: str = "the resource changed meanwhile; retry") -> None:
+        """Save atomically, then bring the read model up to date so the caller reads its write."""
+        try:
+            self.save(*aggregates)
+        except IntegrityError as error:
+            raise Conflict(conflict) from error
+        finally:
+            self.view.catch_up()
+
+    def _get(self, aggregate_cls: Any, public_id: str, org_id: str, noun: str) -> Any:
+        try:
+            aggregate = self.repository.get(ids.aggregate_id(public_id))
+        except AggregateNotFound:
+            aggregate = None
+        if not isinstance(aggregate, aggregate_cls) or aggregate.org_id != org_id or aggregate.deleted:
+            raise NotFound(f"{noun} {public_id!r} not found")
+        return aggregate
+
+    def _claim(self, kind: str, org_id: str, name: str, owner: str) -> NameClaim:
+        """Claim `name`; saving the claim with its owner makes a second claimant conflict."""
+        claim_id = NameClaim.create_id(kind, org_id, name)
+        try:
+            claim = self.repository.get(claim_id)
+        except AggregateNotFound:
+            return NameClaim(kind=kind, org_id=org_id, name=name, owner=owner)
+        if claim.owner is not None:
+            raise Conflict(f"{kind} {name!r} already exists")
+        claim.claim(owner)
+        return claim
+
+    def _release(self, kind: str, org_id: str, name: str) -> NameClaim:
+        claim = self.repository.get(NameClaim.create_id(kind, org_id, name))
+        claim.release()
+        return claim
+
+    def _check_quota(self, org_id: str, quota: str, used: int) -> None:
+        limit = self.quotas(org_id)[quota]
+        if used >= limit:
+            raise QuotaExceeded(f"the organization has reached its {quota} quota of {limit}")
+
+    def quotas(self, org_id: str) -> Dict[str, int]:
+        return {**self.default_quotas, **self.view.organization(org_id).quotas}
+
+    # -- organizations ----------------------------------------------------------------------
+
+    def create_organization(self, name: str, org_id: Optional[str] = None) -> Organization:
+        org = Organization(org_id=org_id or ids.new_org_id(), name=name, settings={}, quotas={})
+        self._commit(org, conflict=f"organization {org.org_id} already exists")
+        return org
+
+    def change_organization(
+        self, org_id: str, name: str = UNCHANGED, settings: Dict[str, Any] = UNCHANGED
+    ) -> Organization:
+        org = self._get(Organization, org_id, org_id, "organization")
+        if name is not UNCHANGED and name != org.name:
+            org.rename(name)
+        if settings is not UNCHANGED:
+            merged = {**org.settings, **settings}
+            rule_set = merged.get("default_rule_set")
+            if rule_set is not None:
+                merged["default_rule_set"] = self.view.find_rule_set(org_id, rule_set).rule_set_id
+            if merged != org.settings:
+                org.change_settings(merged)
+        self._commit(org)
+        return org
+
+    # -- MQTT users -------------------------------------------------------------------------
+
+    def create_user(
+        self,
+        org_id: str,
+        name: str,
+        password: str,
+        rule_set: Optional[str] = None,
+        metadata: Optional[Dict[str, Any]] = None,
+    ) -> MqttUser:
+        org = self.view.organization(org_id)
+        self._check_quota(org_id, "max_users", len(self.view.users_of(org_id)))
+        rule_set = rule_set or org.settings.get("default_rule_set")
+        rule_set_id = self.view.find_rule_set(org_id, rule_set).rule_set_id if rule_set else None
+        user_id = ids.new_id("usr")
+        claim = self._claim("user", org_id, name, owner=user_id)
+        user = MqttUser(
+            user_id=user_id, org_id=org_id, name=name, password_hash=hash_password(password),
+            rule_set_id=rule_set_id, metadata=metadata or {},
+        )
+        self._commit(claim, user, conflict=f"user {name!r} already exists")
+        return user
+
+    def change_user(
+        self,
+        org_id: str,
+        name: str,
+        password: str = UNCHANGED,
+        rule_set: Optional[str] = UNCHANGED,
+        disabled: bool = UNCHANGED,
+        metadata: Dict[str, Any] = UNCHANGED,
+    ) -> MqttUser:
+        user = self._get(MqttUser, self.view.find_user(org_id, name).user_id, org_id, "user")
+        if password is not UNCHANGED:
+            user.change_password(hash_password(password))
+        if rule_set is not UNCHANGED:
+            rule_set_id = self.view.find_rule_set(org_id, rule_set).rule_set_id if rule_set else None
+            if rule_set_id != user.rule_set_id:
+                user.assign_rule_set(rule_set_id)
+        if disabled is not UNCHANGED and disabled != user.disabled:
+            user.disable() if disabled else user.enable()
+        if metadata is not UNCHANGED and metadata != user.metadata:
+            user.change_metadata(metadata)
+        self._commit(user)
+        return user
+
+    def delete_user(self, org_id: str, name: str) -> None:
+        user = self._get(MqttUser, self.view.find_user(org_id, name).user_id, org_id, "user")
+        user.delete()
+        self._commit(user, self._release("user", org_id, name))
+
+    # -- ACL rules and rule sets ------------------------------------------------------------
+
+    @staticmethod
+    def check_rule(rule: Dict[str, Any]) -> None:
+        """Invariants every rule keeps, wherever it is stored."""
+        error = topic_error(rule["topic"], wildcards=True, placeholders=True)
+        if error:
+            raise InvalidInput(f"invalid topic filter: {error}", {"topic": [error]})
+        if rule["action"] not in RULE_ACTIONS or rule["permission"] not in PERMISSIONS:
+            raise InvalidInput("invalid action or permission")
+
+    def _new_rule(self, rule: Dict[str, Any]) -> Dict[str, Any]:
+        self.check_rule(rule)
+        return {"id": rule.get("id") or ids.new_id("rule"), **rule}
+
+    def create_rule(self, org_id: str, rule: Dict[str, Any]) -> AclRule:
+        self._check_quota(org_id, "max_acl_rules", len(self.view.rules_of(org_id)))
+        body = self._new_rule(rule)
+        aggregate = AclRule(rule_id=body["id"], org_id=org_id, rule=body)
+        self._commit(aggregate)
+        return aggregate
+
+    def change_rule(self, org_id: str, rule_id: str, changes: Dict[str, Any]) -> AclRule:
+        aggregate = self._get(AclRule, rule_id, org_id, "rule")
+        body = {**aggregate.rule, **changes}
+        self.check_rule(body)
+        if body != aggregate.rule:
+            aggregate.change(body)
+        self._commit(aggregate)
+        return aggregate
+
+    def delete_rule(self, org_id: str, rule_id: str) -> None:
+        aggregate = self._get(AclRule, rule_id, org_id, "rule")
+        aggregate.delete()
+        self._commit(aggregate)
+
+    def create_rule_set(
+        self, org_id: str, name: str, description: str, rules: List[Dict[str, Any]]
+    ) -> AclRuleSet:
+        self._check_quota(org_id, "max_rule_sets", len(self.view.rule_sets_of(org_id)))
+        rule_set_id = ids.new_id("rs")
+        claim = self._claim("rule set", org_id, name, owner=rule_set_id)
+        rule_set = AclRuleSet(
+            rule_set_id=rule_set_id, org_id=org_id, name=name, description=description,
+            rules=[self._new_rule(rule) for rule in rules],
+        )
+        self._commit(claim, rule_set, conflict=f"rule set {name!r} already exists")
+        return rule_set
+
+    def change_rule_set(
+        self,
+        org_id: str,
+        id_or_name: str,
+        name: str = UNCHANGED,
+        description: str = UNCHANGED,
+        rules: List[Dict[str, Any]] = UNCHANGED,
+    ) -> AclRuleSet:
+        rule_set_id = self.view.find_rule_set(org_id, id_or_name).rule_set_id
+        rule_set = self._get(AclRuleSet, rule_set_id, org_id, "rule set")
+        changed: List[Any] = [rule_set]
+        if name is not UNCHANGED and name != rule_set.name:
+            changed += [self._claim("rule set", org_id, name, owner=rule_set_id),
+                        self._release("rule set", org_id, rule_set.name)]
+            rule_set.rename(name)
+        if description is not UNCHANGED and description != rule_set.description:
+            rule_set.describe(description)
+        if rules is not UNCHANGED:
+            rule_set.replace_rules([self._new_rule(rule) for rule in rules])
+        self._commit(*changed, conflict=f"rule set {name!r} already exists")
+        return rule_set
+
+    def delete_rule_set(self, org_id: str, id_or_name: str) -> None:
+        rule_set_id = self.view.find_rule_set(org_id, id_or_name).rule_set_id
+        rule_set = self._get(AclRuleSet, rule_set_id, org_id, "rule set")
+        users = [u.name for u in self.view.users_of(org_id) if u.rule_set_id == rule_set_id]
+        if users:
+            raise Conflict(
+                f"rule set {rule_set.name!r} is assigned to {len(users)} user(s); reassign them first",
+                {"users": users[:50]},
+            )
+        if self.view.organization(org_id).settings.get("default_rule_set") == rule_set_id:
+            raise Conflict(f"rule set {rule_set.name!r} is the organization's default_rule_set")
+        rule_set.delete()
+        self._commit(rule_set, self._release("rule set", org_id, rule_set.name))
+
+    # -- API keys ---------------------------------------------------------------------------
+
+    @staticmethod
+    def check_key_scopes(key_type: str, scopes: Optional[List[str]]) -> List[str]:
+        if key_type not in KEY_TYPES:
+            raise InvalidInput(f"unknown key type {key_type!r}", {"type": [f"one of {KEY_TYPES}"]})
+        unknown = sorted(set(scopes or ()) - set(SCOPES))
+        if unknown:
+            raise InvalidInput(f"unknown scopes: {', '.join(unknown)}", {"scopes": unknown})
+        if key_type == "restricted" and not scopes:
+            raise InvalidInput("a restricted key needs at least one scope", {"scopes": ["required"]})
+        if key_type != "restricted" and scopes:
+            raise InvalidInput(f"a {key_type} key takes no scopes", {"scopes": ["not allowed"]})
+        return sorted(set(scopes or ()))
+
+    def create_key(
+        self,
+        org_id: str,
+        name: str,
+        key_type: str,
+        scopes: Optional[List[str]] = None,
+        expires_at: Optional[datetime] = None,
+    ) -> Tuple[ApiKey, str]:
+        """Mint a key; the plain key is returned here once and stored only as a hash."""
+        scopes = self.check_key_scopes(key_type, scopes)
+        live = [key for key in self.view.keys_of(org_id) if not key.revoked]
+        self._check_quota(org_id, "max_api_keys", len(live))
+        if expires_at is not None and expires_at <= datetime.now(timezone.utc):
+            raise InvalidInput("expires_at must be in the future", {"expires_at": ["in the past"]})
+        secret = ids.new_api_key(key_type)
+        key = ApiKey(
+            key_id=ids.new_id("key"), org_id=org_id, name=name, key_type=key_type, scopes=scopes,
+            key_hash=hash_api_key(secret), hint=f"{secret[:3]}...{secret[-4:]}", expires_at=expires_at,
+        )
+        self._commit(key)
+        return key, secret
+
+    def change_key(
+        self, org_id: str, key_id: str, name: str = UNCHANGED, scopes: List[str] = UNCHANGED
+    ) -> ApiKey:
+        key = self._get(ApiKey, key_id, org_id, "API key")
+        if key.revoked:
+            raise Conflict(f"API key {key_id!r} is revoked")
+        if name is not UNCHANGED and name != key.name:
+            key.rename(name)
+        if scopes is not UNCHANGED:
+            scopes = self.check_key_scopes(key.key_type, scopes)
+            if scopes != key.scopes:
+                key.change_scopes(scopes)
+        self._commit(key)
+        return key
+
+    def revoke_key(self, org_id: str, key_id: str) -> ApiKey:
+        key = self._get(ApiKey, key_id, org_id, "API key")
+        if not key.revoked:
+            key.revoke()
+            self._commit(key)
+        return key
+
+    def rotate_key(self, org_id: str, key_id: str) -> Tuple[ApiKey, str]:
+        """A new key with the same name, type, scopes and expiry; the old one is revoked."""
+        old = self._get(ApiKey, key_id, org_id, "API key")
+        if old.revoked:
+            raise Conflict(f"API key {key_id!r} is revoked; create a new one instead")
+        secret = ids.new_api_key(old.key_type)
+        new = ApiKey(
+            key_id=ids.new_id("key"), org_id=org_id, name=old.name, key_type=old.key_type,
+            scopes=old.scopes, key_hash=hash_api_key(secret), hint=f"{secret[:3]}...{secret[-4:]}",
+            expires_at=old.expires_at,
+        )
+        old.revoke()
+        self._commit(old, new)
+        return new, secret
+
+    def record_key_use(self, key_id: str, at: datetime) -> None:
+        """Note when a key was used; losing a race to another writer loses nothing of value."""
+        key = self.repository.get(ids.aggregate_id(key_id))
+        key.record_use(at)
+        try:
+            self._commit(key)
+        except Conflict:
+            pass

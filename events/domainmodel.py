@@ -1,0 +1,204 @@
+"""Aggregates of the CloudSignal domain. Every change is an event; nothing is updated in place.
+
+Each event records the actor (API key id or `system`) and the request id from `events.context`.
+"""
+
+from dataclasses import field
+from datetime import datetime
+from typing import Any, Dict, List, Optional
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from events.context import actor_var, request_id_var
+from events.ids import NAMESPACE, aggregate_id
+
+
+class CloudSignalAggregate(Aggregate):
+    """Base of every aggregate here: its events say who made them and in which request."""
+
+    class Event(Aggregate.Event):
+        actor: str = field(default_factory=actor_var.get, init=False)
+        request_id: Optional[str] = field(default_factory=request_id_var.get, init=False)
+
+    class Created(Event, Aggregate.Created):
+        pass
+
+    deleted = False
+
+    @event("Deleted")
+    def delete(self) -> None:
+        self.deleted = True
+
+
+class Organization(CloudSignalAggregate):
+    def __init__(self, org_id: str, name: str, settings: Dict[str, Any], quotas: Dict[str, int]):
+        self.org_id = org_id
+        self.name = name
+        self.settings = settings
+        self.quotas = quotas  # overrides of the deployment's default quotas
+
+    @classmethod
+    def create_id(cls, org_id: str, **_: Any) -> UUID:
+        return aggregate_id(org_id)
+
+    @event("Renamed")
+    def rename(self, name: str) -> None:
+        self.name = name
+
+    @event("SettingsChanged")
+    def change_settings(self, settings: Dict[str, Any]) -> None:
+        self.settings = settings
+
+
+class NameClaim(CloudSignalAggregate):
+    """Holds one name (a username, a rule set name) for one owner, so two claims collide."""
+
+    def __init__(self, kind: str, org_id: str, name: str, owner: Optional[str]):
+        self.kind = kind
+        self.org_id = org_id
+        self.name = name
+        self.owner = owner
+
+    @classmethod
+    def create_id(cls, kind: str, org_id: str, name: str) -> UUID:
+        return uuid5(NAMESPACE, f"{kind}/{org_id}/{name}")
+
+    @event("Claimed")
+    def claim(self, owner: str) -> None:
+        self.owner = owner
+
+    @event("Released")
+    def release(self) -> None:
+        self.owner = None
+
+
+class MqttUser(CloudSignalAggregate):
+    def __init__(
+        self,
+        user_id: str,
+        org_id: str,
+        name: str,
+        password_hash: str,
+        rule_set_id: Optional[str],
+        metadata: Dict[str, Any],
+    ):
+        self.user_id = user_id
+        self.org_id = org_id
+        self.name = name
+        self.password_hash = password_hash
+        self.rule_set_id = rule_set_id
+        self.metadata = metadata
+        self.disabled = False
+
+    @classmethod
+    def create_id(cls, user_id: str, **_: Any) -> UUID:
+        return aggregate_id(user_id)
+
+    @event("PasswordChanged")
+    def change_password(self, password_hash: str) -> None:
+        self.password_hash = password_hash
+
+    @event("RuleSetAssigned")
+    def assign_rule_set(self, rule_set_id: Optional[str]) -> None:
+        self.rule_set_id = rule_set_id
+
+    @event("Disabled")
+    def disable(self) -> None:
+        self.disabled = True
+
+    @event("Enabled")
+    def enable(self) -> None:
+        self.disabled = False
+
+    @event("MetadataChanged")
+    def change_metadata(self, metadata: Dict[str, Any]) -> None:
+        self.metadata = metadata
+
+
+class AclRule(CloudSignalAggregate):
+    """An organization-level rule; rule sets keep theirs inside the set."""
+
+    def __init__(self, rule_id: str, org_id: str, rule: Dict[str, Any]):
+        self.rule_id = rule_id
+        self.org_id = org_id
+        self.rule = rule
+
+    @classmethod
+    def create_id(cls, rule_id: str, **_: Any) -> UUID:
+        return aggregate_id(rule_id)
+
+    @event("Changed")
+    def change(self, rule: Dict[str, Any]) -> None:
+        self.rule = rule
+
+
+class AclRuleSet(CloudSignalAggregate):
+    def __init__(
+        self, rule_set_id: str, org_id: str, name: str, description: str, rules: List[Dict[str, Any]]
+    ):
+        self.rule_set_id = rule_set_id
+        self.org_id = org_id
+        self.name = name
+        self.description = description
+        self.rules = rules
+
+    @classmethod
+    def create_id(cls, rule_set_id: str, **_: Any) -> UUID:
+        return aggregate_id(rule_set_id)
+
+    @event("Renamed")
+    def rename(self, name: str) -> None:
+        self.name = name
+
+    @event("DescriptionChanged")
+    def describe(self, description: str) -> None:
+        self.description = description
+
+    @event("RulesReplaced")
+    def replace_rules(self, rules: List[Dict[str, Any]]) -> None:
+        self.rules = rules
+
+
+class ApiKey(CloudSignalAggregate):
+    def __init__(
+        self,
+        key_id: str,
+        org_id: str,
+        name: str,
+        key_type: str,
+        scopes: List[str],
+        key_hash: str,
+        hint: str,
+        expires_at: Optional[datetime],
+    ):
+        self.key_id = key_id
+        self.org_id = org_id
+        self.name = name
+        self.key_type = key_type
+        self.scopes = scopes
+        self.key_hash = key_hash
+        self.hint = hint  # the type prefix and last four characters, safe to show
+        self.expires_at = expires_at
+        self.revoked = False
+        self.last_used_at: Optional[datetime] = None
+
+    @classmethod
+    def create_id(cls, key_id: str, **_: Any) -> UUID:
+        return aggregate_id(key_id)
+
+    @event("Renamed")
+    def rename(self, name: str) -> None:
+        self.name = name
+
+    @event("ScopesChanged")
+    def change_scopes(self, scopes: List[str]) -> None:
+        self.scopes = scopes
+
+    @event("Revoked")
+    def revoke(self) -> None:
+        self.revoked = True
+
+    @event("Used")
+    def record_use(self, at: datetime) -> None:
+        self.last_used_at = at

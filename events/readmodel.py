@@ -1,0 +1,181 @@
+"""The in-memory read model: every live aggregate, indexed for the queries the service makes.
+
+Built by replaying the application's notification log and kept current by following it, so
+several processes sharing one event store agree. Lookups that miss catch up once before they
+answer "not found", so a write made through another process is never reported missing.
+"""
+
+import threading
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, TypeVar
+from uuid import UUID
+
+from events.acl import DEFAULT_PRIORITY, Rule
+from events.domainmodel import AclRule, AclRuleSet, ApiKey, MqttUser, NameClaim, Organization
+from events.errors import NotFound
+from events.secrets import same_digest
+
+if TYPE_CHECKING:
+    from events.application import CloudSignal
+
+T = TypeVar("T")
+PAGE_SIZE = 10000
+_SKIPPED_TOPIC_PREFIX = f"{NameClaim.__module__}:{NameClaim.__qualname__}."
+
+
+class ReadModel:
+    def __init__(self, app: "CloudSignal"):
+        self._app = app
+        self._lock = threading.Lock()
+        self._follower: Optional[threading.Thread] = None
+        self._stopping = threading.Event()
+        self.position = 0  # id of the last notification applied
+        self._aggregates: Dict[UUID, Any] = {}
+        self._orgs: Dict[str, Organization] = {}
+        self._users: Dict[str, Dict[str, MqttUser]] = {}
+        self._rules: Dict[str, Dict[str, AclRule]] = {}
+        self._rule_sets: Dict[str, Dict[str, AclRuleSet]] = {}
+        self._keys: Dict[str, Dict[str, ApiKey]] = {}
+        self._keys_by_hash: Dict[str, ApiKey] = {}
+
+    # -- following the log ------------------------------------------------------------------
+
+    def catch_up(self) -> int:
+        """Apply every notification recorded since the last call; returns how many."""
+        with self._lock:
+            applied = 0
+            recorder, mapper = self._app.recorder, self._app.mapper
+            while True:
+                page = recorder.select_notifications(self.position + 1, PAGE_SIZE)
+                for notification in page:
+                    if not notification.topic.startswith(_SKIPPED_TOPIC_PREFIX):
+                        self._apply(mapper.to_domain_event(notification))
+                    self.position = notification.id
+                applied += len(page)
+                if len(page) < PAGE_SIZE:
+                    return applied
+
+    def follow(self, interval: float = 0.05, on_error: Optional[Callable[[Exception], None]] = None) -> None:
+        """Keep catching up in a daemon thread every `interval` seconds."""
+
+        def run() -> None:
+            while not self._stopping.wait(interval):
+                try:
+                    self.catch_up()
+                except Exception as error:  # the store may be briefly unreachable; keep going
+                    if on_error:
+                        on_error(error)
+
+        self._follower = threading.Thread(target=run, name="read-model-follower", daemon=True)
+        self._follower.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._follower:
+            self._follower.join()
+
+    def _apply(self, domain_event: Any) -> None:
+        aggregate = domain_event.mutate(self._aggregates.get(domain_event.originator_id))
+        if aggregate.deleted:
+            self._aggregates.pop(aggregate.id, None)
+        else:
+            self._aggregates[aggregate.id] = aggregate
+        self._index(aggregate)
+
+    def _index(self, aggregate: Any) -> None:
+        if isinstance(aggregate, Organization):
+            self._orgs[aggregate.org_id] = aggregate
+        elif isinstance(aggregate, MqttUser):
+            users = self._users.setdefault(aggregate.org_id, {})
+            if not aggregate.deleted:
+                users[aggregate.name] = aggregate
+            elif users.get(aggregate.name) is aggregate:
+                del users[aggregate.name]
+        elif isinstance(aggregate, AclRule):
+            _put(self._rules, aggregate.org_id, aggregate.rule_id, aggregate)
+        elif isinstance(aggregate, AclRuleSet):
+            _put(self._rule_sets, aggregate.org_id, aggregate.rule_set_id, aggregate)
+        elif isinstance(aggregate, ApiKey):
+            _put(self._keys, aggregate.org_id, aggregate.key_id, aggregate)
+            self._keys_by_hash[aggregate.key_hash] = aggregate
+
+    def _find(self, lookup: Callable[[], Optional[T]], missing: str) -> T:
+        found = lookup()
+        if found is None:
+            self.catch_up()
+            found = lookup()
+        if found is None:
+            raise NotFound(missing)
+        return found
+
+    # -- queries ----------------------------------------------------------------------------
+
+    def organization(self, org_id: str) -> Organization:
+        return self._find(lambda: self._orgs.get(org_id), f"organization {org_id!r} not found")
+
+    def organizations(self) -> List[Organization]:
+        return list(self._orgs.values())
+
+    def find_user(self, org_id: str, name: str) -> MqttUser:
+        return self._find(lambda: self._users.get(org_id, {}).get(name), f"user {name!r} not found")
+
+    def users_of(self, org_id: str) -> List[MqttUser]:
+        return list(self._users.get(org_id, {}).values())
+
+    def find_rule(self, org_id: str, rule_id: str) -> AclRule:
+        return self._find(lambda: self._rules.get(org_id, {}).get(rule_id), f"rule {rule_id!r} not found")
+
+    def rules_of(self, org_id: str) -> List[AclRule]:
+        return list(self._rules.get(org_id, {}).values())
+
+    def find_rule_set(self, org_id: str, id_or_name: str) -> AclRuleSet:
+        def lookup() -> Optional[AclRuleSet]:
+            sets = self._rule_sets.get(org_id, {})
+            return sets.get(id_or_name) or next((s for s in sets.values() if s.name == id_or_name), None)
+
+        return self._find(lookup, f"rule set {id_or_name!r} not found")
+
+    def rule_sets_of(self, org_id: str) -> List[AclRuleSet]:
+        return list(self._rule_sets.get(org_id, {}).values())
+
+    def effective_rules(self, user: MqttUser) -> List[Tuple[Rule, str]]:
+        """The rules that apply to `user` with where each comes from: its rule set's, then the
+        organization's (`evaluate` orders them by priority)."""
+        rules: List[Tuple[Rule, str]] = []
+        if user.rule_set_id:
+            rule_set = self.find_rule_set(user.org_id, user.rule_set_id)
+            rules += [(as_rule(body), rule_set.name) for body in rule_set.rules]
+        rules += [(as_rule(rule.rule), "organization") for rule in self.rules_of(user.org_id)]
+        return rules
+
+    def find_key(self, org_id: str, key_id: str) -> ApiKey:
+        return self._find(lambda: self._keys.get(org_id, {}).get(key_id), f"API key {key_id!r} not found")
+
+    def keys_of(self, org_id: str) -> List[ApiKey]:
+        return list(self._keys.get(org_id, {}).values())
+
+    def key_by_hash(self, key_hash: str) -> Optional[ApiKey]:
+        """The key whose hash is `key_hash`, revoked or not; None when there is none."""
+
+        def lookup() -> Optional[ApiKey]:
+            key = self._keys_by_hash.get(key_hash)
+            return key if key is not None and same_digest(key.key_hash, key_hash) else None
+
+        try:
+            return self._find(lookup, "unknown key")
+        except NotFound:
+            return None
+
+
+def _put(index: Dict[str, Dict[str, Any]], org_id: str, item_id: str, aggregate: Any) -> None:
+    items = index.setdefault(org_id, {})
+    if aggregate.deleted:
+        items.pop(item_id, None)
+    else:
+        items[item_id] = aggregate
+
+
+def as_rule(body: Dict[str, Any]) -> Rule:
+    return Rule(
+        id=body["id"], topic=body["topic"], action=body["action"], permission=body["permission"],
+        priority=body.get("priority", DEFAULT_PRIORITY), user=body.get("user"),
+    )

@@ -1,0 +1,73 @@
+"""MQTT topic names and filters: validation, and the two relations ACL evaluation needs."""
+
+import re
+from typing import List, Optional
+
+MAX_TOPIC_BYTES = 1024
+MAX_TOPIC_LEVELS = 64
+PLACEHOLDERS = ("{username}", "{client_id}", "{org_id}")
+
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+_PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+
+
+def topic_error(topic: str, *, wildcards: bool, placeholders: bool = False) -> Optional[str]:
+    """Why `topic` is not a valid topic (wildcards=False) or filter (wildcards=True), or None."""
+    if topic == "":
+        return "must not be empty"
+    if len(topic.encode("utf-8", "surrogatepass")) > MAX_TOPIC_BYTES:
+        return f"must be at most {MAX_TOPIC_BYTES} bytes"
+    if _CONTROL_CHARS.search(topic):
+        return "must not contain NUL or control characters"
+    if topic.startswith("$"):
+        return "topics starting with '$' are reserved for the broker"
+    levels = topic.split("/")
+    if len(levels) > MAX_TOPIC_LEVELS:
+        return f"must have at most {MAX_TOPIC_LEVELS} levels"
+    for position, level in enumerate(levels):
+        if ("#" in level or "+" in level) and not wildcards:
+            return "wildcards '+' and '#' are not allowed in a topic name"
+        if "#" in level and (level != "#" or position != len(levels) - 1):
+            return "'#' must be a whole level and the last one"
+        if "+" in level and level != "+":
+            return "'+' must be a whole level"
+    if placeholders:
+        for name in _PLACEHOLDER.findall(topic):
+            if name not in PLACEHOLDERS:
+                return f"unknown placeholder {name}; use one of {', '.join(PLACEHOLDERS)}"
+        if "{" in _PLACEHOLDER.sub("", topic) or "}" in _PLACEHOLDER.sub("", topic):
+            return "unbalanced '{' or '}'"
+    return None
+
+
+def covers(pattern: str, subject: str) -> bool:
+    """True when every topic that `subject` matches is also matched by filter `pattern`."""
+    return _covers(pattern.split("/"), subject.split("/"))
+
+
+def _covers(pattern: List[str], subject: List[str]) -> bool:
+    for position, level in enumerate(pattern):
+        if level == "#":
+            return True  # also covers the parent level itself, as MQTT's '#' does
+        if position >= len(subject) or subject[position] == "#":
+            return False
+        if level != "+" and level != subject[position]:
+            return False
+    return len(pattern) == len(subject)
+
+
+def overlaps(first: str, second: str) -> bool:
+    """True when some topic is matched by both filters."""
+    a, b = first.split("/"), second.split("/")
+    position = 0
+    while True:
+        a_done, b_done = position == len(a), position == len(b)
+        if a_done and b_done:
+            return True
+        if (not a_done and a[position] == "#") or (not b_done and b[position] == "#"):
+            return True
+        if a_done or b_done:
+            return False
+        if a[position] != b[position] and "+" not in (a[position], b[position]):
+            return False
+        position += 1
