@@ -10,3 +10,4 @@ threads = int(os.environ.get("CLOUDSIGNAL_THREADS", "4"))
 timeout = 30
 graceful_timeout = 10
 accesslog = os.environ.get("CLOUDSIGNAL_ACCESS_LOG", "-")
+control_socket_disable = True  # several services may run side by side (tests, benchmarks)

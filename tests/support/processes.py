@@ -1,0 +1,123 @@
+"""Real processes for tests and benchmarks: a throwaway PostgreSQL cluster and the service."""
+
+import glob
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _as_postgres(args: List[str]) -> List[str]:
+    """PostgreSQL refuses to run as root; run its tools as the `postgres` user when we are root."""
+    return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args
+
+
+class PostgresCluster:
+    """initdb in a temporary folder, served on a free loopback port, removed at stop."""
+
+    def __init__(self) -> None:
+        found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+        if not found:
+            raise RuntimeError("PostgreSQL server binaries not found; run 'make deps'")
+        self.bin = Path(found[-1]).parent
+        self.dir = Path(tempfile.mkdtemp(prefix="cloudsignal-pg-"))
+        self.port = free_port()
+        self.url = f"postgresql://postgres@127.0.0.1:{self.port}"
+
+    def start(self) -> "PostgresCluster":
+        if os.geteuid() == 0:
+            shutil.chown(self.dir, "postgres", "postgres")
+        data = self.dir / "data"
+        subprocess.run(
+            _as_postgres([str(self.bin / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]),
+            check=True, stdout=subprocess.DEVNULL,
+        )
+        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+        subprocess.run(
+            _as_postgres([str(self.bin / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(self.dir / "log"), "-w", "start"]),
+            check=True, stdout=subprocess.DEVNULL,
+        )
+        return self
+
+    def create_database(self, name: str) -> str:
+        """A new empty database; returns its DATABASE_URL."""
+        subprocess.run(
+            [str(self.bin / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-q",
+             "-c", f'CREATE DATABASE "{name}"'],
+            check=True, stdout=subprocess.DEVNULL,
+        )
+        return f"{self.url}/{name}"
+
+    def stop(self) -> None:
+        subprocess.run(
+            _as_postgres([str(self.bin / "pg_ctl"), "-D", str(self.dir / "data"), "-m", "fast", "-w", "stop"]),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Service:
+    """The CloudSignal service under gunicorn, as `make run` serves it, on a free port."""
+
+    def __init__(self, env: Dict[str, str], workers: int = 1, log_dir: Optional[Path] = None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "CLOUDSIGNAL_BIND": f"127.0.0.1:{self.port}",
+            "CLOUDSIGNAL_WORKERS": str(workers),
+            "CLOUDSIGNAL_ACCESS_LOG": "",
+            **env,
+        }
+        self.log_path = (log_dir or Path(tempfile.gettempdir())) / f"cloudsignal-service-{self.port}.log"
+        self.process: Optional[subprocess.Popen] = None
+
+    def start(self, timeout: float = 30) -> "Service":
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
+            [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "wsgi:app"],
+            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"service exited at start; see {self.log_path}:\n{self.log_path.read_text()[-3000:]}")
+            try:
+                if requests.get(f"{self.url}/healthz", timeout=1).ok:
+                    return self
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"service did not answer within {timeout}s; see {self.log_path}")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def admin(self, *args: str) -> subprocess.CompletedProcess:
+        """Run `cloudsignal-server` against this service's store."""
+        return subprocess.run(
+            [str(BIN / "cloudsignal-server"), *args], cwd=ROOT, env=self.env, capture_output=True, text=True
+        )
