@@ -9,5 +9,5 @@ worker_class = "gthread"
 threads = int(os.environ.get("CLOUDSIGNAL_THREADS", "4"))
 timeout = 30
 graceful_timeout = 10
-accesslog = os.environ.get("CLOUDSIGNAL_ACCESS_LOG", "-")
+accesslog = os.environ.get("CLOUDSIGNAL_ACCESS_LOG", "-") or None  # empty: no access log
 control_socket_disable = True  # several services may run side by side (tests, benchmarks)

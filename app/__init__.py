@@ -4,6 +4,7 @@ import logging
 import os
 from typing import Mapping, Optional
 
+from eventsourcing.persistence import IntegrityError
 from flask import Flask
 
 from app.config import domain_env, load_config
@@ -53,4 +54,9 @@ def create_app(environ: Optional[Mapping[str, str]] = None, follow: bool = True)
 
 
 def build_domain(environ: Mapping[str, str]) -> CloudSignal:
-    return CloudSignal(env={**persistence_env(environ), **domain_env(environ)})
+    env = {**persistence_env(environ), **domain_env(environ)}
+    try:
+        return CloudSignal(env=env)
+    except IntegrityError:
+        # Processes starting together on a new database race to create its tables; one wins.
+        return CloudSignal(env=env)

@@ -5,8 +5,9 @@ seeing each other's data.
 """
 
 import json
+import time
 import uuid
-from typing import Any, Dict, Iterator
+from typing import Any, Callable, Dict, Iterator
 
 import pytest
 import requests
@@ -79,3 +80,16 @@ def org(service: Service) -> Dict[str, str]:
 def api(service: Service, org: Dict[str, str]) -> Client:
     """A client holding the new organization's secret key."""
     return Client(service.url, org["key"])
+
+
+def eventually(probe: Callable[[], Any], timeout: float = 1.0) -> Any:
+    """Call `probe` until it returns something truthy or `timeout` passes; return the last result.
+
+    For reads through another service process, whose read model follows the log within a second.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        result = probe()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(0.02)
