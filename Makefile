@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 VENV ?= .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := python3 python3-venv postgresql
+APT_PACKAGES := python3 python3-venv postgresql curl
 PYTEST_ARGS ?=
 
 .PHONY: deps apt venv run test bench clean
