@@ -76,14 +76,15 @@ class PostgresCluster:
 class Service:
     """The CloudSignal service under gunicorn, as `make run` serves it, on a free port."""
 
-    def __init__(self, env: Dict[str, str], workers: int = 1, log_dir: Optional[Path] = None):
+    def __init__(self, env: Dict[str, str], workers: Optional[int] = 1, log_dir: Optional[Path] = None):
+        """`workers=None` keeps gunicorn.conf.py's choice."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
             **os.environ,
             "CLOUDSIGNAL_BIND": f"127.0.0.1:{self.port}",
-            "CLOUDSIGNAL_WORKERS": str(workers),
             "CLOUDSIGNAL_ACCESS_LOG": "",
+            **({"CLOUDSIGNAL_WORKERS": str(workers)} if workers else {}),
             **env,
         }
         self.log_path = (log_dir or Path(tempfile.gettempdir())) / f"cloudsignal-service-{self.port}.log"
