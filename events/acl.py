@@ -49,10 +49,13 @@ def render(topic: str, *, username: str, client_id: Optional[str], org_id: str) 
     return topic.replace("{username}", username).replace("{org_id}", org_id)
 
 
-def applies_to(rule: Rule, *, username: str, action: str) -> bool:
-    if rule.action not in (action, "both"):
-        return False
+def for_user(rule: Rule, username: str) -> bool:
+    """Whether the rule's optional username glob admits `username`."""
     return rule.user is None or fnmatchcase(username, rule.user)
+
+
+def applies_to(rule: Rule, *, username: str, action: str) -> bool:
+    return rule.action in (action, "both") and for_user(rule, username)
 
 
 def evaluate(
