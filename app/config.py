@@ -15,6 +15,10 @@ def load_config(environ: Mapping[str, str]) -> Dict[str, Any]:
         raise ConfigError(f"CLOUDSIGNAL_TENANCY must be one of {', '.join(TENANCIES)}, not {tenancy!r}")
     return {
         "TENANCY": tenancy,
+        "BROKER_SECRET": broker_secret(environ),
+        "INTERNAL_USERNAME": environ.get("CLOUDSIGNAL_INTERNAL_USERNAME", "cloudsignal-internal"),
+        "BROKER_HOST": environ.get("CLOUDSIGNAL_BROKER_HOST", "127.0.0.1"),
+        "BROKER_PORT": int(environ.get("CLOUDSIGNAL_BROKER_PORT", "1883")),
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "API_TITLE": "CloudSignal API",
         "API_VERSION": "v2",
@@ -27,3 +31,15 @@ def load_config(environ: Mapping[str, str]) -> Dict[str, Any]:
 def domain_env(environ: Mapping[str, str]) -> Dict[str, str]:
     """The settings the domain application reads (quota defaults), besides persistence."""
     return {name: value for name, value in environ.items() if name.startswith("CLOUDSIGNAL_MAX_")}
+
+
+def broker_secret(environ: Mapping[str, str]) -> str:
+    """The secret shared with the broker plugin; empty when the broker is not integrated."""
+    path = environ.get("CLOUDSIGNAL_BROKER_SECRET_FILE")
+    if path:
+        try:
+            with open(path) as file:
+                return file.read().strip()
+        except OSError as error:
+            raise ConfigError(f"cannot read CLOUDSIGNAL_BROKER_SECRET_FILE: {error}") from None
+    return environ.get("CLOUDSIGNAL_BROKER_SECRET", "")

@@ -4,7 +4,8 @@ Queries go to `self.view`, the in-memory read model that follows this applicatio
 """
 
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
+from uuid import UUID
 
 from eventsourcing.application import AggregateNotFound, Application
 from eventsourcing.persistence import IntegrityError
@@ -38,17 +39,23 @@ class CloudSignal(Application):
         }
         self.view = ReadModel(self)
         self.view.catch_up()
+        # Called after each successful commit with its events and the aggregates saved.
+        self.listeners: List[Callable[[List[Any], Dict[UUID, Any]], None]] = []
 
     # -- plumbing ---------------------------------------------------------------------------
 
     def _commit(self, *aggregates: Any, conflict: str = "the resource changed meanwhile; retry") -> None:
         """Save atomically, then bring the read model up to date so the caller reads its write."""
         try:
-            self.save(*aggregates)
+            recordings = self.save(*aggregates)
         except IntegrityError as error:
             raise Conflict(conflict) from error
         finally:
             self.view.catch_up()
+        events = [recording.domain_event for recording in recordings]
+        by_id = {aggregate.id: aggregate for aggregate in aggregates}
+        for listener in self.listeners:
+            listener(events, by_id)
 
     def _get(self, aggregate_cls: Any, public_id: str, org_id: str, noun: str) -> Any:
         try:

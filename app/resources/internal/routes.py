@@ -1,0 +1,155 @@
+"""Endpoints the broker calls: EMQX's HTTP auth shapes and mosquitto-go-auth's HTTP backend.
+
+They answer loopback peers only, and only with the broker secret: `Authorization: Bearer <secret>`,
+or `?broker_secret=` for go-auth, which cannot send headers.
+"""
+
+import functools
+import hmac
+import ipaddress
+import logging
+from typing import Any, Callable, Dict, Tuple
+
+from flask import current_app, request
+from flask.views import MethodView
+
+from app.domain import current_domain
+from app.errors import ApiError
+from app.extensions.smorest import Blueprint
+from app.resources.internal.schemas import (
+    AuthenticateReplySchema,
+    AuthenticateSchema,
+    AuthorizeReplySchema,
+    AuthorizeSchema,
+    GoAuthAclSchema,
+    GoAuthReplySchema,
+    GoAuthSuperuserSchema,
+    GoAuthUserSchema,
+)
+from events.mqtt_access import authorize, broker_rules, find_user, login
+
+log = logging.getLogger("cloudsignal.broker")
+blp = Blueprint("internal", __name__, url_prefix="/internal",
+                description="Broker integration: loopback only, broker secret required")
+GO_AUTH_ACTIONS = {1: ("subscribe",), 2: ("publish",), 3: ("subscribe", "publish"), 4: ("subscribe",)}
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address or "").is_loopback
+    except ValueError:
+        return address.startswith("/") or address == ""  # a unix socket has no IP peer
+
+
+def broker_only(view: Callable) -> Callable:
+    """Refuse anyone but the broker: a loopback peer holding the broker secret."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        secret = current_app.config["BROKER_SECRET"]
+        if not secret:
+            raise ApiError(503, "broker integration is not configured: set CLOUDSIGNAL_BROKER_SECRET",
+                           "broker_not_configured")
+        if not _is_loopback(request.remote_addr or ""):
+            raise ApiError(403, "internal endpoints answer loopback peers only", "forbidden")
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        presented = token.strip() if scheme.lower() == "bearer" else request.args.get("broker_secret", "")
+        if not hmac.compare_digest(presented.encode(), secret.encode()):
+            raise ApiError(401, "missing or wrong broker secret", "unauthorized")
+        return view(*args, **kwargs)
+
+    documented = blp.doc(security=[{"brokerSecret": []}])(wrapper)
+    return blp.alt_response(401, response="UNAUTHORIZED")(documented)
+
+
+def _internal_login(username: str, password: str) -> bool:
+    """The service's own broker user: a superuser whose password is the broker secret."""
+    return username == current_app.config["INTERNAL_USERNAME"] and hmac.compare_digest(
+        password.encode(), current_app.config["BROKER_SECRET"].encode())
+
+
+@blp.route("/broker/authenticate")
+class BrokerAuthenticateViews(MethodView):
+    @broker_only
+    @blp.arguments(AuthenticateSchema)
+    @blp.response(200, AuthenticateReplySchema)
+    def post(self, body: Dict[str, Any]) -> Dict[str, Any]:
+        """Decide an MQTT CONNECT (EMQX HTTP authentication shape)"""
+        if _internal_login(body["username"], body["password"]):
+            return {"result": "allow", "is_superuser": True, "acl": [], "reason": "internal user"}
+        view = current_domain().view
+        decision = login(view, body["username"], body["password"])
+        if not decision.allowed:
+            log.info("CONNECT refused for %r (client %r from %s): %s", body["username"][:200],
+                     (body["clientid"] or "")[:200], body["peerhost"], decision.reason)
+            return {"result": "deny", "is_superuser": False, "acl": [], "reason": decision.reason}
+        rules = broker_rules(view, decision.user, current_app.config["TENANCY"])
+        return {"result": "allow", "is_superuser": False, "acl": rules, "reason": "ok"}
+
+
+@blp.route("/broker/authorize")
+class BrokerAuthorizeViews(MethodView):
+    @broker_only
+    @blp.arguments(AuthorizeSchema)
+    @blp.response(200, AuthorizeReplySchema)
+    def post(self, body: Dict[str, Any]) -> Dict[str, Any]:
+        """Decide one publish or subscribe (EMQX HTTP authorization shape)"""
+        allowed, reason = _decide(body["username"], body["clientid"], body["topic"], (body["action"],))
+        return {"result": "allow" if allowed else "deny", "reason": reason}
+
+
+def _decide(username: str, client_id: Any, topic: str, actions: Tuple[str, ...]) -> Tuple[bool, str]:
+    if username == current_app.config["INTERNAL_USERNAME"]:
+        return True, "internal user"
+    view = current_domain().view
+    user = find_user(view, username)
+    if user is None or user.disabled:
+        return False, "unknown or disabled user"
+    for action in actions:
+        decision = authorize(view, user, client_id, topic, action, current_app.config["TENANCY"])
+        if not decision.allowed:
+            return False, decision.reason
+    return True, "allowed"
+
+
+def _go_auth_reply(allowed: bool, error: str = "") -> Tuple[Dict[str, Any], int]:
+    """go-auth reads the status (`status` mode) or `{ok, error}` (`json` mode)."""
+    return ({"ok": True}, 200) if allowed else ({"ok": False, "error": error}, 403)
+
+
+@blp.route("/go-auth/user")
+class GoAuthUserViews(MethodView):
+    @broker_only
+    @blp.arguments(GoAuthUserSchema)
+    @blp.response(200, GoAuthReplySchema)
+    @blp.alt_response(403, schema=GoAuthReplySchema, description="Refused")
+    def post(self, body: Dict[str, Any]) -> Any:
+        """mosquitto-go-auth: check a CONNECT's username and password"""
+        if _internal_login(body["username"], body["password"]):
+            return _go_auth_reply(True)
+        decision = login(current_domain().view, body["username"], body["password"])
+        return _go_auth_reply(decision.allowed, decision.reason)
+
+
+@blp.route("/go-auth/superuser")
+class GoAuthSuperuserViews(MethodView):
+    @broker_only
+    @blp.arguments(GoAuthSuperuserSchema)
+    @blp.response(200, GoAuthReplySchema)
+    @blp.alt_response(403, schema=GoAuthReplySchema, description="Not a superuser")
+    def post(self, body: Dict[str, Any]) -> Any:
+        """mosquitto-go-auth: only the service's internal user is a superuser"""
+        internal = body["username"] == current_app.config["INTERNAL_USERNAME"]
+        return _go_auth_reply(internal, "" if internal else "not a superuser")
+
+
+@blp.route("/go-auth/acl")
+class GoAuthAclViews(MethodView):
+    @broker_only
+    @blp.arguments(GoAuthAclSchema)
+    @blp.response(200, GoAuthReplySchema)
+    @blp.alt_response(403, schema=GoAuthReplySchema, description="Denied")
+    def post(self, body: Dict[str, Any]) -> Any:
+        """mosquitto-go-auth: check a read, write or subscribe"""
+        allowed, reason = _decide(body["username"], body["clientid"], body["topic"], GO_AUTH_ACTIONS[body["acc"]])
+        return _go_auth_reply(allowed, reason)

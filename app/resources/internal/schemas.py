@@ -1,0 +1,69 @@
+"""Request and reply shapes of the broker-facing endpoints (EMQX HTTP auth, mosquitto-go-auth)."""
+
+import marshmallow as ma
+
+FIELD = ma.validate.Length(max=65535)
+
+
+class BrokerSchema(ma.Schema):
+    class Meta:
+        unknown = ma.EXCLUDE  # brokers may send more than we read
+
+
+class AuthenticateSchema(BrokerSchema):
+    username = ma.fields.String(required=True, validate=FIELD)
+    password = ma.fields.String(load_default="", validate=FIELD)
+    clientid = ma.fields.String(load_default=None, allow_none=True, validate=FIELD)
+    peerhost = ma.fields.String(load_default=None, allow_none=True)
+    proto_ver = ma.fields.Integer(load_default=None, allow_none=True)
+    clean_start = ma.fields.Boolean(load_default=None, allow_none=True)
+
+
+class AclRuleReplySchema(ma.Schema):
+    permission = ma.fields.String(metadata={"description": "allow or deny"})
+    action = ma.fields.String(metadata={"description": "publish, subscribe or all"})
+    topic = ma.fields.String(metadata={"description": "Absolute filter; `${clientid}` is rendered by the broker"})
+
+
+class AuthenticateReplySchema(ma.Schema):
+    result = ma.fields.String(required=True, metadata={"description": "allow or deny"})
+    is_superuser = ma.fields.Boolean(required=True)
+    acl = ma.fields.List(ma.fields.Nested(AclRuleReplySchema), metadata={"description": "In the order tried"})
+    reason = ma.fields.String(metadata={"description": "Why, for the broker's log"})
+
+
+class AuthorizeSchema(BrokerSchema):
+    username = ma.fields.String(required=True, validate=FIELD)
+    clientid = ma.fields.String(load_default=None, allow_none=True, validate=FIELD)
+    topic = ma.fields.String(required=True, validate=FIELD)
+    action = ma.fields.String(required=True, validate=ma.validate.OneOf(("publish", "subscribe")))
+
+
+class AuthorizeReplySchema(ma.Schema):
+    result = ma.fields.String(required=True)
+    reason = ma.fields.String()
+
+
+class GoAuthUserSchema(BrokerSchema):
+    username = ma.fields.String(required=True, validate=FIELD)
+    password = ma.fields.String(load_default="", validate=FIELD)
+    clientid = ma.fields.String(load_default=None, allow_none=True, validate=FIELD)
+
+
+class GoAuthSuperuserSchema(BrokerSchema):
+    username = ma.fields.String(required=True, validate=FIELD)
+
+
+class GoAuthAclSchema(BrokerSchema):
+    username = ma.fields.String(required=True, validate=FIELD)
+    clientid = ma.fields.String(load_default=None, allow_none=True, validate=FIELD)
+    topic = ma.fields.String(required=True, validate=FIELD)
+    acc = ma.fields.Integer(
+        required=True, validate=ma.validate.OneOf((1, 2, 3, 4)),
+        metadata={"description": "1 read, 2 write, 3 read and write, 4 subscribe"},
+    )
+
+
+class GoAuthReplySchema(ma.Schema):
+    ok = ma.fields.Boolean(required=True)
+    error = ma.fields.String()
