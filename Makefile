@@ -2,14 +2,18 @@
 SHELL := /bin/bash
 VENV ?= .venv
 BIN := $(VENV)/bin
-APT_PACKAGES := python3 python3-venv postgresql curl
+PLUGIN := broker-config/plugin/cloudsignal_auth.so
+APT_PACKAGES := python3 python3-venv postgresql curl openssl \
+	mosquitto mosquitto-clients mosquitto-dev libcjson-dev libcurl4-openssl-dev uthash-dev libssl-dev \
+	pkg-config gcc make
 PYTEST_ARGS ?=
 
-.PHONY: deps apt venv run test bench clean
+.PHONY: deps apt venv plugin run tls test bench clean
 
-deps: apt venv
+deps: apt venv plugin
 
-# Install only the Debian packages that are missing; nothing to do when all are there.
+# Install only the Debian packages that are missing; nothing to do when all are there. Debian
+# starts its own mosquitto service on 1883 where systemd runs: stop it, ours takes the port.
 apt:
 	@missing=$$(for pkg in $(APT_PACKAGES); do \
 	    dpkg-query -W -f='$${Status}\n' $$pkg 2>/dev/null | grep -q '^install ok installed' || echo $$pkg; \
@@ -17,6 +21,8 @@ apt:
 	if [ -n "$$missing" ]; then \
 	  echo "Installing Debian packages:" $$missing; \
 	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	  if command -v systemctl >/dev/null && systemctl is-active --quiet mosquitto 2>/dev/null; then \
+	    systemctl disable --now mosquitto; fi; \
 	fi
 
 venv: $(VENV)/.installed
@@ -27,13 +33,20 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@
 
-# Serve the API on 127.0.0.1:8080 (SQLite under var/ unless DATABASE_URL is set).
+plugin: apt
+	$(MAKE) -s -C broker-config/plugin
+
+# The API on 127.0.0.1:8080 (SQLite under var/ unless DATABASE_URL is set) and Mosquitto with
+# the plugin on 1883 (MQTT), 9001 (WebSockets) and, after `make tls`, 8883 (TLS).
 run: deps
-	@mkdir -p var
-	$(BIN)/cloudsignal-server init
-	exec $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+	exec scripts/run-local.sh
+
+# A self-signed CA and server certificate in var/tls; `make run` then adds the TLS listener.
+tls: apt
+	broker-config/make-tls.sh var/tls
 
 test: deps
+	$(MAKE) -s -C broker-config/plugin test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: deps
@@ -42,3 +55,4 @@ bench: deps
 
 clean:
 	rm -rf $(VENV) var
+	$(MAKE) -s -C broker-config/plugin clean

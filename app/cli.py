@@ -6,11 +6,13 @@ Reads the same environment as the service (DATABASE_URL, CLOUDSIGNAL_TENANCY, ..
 import json
 import os
 import sys
-from typing import Any, Dict
+from pathlib import Path
+from typing import Any, Dict, Optional
 
 import click
 
 from app import build_domain
+from app.broker.mosquitto_conf import BrokerSettings, render
 from app.config import ConfigError, load_config
 from events.application import KEY_TYPES, CloudSignal
 from events.errors import DomainError
@@ -46,7 +48,7 @@ def _org_lines(created: Dict[str, Any]) -> str:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
-    """Administer a CloudSignal deployment: organizations and recovery keys."""
+    """Administer a CloudSignal deployment: organizations, recovery keys, broker config."""
 
 
 @main.command()
@@ -110,6 +112,28 @@ def keys_create(org_id: str, name: str, key_type: str, as_json: bool) -> None:
     domain.view.organization(org_id)
     key, secret = domain.create_key(org_id, name, key_type)
     _emit(as_json, {"org_id": org_id, "key_id": key.key_id, "key": secret}, secret)
+
+
+@main.command("broker-config")
+@click.option("--dir", "directory", type=click.Path(file_okay=False), default="var/mosquitto", show_default=True,
+              help="Where to write mosquitto.conf, the broker secret and the broker's data.")
+@click.option("--service-url", default="http://127.0.0.1:8080", show_default=True, help="The service, as the plugin calls it.")
+@click.option("--mqtt-port", type=click.IntRange(1, 65535), default=1883, show_default=True)
+@click.option("--ws-port", type=click.IntRange(1, 65535), default=9001, show_default=True)
+@click.option("--tls-port", type=click.IntRange(1, 65535), default=None, help="Add a TLS listener (needs --tls-dir).")
+@click.option("--tls-dir", type=click.Path(exists=True, file_okay=False), default=None,
+              help="Folder with ca.crt, server.crt and server.key (make tls).")
+def broker_config(directory: str, service_url: str, mqtt_port: int, ws_port: int,
+                  tls_port: Optional[int], tls_dir: Optional[str]) -> None:
+    """Write the Mosquitto configuration for this deployment; prints its path."""
+    if tls_port and not tls_dir:
+        raise click.UsageError("--tls-port needs --tls-dir")
+    settings = BrokerSettings(
+        directory=Path(directory).resolve(), service_url=service_url, mqtt_port=mqtt_port, ws_port=ws_port,
+        tls_port=tls_port, tls_dir=Path(tls_dir).resolve() if tls_dir else None,
+        internal_username=os.environ.get("CLOUDSIGNAL_INTERNAL_USERNAME", "cloudsignal-internal"),
+    )
+    click.echo(render(settings))
 
 
 def run() -> None:

@@ -122,3 +122,66 @@ class Service:
         return subprocess.run(
             [str(BIN / "cloudsignal-server"), *args], cwd=ROOT, env=self.env, capture_output=True, text=True
         )
+
+
+class Broker:
+    """Debian's mosquitto with our plugin and a rendered config, on free ports."""
+
+    def __init__(self, service_url: str, tls_dir: Optional[Path] = None):
+        from app.broker.mosquitto_conf import BrokerSettings
+
+        # mosquitto drops to its own user: the folder must be reachable by it, unlike pytest's tmp
+        directory = Path(tempfile.mkdtemp(prefix="cloudsignal-broker-"))
+        directory.chmod(0o755)
+        self.settings = BrokerSettings(
+            directory=directory, service_url=service_url, mqtt_port=free_port(), ws_port=free_port(),
+            tls_port=free_port() if tls_dir else None, tls_dir=tls_dir,
+        )
+        self.log_path = directory / "broker.log"
+        self.process: Optional[subprocess.Popen] = None
+
+    @property
+    def port(self) -> int:
+        return self.settings.mqtt_port
+
+    @property
+    def secret_path(self) -> Path:
+        return self.settings.secret_path
+
+    @property
+    def secret(self) -> str:
+        from app.broker.mosquitto_conf import ensure_secret
+
+        return ensure_secret(self.settings.secret_path)
+
+    def start(self, timeout: float = 10) -> "Broker":
+        from app.broker.mosquitto_conf import render
+
+        config = render(self.settings)
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(["mosquitto", "-c", str(config)], stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"mosquitto exited at start:\n{self.log()[-3000:]}")
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return self
+            time.sleep(0.05)
+        raise RuntimeError(f"mosquitto did not listen within {timeout}s:\n{self.log()[-3000:]}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.settings.directory, ignore_errors=True)

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Self-signed CA and a server certificate for 127.0.0.1 and localhost, for the TLS listener.
+# Usage: broker-config/make-tls.sh DIR   (writes ca.crt, ca.key, server.crt, server.key)
+set -euo pipefail
+dir=${1:?usage: make-tls.sh DIR}
+mkdir -p "$dir"
+cd "$dir"
+[ -f server.crt ] && exit 0
+openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=CloudSignal local CA" \
+  -keyout ca.key -out ca.crt 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout server.key -out server.csr 2>/dev/null
+printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' > server.ext
+openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 \
+  -extfile server.ext -out server.crt 2>/dev/null
+rm -f server.csr server.ext
+# the broker reads the key after dropping to the mosquitto user
+if getent group mosquitto >/dev/null; then chgrp mosquitto server.key; chmod 640 server.key; fi
+echo "TLS files in $dir"
