@@ -50,8 +50,10 @@ test: deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: deps
+	@command -v go >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q golang-go
 	$(BIN)/python bench/replay.py
 	$(BIN)/python bench/api.py
+	$(BIN)/python bench/broker.py
 
 clean:
 	rm -rf $(VENV) var

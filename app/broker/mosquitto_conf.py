@@ -31,10 +31,15 @@ class BrokerSettings:
     tls_dir: Optional[Path] = None
     bind_address: str = "127.0.0.1"
     internal_username: str = "cloudsignal-internal"
+    log_to_file: bool = False  # data/broker.log instead of stdout (stdout is buffered when not a TTY)
 
     @property
     def config_path(self) -> Path:
         return self.directory / "mosquitto.conf"
+
+    @property
+    def log_path(self) -> Path:
+        return self.directory / "data" / "broker.log"
 
     @property
     def secret_path(self) -> Path:
@@ -60,6 +65,7 @@ def render(settings: BrokerSettings) -> Path:
         tls = TLS_LISTENER.format(tls_port=settings.tls_port, bind_address=settings.bind_address,
                                   tls_dir=settings.tls_dir)
     text = TEMPLATE.read_text().format(
+        log_dest=f"file {settings.log_path}" if settings.log_to_file else "stdout",
         data_dir=data_dir, mqtt_port=settings.mqtt_port, ws_port=settings.ws_port,
         bind_address=settings.bind_address, tls_listener=tls, plugin_path=PLUGIN,
         service_url=settings.service_url, secret_file=settings.secret_path,

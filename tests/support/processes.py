@@ -135,9 +135,8 @@ class Broker:
         directory.chmod(0o755)
         self.settings = BrokerSettings(
             directory=directory, service_url=service_url, mqtt_port=free_port(), ws_port=free_port(),
-            tls_port=free_port() if tls_dir else None, tls_dir=tls_dir,
+            tls_port=free_port() if tls_dir else None, tls_dir=tls_dir, log_to_file=True,
         )
-        self.log_path = directory / "broker.log"
         self.process: Optional[subprocess.Popen] = None
 
     @property
@@ -158,12 +157,13 @@ class Broker:
         from app.broker.mosquitto_conf import render
 
         config = render(self.settings)
-        log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(["mosquitto", "-c", str(config)], stdout=log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(["mosquitto", "-c", str(config)], stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.PIPE)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"mosquitto exited at start:\n{self.log()[-3000:]}")
+                errors = self.process.stderr.read().decode(errors="replace")
+                raise RuntimeError(f"mosquitto exited at start:\n{errors}\n{self.log()[-3000:]}")
             with socket.socket() as sock:
                 if sock.connect_ex(("127.0.0.1", self.port)) == 0:
                     return self
@@ -171,7 +171,8 @@ class Broker:
         raise RuntimeError(f"mosquitto did not listen within {timeout}s:\n{self.log()[-3000:]}")
 
     def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
+        path = self.settings.log_path
+        return path.read_text(errors="replace") if path.exists() else ""
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

@@ -78,7 +78,14 @@ class BrokerAuthenticateViews(MethodView):
         if _internal_login(body["username"], body["password"]):
             return {"result": "allow", "is_superuser": True, "acl": [], "reason": "internal user"}
         view = current_domain().view
+        seen = view.position
         decision = login(view, body["username"], body["password"])
+        if decision.allowed:
+            # Another process may have just revoked these credentials: decide again on fresh state.
+            # One cheap query per first CONNECT; returning clients never get here (broker cache).
+            view.catch_up()
+            if view.position != seen:
+                decision = login(view, body["username"], body["password"])
         if not decision.allowed:
             log.info("CONNECT refused for %r (client %r from %s): %s", body["username"][:200],
                      (body["clientid"] or "")[:200], body["peerhost"], decision.reason)

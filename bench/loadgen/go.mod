@@ -1,0 +1,3 @@
+module cloudsignal/bench/loadgen
+
+go 1.21

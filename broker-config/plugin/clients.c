@@ -1,0 +1,179 @@
+/*
+ * clients.c - per-client state: a uthash table keyed by client id holding
+ * who owns the entry, username, superuser flag, expiry and rendered rules.
+ */
+#include <string.h>
+#include <time.h>
+
+#include "cloudsignal.h"
+
+/* Copy a client-supplied string for a log line: cut long values, replace
+ * control characters so nobody can forge log lines. */
+void cs_clients__printable(const char *in, char *out, size_t outlen)
+{
+	size_t i = 0;
+
+	if(outlen == 0) return;
+	if(in == NULL) in = "(null)";
+	for(; in[i] && i + 1 < outlen; i++){
+		unsigned char c = (unsigned char)in[i];
+		out[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+	}
+	out[i] = '\0';
+	if(in[i] && outlen > 4){
+		memcpy(out + outlen - 4, "...", 4);
+	}
+}
+
+static void cs_clients__free(struct cs_client *entry)
+{
+	if(entry == NULL) return;
+	mosquitto_free(entry->clientid);
+	mosquitto_free(entry->username);
+	cs_acl__free_rules(&entry->rules);
+	mosquitto_free(entry);
+}
+
+struct cs_client *cs_clients__find(struct cs_plugin *cs, const char *clientid)
+{
+	struct cs_client *entry = NULL;
+
+	if(clientid == NULL) return NULL;
+	HASH_FIND(hh, cs->clients, clientid, strlen(clientid), entry);
+	return entry;
+}
+
+void cs_clients__remove(struct cs_plugin *cs, struct cs_client *entry)
+{
+	HASH_DELETE(hh, cs->clients, entry);
+	cs_clients__free(entry);
+}
+
+/* Store state for a freshly authenticated client, replacing any entry
+ * for the same client id. tmpl rules are rendered with this client id. */
+int cs_clients__store(struct cs_plugin *cs, const struct mosquitto *client, const char *clientid,
+		const char *username, bool is_superuser, bool is_internal, time_t expire_at,
+		const struct cs_ruleset *tmpl)
+{
+	struct cs_client *entry, *old;
+
+	entry = mosquitto_calloc(1, sizeof(struct cs_client));
+	if(entry == NULL) goto error;
+	entry->clientid = mosquitto_strdup(clientid);
+	if(entry->clientid == NULL) goto error;
+	entry->username = mosquitto_strdup(username);
+	if(entry->username == NULL) goto error;
+	if(cs_acl__render_rules(tmpl, clientid, &entry->rules) != MOSQ_ERR_SUCCESS) goto error;
+	entry->client = client;
+	entry->is_superuser = is_superuser;
+	entry->is_internal = is_internal;
+	entry->expire_at = expire_at;
+
+	old = cs_clients__find(cs, clientid);
+	if(old) cs_clients__remove(cs, old);
+	HASH_ADD_KEYPTR(hh, cs->clients, entry->clientid, strlen(entry->clientid), entry);
+	if(entry->hh.tbl == NULL) goto error;
+	return MOSQ_ERR_SUCCESS;
+
+error:
+	cs_clients__free(entry);
+	return MOSQ_ERR_NOMEM;
+}
+
+/* Replace the rules of every entry of this user (rendered per client id).
+ * If rendering fails the entry is left with no rules: fail closed. */
+int cs_clients__set_rules(struct cs_plugin *cs, const char *username, const struct cs_ruleset *tmpl)
+{
+	struct cs_client *entry, *tmp;
+	int rc = MOSQ_ERR_SUCCESS;
+
+	HASH_ITER(hh, cs->clients, entry, tmp){
+		struct cs_ruleset rendered;
+
+		if(strcmp(entry->username, username)) continue;
+		cs_acl__free_rules(&entry->rules);
+		if(cs_acl__render_rules(tmpl, entry->clientid, &rendered) != MOSQ_ERR_SUCCESS){
+			rc = MOSQ_ERR_NOMEM;
+			continue;
+		}
+		entry->rules = rendered;
+	}
+	return rc;
+}
+
+void cs_clients__set_expiry(struct cs_plugin *cs, const char *username, time_t expire_at)
+{
+	struct cs_client *entry, *tmp;
+
+	HASH_ITER(hh, cs->clients, entry, tmp){
+		if(!strcmp(entry->username, username)) entry->expire_at = expire_at;
+	}
+}
+
+/* Kick every client whose expire_at has passed. Ids are collected first:
+ * kicking fires MOSQ_EVT_DISCONNECT synchronously, which edits the table. */
+void cs_clients__expire(struct cs_plugin *cs, time_t now)
+{
+	struct cs_client *entry, *tmp;
+	char **ids = NULL;
+	size_t count = 0, n = 0;
+
+	HASH_ITER(hh, cs->clients, entry, tmp){
+		if(entry->expire_at != 0 && now >= entry->expire_at) count++;
+	}
+	if(count == 0) return;
+
+	ids = mosquitto_calloc(count, sizeof(char *));
+	if(ids == NULL) goto error;
+	HASH_ITER(hh, cs->clients, entry, tmp){
+		if(entry->expire_at != 0 && now >= entry->expire_at){
+			ids[n] = mosquitto_strdup(entry->clientid);
+			if(ids[n] == NULL) goto error;
+			n++;
+		}
+	}
+
+	for(size_t i = 0; i < n; i++){
+		char cid[CS_LOG_NAME_LEN];
+
+		cs_clients__printable(ids[i], cid, sizeof(cid));
+		mosquitto_log_printf(MOSQ_LOG_NOTICE, "cloudsignal: kicking client %s: credentials expired", cid);
+		mosquitto_kick_client_by_clientid(ids[i], false);
+		/* A persistent session keeps its entry on disconnect; drop it here. */
+		entry = cs_clients__find(cs, ids[i]);
+		if(entry && entry->expire_at != 0 && now >= entry->expire_at){
+			cs_clients__remove(cs, entry);
+		}
+	}
+
+error:
+	if(n < count) mosquitto_log_printf(MOSQ_LOG_ERR, "cloudsignal: out of memory while expiring clients");
+	for(size_t i = 0; i < n; i++) mosquitto_free(ids[i]);
+	mosquitto_free(ids);
+}
+
+void cs_clients__cleanup(struct cs_plugin *cs)
+{
+	struct cs_client *entry, *tmp;
+
+	HASH_ITER(hh, cs->clients, entry, tmp){
+		cs_clients__remove(cs, entry);
+	}
+}
+
+/* Forget a clean-session client when it goes away. Persistent sessions keep
+ * their entry so queued deliveries still pass the read check; a reconnect
+ * replaces it. Entries owned by another connection are never touched. */
+int cs_clients__disconnect_cb(int event, void *event_data, void *userdata)
+{
+	struct mosquitto_evt_disconnect *ed = event_data;
+	struct cs_plugin *cs = userdata;
+	struct cs_client *entry;
+
+	(void)event;
+	entry = cs_clients__find(cs, mosquitto_client_id(ed->client));
+	if(entry && entry->client == ed->client && mosquitto_client_clean_session(ed->client)){
+		cs_clients__remove(cs, entry);
+	}
+	return MOSQ_ERR_SUCCESS;
+}

@@ -1,0 +1,214 @@
+/*
+ * cloudsignal.h - shared declarations for the CloudSignal Mosquitto plugin.
+ *
+ * Modules (names follow cs_<module>__<verb>):
+ *   plugin.c   init/cleanup/version, options, callback registration, tick
+ *   auth.c     MOSQ_EVT_BASIC_AUTH, service call, credential cache
+ *   acl.c      rule parsing/rendering/storage, MOSQ_EVT_ACL_CHECK
+ *   topic.c    pure topic functions: split, validate, covers, overlaps, render, evaluate
+ *   clients.c  per-client state table, MOSQ_EVT_DISCONNECT, expiry kicks
+ *   control.c  $CONTROL/cloudsignal/v1 commands
+ *   http.c     libcurl wrapper (one reused easy handle)
+ */
+#ifndef CLOUDSIGNAL_H
+#define CLOUDSIGNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <cJSON.h>
+
+/* Order matters: mosquitto_plugin.h relies on types from mosquitto_broker.h. */
+#include <mosquitto_broker.h>
+#include <mosquitto_plugin.h>
+
+#if defined(__has_include)
+#  if __has_include(<mosquitto.h>)
+#    include <mosquitto.h>
+#  endif
+#endif
+
+/* mosquitto.h ships with libmosquitto-dev, which the broker image may lack.
+ * These values are part of the stable Mosquitto ABI. */
+#ifndef LIBMOSQUITTO_MAJOR
+#  define MOSQ_LOG_INFO    (1 << 0)
+#  define MOSQ_LOG_NOTICE  (1 << 1)
+#  define MOSQ_LOG_WARNING (1 << 2)
+#  define MOSQ_LOG_ERR     (1 << 3)
+#  define MOSQ_LOG_DEBUG   (1 << 4)
+enum cs_mosq_err {
+	MOSQ_ERR_SUCCESS = 0,
+	MOSQ_ERR_NOMEM = 1,
+	MOSQ_ERR_INVAL = 3,
+	MOSQ_ERR_NOT_FOUND = 6,
+	MOSQ_ERR_AUTH = 11,
+	MOSQ_ERR_ACL_DENIED = 12,
+	MOSQ_ERR_UNKNOWN = 13,
+	MOSQ_ERR_PLUGIN_DEFER = 17,
+};
+#endif
+
+/* uthash: allocate through the broker (memory accounting) and never exit()
+ * on OOM; a failed add leaves elem->hh.tbl == NULL. */
+#define HASH_NONFATAL_OOM 1
+#define uthash_malloc(sz) mosquitto_malloc(sz)
+#define uthash_free(ptr, sz) mosquitto_free(ptr)
+#include <uthash.h>
+
+#define CS_CONTROL_TOPIC          "$CONTROL/cloudsignal/v1"
+#define CS_CONTROL_RESPONSE_TOPIC "$CONTROL/cloudsignal/v1/response"
+#define CS_AUTH_PATH              "/internal/broker/authenticate"
+#define CS_PLACEHOLDER            "${clientid}"
+
+#define CS_MAX_CRED_LEN      4096      /* username/password/client id, bytes */
+#define CS_MAX_REPLY_BYTES   65536     /* service reply cap */
+#define CS_MAX_RULES         10000     /* rules per list */
+#define CS_MAX_COMMANDS      10000     /* commands per $CONTROL payload */
+#define CS_MAX_CONTROL_BYTES (4 * 1024 * 1024)
+#define CS_MAX_TOPIC_LEN     65535
+#define CS_MAX_SECRET_LEN    4096
+#define CS_HMAC_LEN          32
+#define CS_LOG_NAME_LEN      128       /* client-supplied strings are cut to this in logs */
+
+#define CS_ACT_PUBLISH   0x01
+#define CS_ACT_SUBSCRIBE 0x02
+
+/* One ACL rule. Raw (template) rules only use topic; rendered rules also
+ * carry the topic pre-split into levels (levels[0] owns the buffer). */
+struct cs_rule {
+	char *topic;
+	char **levels;
+	int level_count;
+	uint8_t actions;
+	bool allow;
+};
+
+struct cs_ruleset {
+	struct cs_rule *rules;
+	int count;
+};
+
+/* Per-client state, keyed by client id. */
+struct cs_client {
+	UT_hash_handle hh;
+	char *clientid;
+	const struct mosquitto *client; /* identity only, never dereferenced */
+	char *username;
+	time_t expire_at;               /* wall clock epoch seconds, 0 = none */
+	bool is_superuser;
+	bool is_internal;
+	struct cs_ruleset rules;        /* rendered for this client id */
+};
+
+/* Credential cache entry, keyed by username. */
+struct cs_cache_entry {
+	UT_hash_handle hh;
+	char *username;
+	unsigned char pw_hmac[CS_HMAC_LEN];
+	int64_t stored_ms;              /* monotonic */
+	time_t expire_at;
+	bool is_superuser;
+	struct cs_ruleset rules;        /* templates (${clientid} unrendered) */
+};
+
+struct cs_http {
+	CURL *curl;
+	struct curl_slist *headers;
+	char *reply;                    /* CS_MAX_REPLY_BYTES + 1, reused */
+	size_t reply_len;
+	bool too_large;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+/* All plugin state; passed as userdata to every callback. */
+struct cs_plugin {
+	mosquitto_plugin_id_t *id;
+	char *service_url;
+	char *auth_url;
+	char *broker_secret;
+	char *internal_username;
+	long timeout_ms;
+	long cache_ttl;
+	unsigned char hmac_key[CS_HMAC_LEN];
+	unsigned char secret_hmac[CS_HMAC_LEN];
+	bool curl_global;
+	unsigned registered;            /* bit per registered event */
+	int64_t last_tick_ms;
+	struct cs_http http;
+	struct cs_client *clients;
+	struct cs_cache_entry *cache;
+};
+
+/* Parsed "allow" reply of the service. */
+struct cs_auth_reply {
+	bool is_superuser;
+	time_t expire_at;
+	struct cs_ruleset rules;
+};
+
+enum cs_auth_result { CS_RESULT_ALLOW, CS_RESULT_DENY, CS_RESULT_IGNORE };
+enum cs_render { CS_RENDER_OK = 0, CS_RENDER_DROP = 1, CS_RENDER_NOMEM = -1 };
+
+/* plugin.c */
+int64_t cs_plugin__now_ms(void);
+int cs_plugin__tick_cb(int event, void *event_data, void *userdata);
+
+/* topic.c */
+int cs_topic__split(const char *topic, char ***levels, int *count);
+void cs_topic__free_levels(char **levels);
+bool cs_topic__valid_filter(const char *filter);
+bool cs_topic__covers(char *const *rule, int rule_count, const char *request);
+bool cs_topic__overlaps(char *const *rule, int rule_count, const char *request);
+bool cs_topic__clientid_safe(const char *clientid);
+int cs_topic__render(const char *tmpl, const char *clientid, bool broaden, char **out);
+bool cs_topic__evaluate(const struct cs_ruleset *rs, int access, const char *topic);
+
+/* acl.c */
+int cs_acl__parse_rules(const cJSON *acl, struct cs_ruleset *out, const char **error);
+int cs_acl__render_rules(const struct cs_ruleset *tmpl, const char *clientid, struct cs_ruleset *out);
+int cs_acl__copy_rules(const struct cs_ruleset *src, struct cs_ruleset *dst);
+void cs_acl__free_rules(struct cs_ruleset *rs);
+int cs_acl__check_cb(int event, void *event_data, void *userdata);
+
+/* clients.c */
+int cs_clients__store(struct cs_plugin *cs, const struct mosquitto *client, const char *clientid,
+		const char *username, bool is_superuser, bool is_internal, time_t expire_at,
+		const struct cs_ruleset *tmpl);
+struct cs_client *cs_clients__find(struct cs_plugin *cs, const char *clientid);
+void cs_clients__remove(struct cs_plugin *cs, struct cs_client *entry);
+int cs_clients__set_rules(struct cs_plugin *cs, const char *username, const struct cs_ruleset *tmpl);
+void cs_clients__set_expiry(struct cs_plugin *cs, const char *username, time_t expire_at);
+void cs_clients__expire(struct cs_plugin *cs, time_t now);
+void cs_clients__cleanup(struct cs_plugin *cs);
+void cs_clients__printable(const char *in, char *out, size_t outlen);
+int cs_clients__disconnect_cb(int event, void *event_data, void *userdata);
+
+/* auth.c */
+int cs_auth__init(struct cs_plugin *cs);
+int cs_auth__parse_reply(const char *buf, size_t len, enum cs_auth_result *result,
+		struct cs_auth_reply *reply, const char **error);
+int cs_auth__parse_expiry(const cJSON *item, time_t *out);
+int cs_auth__cache_put(struct cs_plugin *cs, const char *username, const char *password,
+		bool is_superuser, time_t expire_at, struct cs_ruleset *rules);
+struct cs_cache_entry *cs_auth__cache_find(struct cs_plugin *cs, const char *username);
+void cs_auth__cache_drop(struct cs_plugin *cs, const char *username);
+void cs_auth__cache_drop_org(struct cs_plugin *cs, const char *org_id);
+int cs_auth__cache_set_rules(struct cs_plugin *cs, const char *username, const struct cs_ruleset *tmpl);
+void cs_auth__cache_set_expiry(struct cs_plugin *cs, const char *username, time_t expire_at);
+void cs_auth__cache_expire(struct cs_plugin *cs, int64_t now_ms, time_t now);
+void cs_auth__cache_cleanup(struct cs_plugin *cs);
+int cs_auth__basic_auth_cb(int event, void *event_data, void *userdata);
+
+/* control.c */
+char *cs_control__handle(struct cs_plugin *cs, const void *payload, size_t len);
+int cs_control__cb(int event, void *event_data, void *userdata);
+
+/* http.c */
+int cs_http__init(struct cs_http *h, const char *url, const char *secret, long timeout_ms);
+int cs_http__post(struct cs_http *h, const char *body, size_t len, long *status, const char **error);
+void cs_http__cleanup(struct cs_http *h);
+
+#endif

@@ -1,0 +1,197 @@
+/*
+ * control.c - $CONTROL/cloudsignal/v1: commands from the CloudSignal service
+ * (kick, kick_user, invalidate, set_rules, set_expiry). Only the internal
+ * user may send them; others are ignored with a warning (we return
+ * MOSQ_ERR_SUCCESS, since an error code makes the broker drop the sender).
+ * Each payload gets one reply on $CONTROL/cloudsignal/v1/response, one
+ * response per command, in order.
+ */
+#include <string.h>
+
+#include "cloudsignal.h"
+
+/* Append {"command": name, "ok": error == NULL[, "error": error]}. */
+static int cs_control__respond(cJSON *responses, const char *name, const char *error)
+{
+	cJSON *r = cJSON_CreateObject();
+
+	if(r == NULL) return MOSQ_ERR_NOMEM;
+	if(!cJSON_AddItemToArray(responses, r)){
+		cJSON_Delete(r);
+		return MOSQ_ERR_NOMEM;
+	}
+	if(cJSON_AddStringToObject(r, "command", name ? name : "") == NULL
+			|| cJSON_AddBoolToObject(r, "ok", error == NULL) == NULL
+			|| (error && cJSON_AddStringToObject(r, "error", error) == NULL)){
+		return MOSQ_ERR_NOMEM;
+	}
+	return MOSQ_ERR_SUCCESS;
+}
+
+static const char *cs_control__string(const cJSON *cmd, const char *key)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(cmd, key);
+
+	return cJSON_IsString(item) ? item->valuestring : NULL;
+}
+
+static const char *cs_control__kick(const cJSON *cmd)
+{
+	const char *clientid = cs_control__string(cmd, "clientid");
+
+	/* Never pass NULL: the broker would kick every client. */
+	if(clientid == NULL) return "missing or invalid 'clientid'";
+	mosquitto_kick_client_by_clientid(clientid, false);
+	return NULL;
+}
+
+static const char *cs_control__kick_user(struct cs_plugin *cs, const cJSON *cmd)
+{
+	const char *username = cs_control__string(cmd, "username");
+
+	if(username == NULL) return "missing or invalid 'username'";
+	cs_auth__cache_drop(cs, username);
+	mosquitto_kick_client_by_username(username, false);
+	return NULL;
+}
+
+static const char *cs_control__invalidate(struct cs_plugin *cs, const cJSON *cmd)
+{
+	const char *username = cs_control__string(cmd, "username");
+	const char *org_id = cs_control__string(cmd, "org_id");
+
+	if(username == NULL && (org_id == NULL || org_id[0] == '\0')){
+		return "missing 'username' or 'org_id'";
+	}
+	if(username) cs_auth__cache_drop(cs, username);
+	if(org_id && org_id[0]) cs_auth__cache_drop_org(cs, org_id);
+	return NULL;
+}
+
+static const char *cs_control__set_rules(struct cs_plugin *cs, const cJSON *cmd)
+{
+	const char *username = cs_control__string(cmd, "username");
+	const cJSON *acl = cJSON_GetObjectItemCaseSensitive(cmd, "acl");
+	struct cs_ruleset rules;
+	const char *error = NULL;
+	int rc;
+
+	if(username == NULL) return "missing or invalid 'username'";
+	if(!cJSON_IsArray(acl)) return "missing or invalid 'acl'";
+	if(cs_acl__parse_rules(acl, &rules, &error) != MOSQ_ERR_SUCCESS) return error;
+
+	rc = cs_clients__set_rules(cs, username, &rules);
+	if(cs_auth__cache_set_rules(cs, username, &rules) != MOSQ_ERR_SUCCESS) rc = MOSQ_ERR_NOMEM;
+	cs_acl__free_rules(&rules);
+	return rc == MOSQ_ERR_SUCCESS ? NULL : "out of memory";
+}
+
+static const char *cs_control__set_expiry(struct cs_plugin *cs, const cJSON *cmd)
+{
+	const char *username = cs_control__string(cmd, "username");
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(cmd, "expire_at");
+	time_t expire_at;
+
+	if(username == NULL) return "missing or invalid 'username'";
+	if(!cJSON_IsNumber(item) || cs_auth__parse_expiry(item, &expire_at) != MOSQ_ERR_SUCCESS){
+		return "missing or invalid 'expire_at'";
+	}
+	cs_clients__set_expiry(cs, username, expire_at);
+	cs_auth__cache_set_expiry(cs, username, expire_at);
+	return NULL;
+}
+
+/* Run one command; NULL on success, else an error message. */
+static const char *cs_control__run(struct cs_plugin *cs, const cJSON *cmd, const char **name)
+{
+	*name = NULL;
+	if(!cJSON_IsObject(cmd)) return "command must be an object";
+	*name = cs_control__string(cmd, "command");
+	if(*name == NULL) return "missing or invalid 'command'";
+
+	if(!strcmp(*name, "kick")) return cs_control__kick(cmd);
+	if(!strcmp(*name, "kick_user")) return cs_control__kick_user(cs, cmd);
+	if(!strcmp(*name, "invalidate")) return cs_control__invalidate(cs, cmd);
+	if(!strcmp(*name, "set_rules")) return cs_control__set_rules(cs, cmd);
+	if(!strcmp(*name, "set_expiry")) return cs_control__set_expiry(cs, cmd);
+	return "unknown command";
+}
+
+/* Process one payload and return the reply JSON (free with cJSON_free), or
+ * NULL when out of memory. */
+char *cs_control__handle(struct cs_plugin *cs, const void *payload, size_t len)
+{
+	cJSON *tree = NULL, *reply, *responses;
+	const cJSON *commands, *cmd;
+	char *out = NULL;
+	int rc = MOSQ_ERR_SUCCESS;
+
+	reply = cJSON_CreateObject();
+	if(reply == NULL) return NULL;
+	responses = cJSON_AddArrayToObject(reply, "responses");
+	if(responses == NULL) goto done;
+
+	if(payload == NULL || len == 0 || len > CS_MAX_CONTROL_BYTES){
+		rc = cs_control__respond(responses, NULL, len ? "payload too large" : "empty payload");
+		goto print;
+	}
+	tree = cJSON_ParseWithLength(payload, len);
+	if(!cJSON_IsObject(tree)){
+		rc = cs_control__respond(responses, NULL, "payload is not a JSON object");
+		goto print;
+	}
+	commands = cJSON_GetObjectItemCaseSensitive(tree, "commands");
+	if(!cJSON_IsArray(commands)){
+		rc = cs_control__respond(responses, NULL, "missing or invalid 'commands' array");
+		goto print;
+	}
+	if(cJSON_GetArraySize(commands) > CS_MAX_COMMANDS){
+		rc = cs_control__respond(responses, NULL, "too many commands");
+		goto print;
+	}
+	cJSON_ArrayForEach(cmd, commands){
+		const char *name;
+		const char *error = cs_control__run(cs, cmd, &name);
+
+		rc = cs_control__respond(responses, name, error);
+		if(rc != MOSQ_ERR_SUCCESS) break;
+	}
+
+print:
+	if(rc == MOSQ_ERR_SUCCESS) out = cJSON_PrintUnformatted(reply);
+done:
+	cJSON_Delete(tree);
+	cJSON_Delete(reply);
+	return out;
+}
+
+int cs_control__cb(int event, void *event_data, void *userdata)
+{
+	struct mosquitto_evt_control *ed = event_data;
+	struct cs_plugin *cs = userdata;
+	const char *username = mosquitto_client_username(ed->client);
+	const char *clientid = mosquitto_client_id(ed->client);
+	struct cs_client *entry = cs_clients__find(cs, clientid);
+	char *out;
+
+	(void)event;
+	if(username == NULL || strcmp(username, cs->internal_username)
+			|| entry == NULL || entry->client != ed->client || !entry->is_internal){
+		char who[CS_LOG_NAME_LEN], cid[CS_LOG_NAME_LEN];
+
+		cs_clients__printable(username, who, sizeof(who));
+		cs_clients__printable(clientid, cid, sizeof(cid));
+		mosquitto_log_printf(MOSQ_LOG_WARNING, "cloudsignal: ignoring %s from %s (client %s): not the internal user",
+				CS_CONTROL_TOPIC, who, cid);
+		return MOSQ_ERR_SUCCESS;
+	}
+
+	out = cs_control__handle(cs, ed->payload, ed->payloadlen);
+	if(out == NULL){
+		mosquitto_log_printf(MOSQ_LOG_ERR, "cloudsignal: out of memory handling %s", CS_CONTROL_TOPIC);
+		return MOSQ_ERR_SUCCESS;
+	}
+	mosquitto_broker_publish_copy(NULL, CS_CONTROL_RESPONSE_TOPIC, (int)strlen(out), out, 0, false, NULL);
+	cJSON_free(out);
+	return MOSQ_ERR_SUCCESS;
+}

@@ -1,0 +1,322 @@
+/*
+ * CloudSignal auth/ACL plugin for Mosquitto 2.0 (plugin interface v5).
+ *
+ * Purpose: authenticate MQTT CONNECTs against the CloudSignal service
+ * (POST {service_url}/internal/broker/authenticate), keep each client's
+ * ordered ACL rules in memory and decide every ACL check locally, accept
+ * management commands on $CONTROL/cloudsignal/v1 from the internal user,
+ * and kick clients whose credentials expire. Fails closed: if the service
+ * cannot be reached, new CONNECTs are refused (cached logins still work).
+ *
+ * Build:
+ *   gcc -std=gnu11 -Wall -Wextra -Werror -O2 -fPIC -shared -o cloudsignal_auth.so \
+ *       plugin.c auth.c acl.c control.c clients.c http.c topic.c \
+ *       $(pkg-config --cflags --libs libcurl libcjson) -lcrypto
+ *   (or simply: make; make test)
+ *
+ * mosquitto.conf:
+ *   per_listener_settings false
+ *   allow_anonymous false
+ *   plugin /path/to/cloudsignal_auth.so
+ *   plugin_opt_service_url http://127.0.0.1:8080      # required
+ *   plugin_opt_broker_secret_file /etc/mosquitto/cloudsignal.secret
+ *                                   # or plugin_opt_broker_secret <secret>
+ *   plugin_opt_internal_username cloudsignal-internal  # default
+ *   plugin_opt_timeout_ms 2000                         # default
+ *   plugin_opt_cache_ttl 300                           # seconds, 0 = no cache
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+
+#include "cloudsignal.h"
+
+#define CS_DEFAULT_INTERNAL_USER "cloudsignal-internal"
+#define CS_DEFAULT_TIMEOUT_MS    2000
+#define CS_DEFAULT_CACHE_TTL     300
+#define CS_MAX_TIMEOUT_MS        60000
+#define CS_MAX_CACHE_TTL         (30L * 24 * 3600)
+
+#define CS_REG_BASIC_AUTH (1u << 0)
+#define CS_REG_ACL_CHECK  (1u << 1)
+#define CS_REG_CONTROL    (1u << 2)
+#define CS_REG_DISCONNECT (1u << 3)
+#define CS_REG_TICK       (1u << 4)
+
+int64_t cs_plugin__now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* At most once a second: kick expired clients, drop stale cache entries. */
+int cs_plugin__tick_cb(int event, void *event_data, void *userdata)
+{
+	struct cs_plugin *cs = userdata;
+	int64_t now_ms = cs_plugin__now_ms();
+	time_t now;
+
+	(void)event;
+	(void)event_data;
+	if(cs->last_tick_ms != 0 && now_ms - cs->last_tick_ms < 1000) return MOSQ_ERR_SUCCESS;
+	cs->last_tick_ms = now_ms;
+	now = time(NULL);
+	cs_clients__expire(cs, now);
+	cs_auth__cache_expire(cs, now_ms, now);
+	return MOSQ_ERR_SUCCESS;
+}
+
+int mosquitto_plugin_version(int supported_version_count, const int *supported_versions)
+{
+	(void)supported_version_count;
+	(void)supported_versions;
+	return 5;
+}
+
+/* Strict decimal in [min, max]. */
+static int cs_plugin__parse_long(const char *name, const char *value, long min, long max, long *out)
+{
+	char *end = NULL;
+	long v;
+
+	errno = 0;
+	v = strtol(value, &end, 10);
+	if(errno || end == value || *end != '\0' || v < min || v > max){
+		mosquitto_log_printf(MOSQ_LOG_ERR, "cloudsignal: plugin_opt_%s must be an integer between %ld and %ld, got \"%s\"",
+				name, min, max, value);
+		return MOSQ_ERR_INVAL;
+	}
+	*out = v;
+	return MOSQ_ERR_SUCCESS;
+}
+
+static bool cs_plugin__has_ctrl(const char *s)
+{
+	for(; *s; s++){
+		if((unsigned char)*s < 0x20 || *s == 0x7f) return true;
+	}
+	return false;
+}
+
+/* Read the secret file; trailing whitespace/newlines are stripped. */
+static char *cs_plugin__read_secret(const char *path)
+{
+	FILE *f;
+	char *buf;
+	size_t n;
+
+	buf = mosquitto_calloc(1, CS_MAX_SECRET_LEN + 2);
+	if(buf == NULL){
+		mosquitto_log_printf(MOSQ_LOG_ERR, "cloudsignal: out of memory");
+		return NULL;
+	}
+	f = fopen(path, "rb");
+	if(f == NULL){
+		mosquitto_log_printf(MOSQ_LOG_ERR, "cloudsignal: cannot read plugin_opt_broker_secret_file %s: %s", path, strerror(errno));
+		goto error;
+	}
+	n = fread(buf, 1, CS_MAX_SECRET_LEN + 1, f);
+	fclose(f);
+	if(n > CS_MAX_SECRET_LEN){
+		mosquitto_log_printf(MOSQ_LOG_ERR, "cloudsignal: plugin_opt_broker_secret_file %s is larger than %d bytes", path, CS_MAX_SECRET_LEN);
+		goto error;
+	}
+	if(memchr(buf, '\0', n)){
+		mosquitto_log_printf(MOSQ_LOG_ERR, "cloudsignal: plugin_opt_broker_secret_file %s contains a NUL byte", path);
+		goto error;
+	}
+	while(n > 0 && isspace((unsigned char)buf[n - 1])) buf[--n] = '\0';
+	return buf;
+
+error:
+	OPENSSL_cleanse(buf, CS_MAX_SECRET_LEN + 2);
+	mosquitto_free(buf);
+	return NULL;
+}
+
+static int cs_plugin__set_string(char **dst, const char *value)
+{
+	char *copy = mosquitto_strdup(value);
+
+	if(copy == NULL){
+		mosquitto_log_printf(MOSQ_LOG_ERR, "cloudsignal: out of memory");
+		return MOSQ_ERR_NOMEM;
+	}
+	mosquitto_free(*dst);
+	*dst = copy;
+	return MOSQ_ERR_SUCCESS;
+}
+
+static int cs_plugin__parse_options(struct cs_plugin *cs, struct mosquitto_opt *opts, int count)
+{
+	const char *secret = NULL, *secret_file = NULL, *url = NULL, *internal = CS_DEFAULT_INTERNAL_USER;
+	size_t url_len;
+	int rc;
+
+	cs->timeout_ms = CS_DEFAULT_TIMEOUT_MS;
+	cs->cache_ttl = CS_DEFAULT_CACHE_TTL;
+
+	for(int i = 0; i < count; i++){
+		const char *key = opts[i].key, *value = opts[i].value;
+
+		if(key == NULL) continue;
+		if(value == NULL){
+			mosquitto_log_printf(MOSQ_LOG_ERR, "cloudsignal: plugin_opt_%s has no value", key);
+			return MOSQ_ERR_INVAL;
+		}
+		if(!strcmp(key, "service_url")){
+			url = value;
+		}else if(!strcmp(key, "broker_secret")){
+			secret = value;
+		}else if(!strcmp(key, "broker_secret_file")){
+			secret_file = value;
+		}else if(!strcmp(key, "internal_username")){
+			internal = value;
+		}else if(!strcmp(key, "timeout_ms")){
+			if(cs_plugin__parse_long(key, value, 1, CS_MAX_TIMEOUT_MS, &cs->timeout_ms)) return MOSQ_ERR_INVAL;
+		}else if(!strcmp(key, "cache_ttl")){
+			if(cs_plugin__parse_long(key, value, 0, CS_MAX_CACHE_TTL, &cs->cache_ttl)) return MOSQ_ERR_INVAL;
+		}else{
+			mosquitto_log_printf(MOSQ_LOG_WARNING, "cloudsignal: ignoring unknown option plugin_opt_%s", key);
+		}
+	}
+
+	if(url == NULL || url[0] == '\0'){
+		mosquitto_log_printf(MOSQ_LOG_ERR, "cloudsignal: plugin_opt_service_url is required (e.g. http://127.0.0.1:8080)");
+		return MOSQ_ERR_INVAL;
+	}
+	if((strncmp(url, "http://", 7) && strncmp(url, "https://", 8)) || strpbrk(url, " \t") || cs_plugin__has_ctrl(url)){
+		mosquitto_log_printf(MOSQ_LOG_ERR, "cloudsignal: plugin_opt_service_url must be an http:// or https:// URL, got \"%s\"", url);
+		return MOSQ_ERR_INVAL;
+	}
+	if(internal[0] == '\0'){
+		mosquitto_log_printf(MOSQ_LOG_ERR, "cloudsignal: plugin_opt_internal_username must not be empty");
+		return MOSQ_ERR_INVAL;
+	}
+	if((secret == NULL) == (secret_file == NULL)){
+		mosquitto_log_printf(MOSQ_LOG_ERR, "cloudsignal: exactly one of plugin_opt_broker_secret or plugin_opt_broker_secret_file is required");
+		return MOSQ_ERR_INVAL;
+	}
+
+	if(secret_file){
+		cs->broker_secret = cs_plugin__read_secret(secret_file);
+		if(cs->broker_secret == NULL) return MOSQ_ERR_INVAL;
+	}else if(cs_plugin__set_string(&cs->broker_secret, secret)){
+		return MOSQ_ERR_NOMEM;
+	}
+	if(cs->broker_secret[0] == '\0' || strlen(cs->broker_secret) > CS_MAX_SECRET_LEN || cs_plugin__has_ctrl(cs->broker_secret)){
+		mosquitto_log_printf(MOSQ_LOG_ERR, "cloudsignal: the broker secret must be 1-%d bytes without control characters", CS_MAX_SECRET_LEN);
+		return MOSQ_ERR_INVAL;
+	}
+
+	if((rc = cs_plugin__set_string(&cs->service_url, url))) return rc;
+	if((rc = cs_plugin__set_string(&cs->internal_username, internal))) return rc;
+
+	/* auth_url = service_url without trailing '/' + CS_AUTH_PATH */
+	url_len = strlen(url);
+	while(url_len > 0 && url[url_len - 1] == '/') url_len--;
+	cs->auth_url = mosquitto_malloc(url_len + strlen(CS_AUTH_PATH) + 1);
+	if(cs->auth_url == NULL){
+		mosquitto_log_printf(MOSQ_LOG_ERR, "cloudsignal: out of memory");
+		return MOSQ_ERR_NOMEM;
+	}
+	memcpy(cs->auth_url, url, url_len);
+	strcpy(cs->auth_url + url_len, CS_AUTH_PATH);
+	return MOSQ_ERR_SUCCESS;
+}
+
+static void cs_plugin__free(struct cs_plugin *cs)
+{
+	if(cs == NULL) return;
+	if(cs->registered & CS_REG_BASIC_AUTH) mosquitto_callback_unregister(cs->id, MOSQ_EVT_BASIC_AUTH, cs_auth__basic_auth_cb, NULL);
+	if(cs->registered & CS_REG_ACL_CHECK) mosquitto_callback_unregister(cs->id, MOSQ_EVT_ACL_CHECK, cs_acl__check_cb, NULL);
+	if(cs->registered & CS_REG_CONTROL) mosquitto_callback_unregister(cs->id, MOSQ_EVT_CONTROL, cs_control__cb, CS_CONTROL_TOPIC);
+	if(cs->registered & CS_REG_DISCONNECT) mosquitto_callback_unregister(cs->id, MOSQ_EVT_DISCONNECT, cs_clients__disconnect_cb, NULL);
+	if(cs->registered & CS_REG_TICK) mosquitto_callback_unregister(cs->id, MOSQ_EVT_TICK, cs_plugin__tick_cb, NULL);
+	cs->registered = 0;
+
+	cs_clients__cleanup(cs);
+	cs_auth__cache_cleanup(cs);
+	cs_http__cleanup(&cs->http);
+	if(cs->curl_global) curl_global_cleanup();
+	if(cs->broker_secret) OPENSSL_cleanse(cs->broker_secret, strlen(cs->broker_secret));
+	OPENSSL_cleanse(cs->hmac_key, sizeof(cs->hmac_key));
+	mosquitto_free(cs->broker_secret);
+	mosquitto_free(cs->service_url);
+	mosquitto_free(cs->auth_url);
+	mosquitto_free(cs->internal_username);
+	mosquitto_free(cs);
+}
+
+static int cs_plugin__register(struct cs_plugin *cs, int event, MOSQ_FUNC_generic_callback cb,
+		const void *data, unsigned bit, const char *name)
+{
+	int rc = mosquitto_callback_register(cs->id, event, cb, data, cs);
+
+	if(rc != MOSQ_ERR_SUCCESS){
+		mosquitto_log_printf(MOSQ_LOG_ERR, "cloudsignal: cannot register the %s callback (error %d)", name, rc);
+		return rc;
+	}
+	cs->registered |= bit;
+	return MOSQ_ERR_SUCCESS;
+}
+
+int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata, struct mosquitto_opt *opts, int opt_count)
+{
+	struct cs_plugin *cs;
+	int rc;
+
+	cs = mosquitto_calloc(1, sizeof(struct cs_plugin));
+	if(cs == NULL){
+		mosquitto_log_printf(MOSQ_LOG_ERR, "cloudsignal: out of memory");
+		return MOSQ_ERR_NOMEM;
+	}
+	cs->id = identifier;
+
+	if((rc = cs_plugin__parse_options(cs, opts, opt_count))) goto error;
+	if((rc = cs_auth__init(cs))) goto error;
+	if(curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK){
+		mosquitto_log_printf(MOSQ_LOG_ERR, "cloudsignal: curl_global_init failed");
+		rc = MOSQ_ERR_UNKNOWN;
+		goto error;
+	}
+	cs->curl_global = true;
+	if((rc = cs_http__init(&cs->http, cs->auth_url, cs->broker_secret, cs->timeout_ms))){
+		mosquitto_log_printf(MOSQ_LOG_ERR, "cloudsignal: cannot set up the HTTP client");
+		goto error;
+	}
+
+	if((rc = cs_plugin__register(cs, MOSQ_EVT_BASIC_AUTH, cs_auth__basic_auth_cb, NULL, CS_REG_BASIC_AUTH, "basic auth"))
+			|| (rc = cs_plugin__register(cs, MOSQ_EVT_ACL_CHECK, cs_acl__check_cb, NULL, CS_REG_ACL_CHECK, "ACL check"))
+			|| (rc = cs_plugin__register(cs, MOSQ_EVT_CONTROL, cs_control__cb, CS_CONTROL_TOPIC, CS_REG_CONTROL, "control"))
+			|| (rc = cs_plugin__register(cs, MOSQ_EVT_DISCONNECT, cs_clients__disconnect_cb, NULL, CS_REG_DISCONNECT, "disconnect"))
+			|| (rc = cs_plugin__register(cs, MOSQ_EVT_TICK, cs_plugin__tick_cb, NULL, CS_REG_TICK, "tick"))){
+		goto error;
+	}
+
+	mosquitto_log_printf(MOSQ_LOG_NOTICE, "cloudsignal: using service %s (timeout %ld ms, credential cache %ld s, internal user %s)",
+			cs->service_url, cs->timeout_ms, cs->cache_ttl, cs->internal_username);
+	*userdata = cs;
+	return MOSQ_ERR_SUCCESS;
+
+error:
+	mosquitto_log_printf(MOSQ_LOG_ERR, "cloudsignal: plugin not started");
+	cs_plugin__free(cs);
+	return rc;
+}
+
+int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *opts, int opt_count)
+{
+	(void)opts;
+	(void)opt_count;
+	cs_plugin__free(userdata);
+	return MOSQ_ERR_SUCCESS;
+}

@@ -1,0 +1,41 @@
+/* test.h - tiny test runner shared by the C unit tests. */
+#ifndef CS_TEST_H
+#define CS_TEST_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "cloudsignal.h"
+
+extern int cs_test_passed;
+extern int cs_test_failed;
+
+#define CHECK(cond) do{ \
+	if(cond){ cs_test_passed++; } \
+	else{ cs_test_failed++; fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); } \
+}while(0)
+
+/* The broker's struct mosquitto is opaque to the plugin; tests fake it. */
+struct mosquitto {
+	const char *id;
+	const char *username;
+	const char *address;
+	int proto_ver;
+	bool clean;
+};
+
+/* Observations recorded by test_stubs.c. */
+extern char test_last_log[1024];
+extern int test_last_log_level;
+extern char test_last_kick_id[256];
+extern char test_last_kick_user[256];
+extern int test_kick_count;
+extern char *test_last_publish;        /* payload copy, NUL-terminated */
+extern char test_last_publish_topic[128];
+extern long test_alloc_outstanding;    /* mosquitto_* allocations not freed */
+extern long test_fail_alloc_after;     /* -1: never; n: the (n+1)th allocation fails */
+extern int test_registered;
+
+void test_plugin__run(void);
+
+#endif
