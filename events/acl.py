@@ -54,6 +54,13 @@ def for_user(rule: Rule, username: str) -> bool:
     return rule.user is None or fnmatchcase(username, rule.user)
 
 
+def _broadened(topic: str) -> str:
+    """The rule's topic cut at the level holding `{client_id}` and ended with '#'."""
+    levels = topic.split("/")
+    cut = next(position for position, level in enumerate(levels) if "{client_id}" in level)
+    return "/".join(levels[:cut] + ["#"])
+
+
 def applies_to(rule: Rule, *, username: str, action: str) -> bool:
     return rule.action in (action, "both") and for_user(rule, username)
 
@@ -73,7 +80,9 @@ def evaluate(
             continue
         pattern = render(rule.topic, username=username, client_id=client_id, org_id=org_id)
         if pattern is None:
-            continue
+            if rule.permission == "allow":
+                continue
+            pattern = _broadened(rule.topic)  # a deny never narrows for want of a client id
         if rule.permission == "allow" and covers(pattern, topic):
             return Decision(True, rule, f"allowed by rule {rule.id}")
         if rule.permission == "deny" and overlaps(pattern, topic):

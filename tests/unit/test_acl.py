@@ -57,3 +57,10 @@ def test_user_globs():
     rule = Rule("r", "sensors/#", "publish", "allow", user="sensor-*")
     assert decide([rule], "sensors/t", username="sensor-7").allowed
     assert not decide([rule], "sensors/t", username="agent-01").allowed
+
+
+def test_a_deny_with_an_unusable_client_id_denies_more_not_less():
+    rules = [Rule("deny", "c/{client_id}/secret", "publish", "deny", 1), Rule("allow", "c/#", "publish", "allow", 2)]
+    assert decide(rules, "c/x/secret", client_id="x").allowed is False
+    assert decide(rules, "c/x/open", client_id="x").allowed is True
+    assert decide(rules, "c/x/open", client_id="a/b").allowed is False  # the deny covers all of c/#
