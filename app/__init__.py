@@ -12,16 +12,18 @@ from app.errors import register_error_handlers
 from app.extensions.smorest import Api
 from app.requests import install_request_hooks
 from app.broker.notifier import BrokerNotifier
-from app.broker.publisher import ControlPublisher
+from app.broker.connection import BrokerConnection
 from app.resources.acl.routes import blp as acl_blp
 from app.resources.api_keys.routes import blp as api_keys_blp
 from app.resources.internal.routes import blp as internal_blp
 from app.resources.organization.routes import blp as organization_blp
+from app.resources.publish.routes import blp as publish_blp
+from app.resources.sessions.routes import blp as sessions_blp
 from app.resources.users.routes import blp as users_blp
 from events.application import CloudSignal
 from events.store import persistence_env
 
-BLUEPRINTS = (users_blp, acl_blp, api_keys_blp, organization_blp, internal_blp)
+BLUEPRINTS = (users_blp, acl_blp, api_keys_blp, organization_blp, sessions_blp, publish_blp, internal_blp)
 log = logging.getLogger("cloudsignal")
 
 
@@ -39,10 +41,10 @@ def create_app(environ: Optional[Mapping[str, str]] = None, follow: bool = True)
         domain.view.follow(on_error=lambda error: log.warning("read model follow failed: %s", error))
     app.extensions["cloudsignal"] = domain
     if follow and app.config["BROKER_SECRET"]:
-        publisher = ControlPublisher(app.config["BROKER_HOST"], app.config["BROKER_PORT"],
-                                     app.config["INTERNAL_USERNAME"], app.config["BROKER_SECRET"])
-        domain.listeners.append(BrokerNotifier(domain, publisher.send, app.config["TENANCY"]))
-        app.extensions["cloudsignal.publisher"] = publisher
+        broker = BrokerConnection(app.config["BROKER_HOST"], app.config["BROKER_PORT"],
+                                  app.config["INTERNAL_USERNAME"], app.config["BROKER_SECRET"])
+        domain.listeners.append(BrokerNotifier(domain, broker.send_commands, app.config["TENANCY"]))
+        app.extensions["cloudsignal.broker"] = broker
 
     api = Api(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})

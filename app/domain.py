@@ -1,9 +1,24 @@
-"""Access to the process's CloudSignal application (commands) and its read model."""
+"""Access to the process's CloudSignal application (commands and read model) and broker link."""
 
 from flask import current_app
 
+from app.broker.connection import BrokerConnection
+from app.errors import ApiError
 from events.application import CloudSignal
 
 
 def current_domain() -> CloudSignal:
     return current_app.extensions["cloudsignal"]
+
+
+def current_broker() -> BrokerConnection:
+    broker = current_app.extensions.get("cloudsignal.broker")
+    if broker is None:
+        raise ApiError(503, "no broker is configured for this service (CLOUDSIGNAL_BROKER_SECRET)",
+                       "broker_not_configured")
+    return broker
+
+
+def broker_topic(org_id: str, topic: str) -> str:
+    """Where an API topic lives on the broker: under `{org_id}/` in multi tenancy."""
+    return f"{org_id}/{topic}" if current_app.config["TENANCY"] == "multi" else topic

@@ -8,6 +8,7 @@ import marshmallow as ma
 from eventsourcing.persistence import InterfaceError, OperationalError
 from flask import Flask, g
 
+from app.broker.connection import BrokerTimeout, BrokerUnavailable
 from events.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, QuotaExceeded
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ CODE_BY_STATUS = {
     429: "rate_limited",
     500: "internal_error",
     503: "service_unavailable",
+    504: "broker_timeout",
 }
 
 
@@ -72,6 +74,14 @@ def register_error_handlers(app: Flask) -> None:
     def domain_error(error: DomainError) -> Tuple[Dict[str, Any], int]:
         status = STATUS_BY_DOMAIN_ERROR.get(type(error), 400)
         return error_body(status, error.message, error.code, error.detail), status
+
+    @app.errorhandler(BrokerUnavailable)
+    def broker_unavailable(error: BrokerUnavailable) -> Tuple[Dict[str, Any], int]:
+        return error_body(503, f"cannot publish: {error}", "broker_unavailable"), 503
+
+    @app.errorhandler(BrokerTimeout)
+    def broker_timeout(error: BrokerTimeout) -> Tuple[Dict[str, Any], int]:
+        return error_body(504, str(error), "broker_timeout"), 504
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)

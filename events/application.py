@@ -12,7 +12,7 @@ from eventsourcing.persistence import IntegrityError
 
 from events import ids
 from events.acl import PERMISSIONS, RULE_ACTIONS
-from events.domainmodel import AclRule, AclRuleSet, ApiKey, MqttUser, NameClaim, Organization
+from events.domainmodel import AclRule, AclRuleSet, ApiKey, MqttUser, NameClaim, Organization, Session
 from events.errors import Conflict, InvalidInput, NotFound, QuotaExceeded
 from events.readmodel import ReadModel
 from events.secrets import hash_api_key, hash_password
@@ -332,3 +332,45 @@ class CloudSignal(Application):
             self._commit(key)
         except Conflict:
             pass
+
+    # -- sessions (reported by the broker) ---------------------------------------------------
+
+    def record_broker_events(self, broker_id: str, reports: List[Dict[str, Any]]) -> int:
+        """Apply a batch of the broker plugin's session reports; returns how many changed state.
+
+        Idempotent, so the plugin may resend a batch it is unsure about: sessions already known
+        are not opened again, closed ones not closed again.
+        """
+        self.view.catch_up()
+        changed: Dict[str, Session] = {}
+
+        def current(session_id: str) -> Optional[Session]:
+            return changed.get(session_id) or self.view.session(session_id)
+
+        for report in reports:
+            at = datetime.fromtimestamp(report["at"] / 1000, timezone.utc)
+            if report["type"] == "broker_started":
+                for session in self.view.open_sessions():
+                    if session.broker_id != broker_id and session.session_id not in changed:
+                        reopened = self.repository.get(session.id)
+                        reopened.close("broker_restart", at)
+                        changed[session.session_id] = reopened
+            elif report["type"] == "connected":
+                parts = report["username"].rpartition("@")
+                if current(report["session_id"]) is None and parts[1]:
+                    changed[report["session_id"]] = Session(
+                        session_id=report["session_id"], broker_id=broker_id, org_id=parts[2],
+                        client_id=report["clientid"], username=parts[0], peer_address=report.get("peerhost"),
+                        protocol_version=report.get("proto_ver"), clean_start=bool(report.get("clean_start")),
+                        connected_at=at,
+                    )
+            elif report["type"] == "disconnected":
+                session = current(report["session_id"])
+                if session is not None and session.disconnected_at is None:
+                    if session.session_id not in changed:
+                        session = self.repository.get(session.id)
+                    session.close(report.get("reason") or "client", at)
+                    changed[session.session_id] = session
+        if changed:
+            self._commit(*changed.values())
+        return len(changed)

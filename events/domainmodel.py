@@ -202,3 +202,40 @@ class ApiKey(CloudSignalAggregate):
     @event("Used")
     def record_use(self, at: datetime) -> None:
         self.last_used_at = at
+
+
+class Session(CloudSignalAggregate):
+    """One MQTT connection as the broker reported it: opened at CONNECT, closed at disconnect."""
+
+    def __init__(
+        self,
+        session_id: str,
+        broker_id: str,
+        org_id: str,
+        client_id: str,
+        username: str,
+        peer_address: Optional[str],
+        protocol_version: Optional[int],
+        clean_start: bool,
+        connected_at: datetime,
+    ):
+        self.session_id = session_id
+        self.broker_id = broker_id
+        self.org_id = org_id
+        self.client_id = client_id
+        self.username = username
+        self.peer_address = peer_address
+        self.protocol_version = protocol_version
+        self.clean_start = clean_start
+        self.connected_at = connected_at
+        self.disconnected_at: Optional[datetime] = None
+        self.disconnect_reason: Optional[str] = None
+
+    @classmethod
+    def create_id(cls, session_id: str, **_: Any) -> UUID:
+        return aggregate_id(session_id)
+
+    @event("Closed")
+    def close(self, reason: str, at: datetime) -> None:
+        self.disconnect_reason = reason
+        self.disconnected_at = at

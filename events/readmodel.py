@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, Ty
 from uuid import UUID
 
 from events.acl import DEFAULT_PRIORITY, Rule
-from events.domainmodel import AclRule, AclRuleSet, ApiKey, MqttUser, NameClaim, Organization
+from events.domainmodel import AclRule, AclRuleSet, ApiKey, MqttUser, NameClaim, Organization, Session
 from events.errors import NotFound
 from events.secrets import same_digest
 
@@ -36,6 +36,8 @@ class ReadModel:
         self._rule_sets: Dict[str, Dict[str, AclRuleSet]] = {}
         self._keys: Dict[str, Dict[str, ApiKey]] = {}
         self._keys_by_hash: Dict[str, ApiKey] = {}
+        self._sessions: Dict[str, Dict[str, Session]] = {}  # org -> session id -> session, in order
+        self._open_sessions: Dict[str, Session] = {}  # session id -> session, every organization
 
     # -- following the log ------------------------------------------------------------------
 
@@ -97,6 +99,12 @@ class ReadModel:
         elif isinstance(aggregate, ApiKey):
             _put(self._keys, aggregate.org_id, aggregate.key_id, aggregate)
             self._keys_by_hash[aggregate.key_hash] = aggregate
+        elif isinstance(aggregate, Session):
+            _put(self._sessions, aggregate.org_id, aggregate.session_id, aggregate)
+            if aggregate.disconnected_at is None:
+                self._open_sessions[aggregate.session_id] = aggregate
+            else:
+                self._open_sessions.pop(aggregate.session_id, None)
 
     def _find(self, lookup: Callable[[], Optional[T]], missing: str) -> T:
         found = lookup()
@@ -146,6 +154,16 @@ class ReadModel:
             rules += [(as_rule(body), rule_set.name) for body in rule_set.rules]
         rules += [(as_rule(rule.rule), "organization") for rule in self.rules_of(user.org_id)]
         return rules
+
+    def sessions_of(self, org_id: str) -> List[Session]:
+        """Every session of the organization, open and closed, oldest first."""
+        return list(self._sessions.get(org_id, {}).values())
+
+    def open_sessions(self) -> List[Session]:
+        return list(self._open_sessions.values())
+
+    def session(self, session_id: str) -> Optional[Session]:
+        return self._aggregates.get(Session.create_id(session_id))
 
     def find_key(self, org_id: str, key_id: str) -> ApiKey:
         return self._find(lambda: self._keys.get(org_id, {}).get(key_id), f"API key {key_id!r} not found")

@@ -41,7 +41,8 @@ class MqttTestClient:
             self.client.tls_set(ca_certs=ca_file, cert_reqs=ssl.CERT_REQUIRED)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
-        self.client.on_message = lambda c, u, msg: self.messages.put((msg.topic, msg.payload))
+        self.client.on_message = self._on_message
+        self.received: List[mqtt.MQTTMessage] = []  # every message, with its properties
         self.client.on_subscribe = lambda c, u, mid, codes, props: self._ack(mid, codes)
         self.client.on_publish = lambda c, u, mid, code, props: self._ack(mid, code)
         self._reconnect = reconnect
@@ -69,6 +70,10 @@ class MqttTestClient:
         self.disconnected.set()
         if not self._reconnect:
             client.disconnect()  # stops paho's loop from reconnecting
+
+    def _on_message(self, client: Any, userdata: Any, message: mqtt.MQTTMessage) -> None:
+        self.received.append(message)
+        self.messages.put((message.topic, message.payload))
 
     def _ack(self, mid: int, result: Any) -> None:
         with self._lock:

@@ -21,11 +21,14 @@ from app.resources.internal.schemas import (
     AuthenticateSchema,
     AuthorizeReplySchema,
     AuthorizeSchema,
+    BrokerEventsReplySchema,
+    BrokerEventsSchema,
     GoAuthAclSchema,
     GoAuthReplySchema,
     GoAuthSuperuserSchema,
     GoAuthUserSchema,
 )
+from events.context import acting_as
 from events.mqtt_access import authorize, broker_rules, find_user, login
 
 log = logging.getLogger("cloudsignal.broker")
@@ -103,6 +106,18 @@ class BrokerAuthorizeViews(MethodView):
         """Decide one publish or subscribe (EMQX HTTP authorization shape)"""
         allowed, reason = _decide(body["username"], body["clientid"], body["topic"], (body["action"],))
         return {"result": "allow" if allowed else "deny", "reason": reason}
+
+
+@blp.route("/broker/events")
+class BrokerEventsViews(MethodView):
+    @broker_only
+    @blp.arguments(BrokerEventsSchema)
+    @blp.response(200, BrokerEventsReplySchema)
+    def post(self, body: Dict[str, Any]) -> Dict[str, Any]:
+        """Session reports from the broker plugin: broker started, client connected, disconnected"""
+        with acting_as("broker", request.headers.get("X-Request-Id")):
+            changed = current_domain().record_broker_events(body["broker_id"], body["events"])
+        return {"accepted": len(body["events"]), "changed": changed}
 
 
 def _decide(username: str, client_id: Any, topic: str, actions: Tuple[str, ...]) -> Tuple[bool, str]:

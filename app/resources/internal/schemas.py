@@ -67,3 +67,33 @@ class GoAuthAclSchema(BrokerSchema):
 class GoAuthReplySchema(ma.Schema):
     ok = ma.fields.Boolean(required=True)
     error = ma.fields.String()
+
+
+class BrokerEventSchema(BrokerSchema):
+    type = ma.fields.String(required=True, validate=ma.validate.OneOf(("broker_started", "connected", "disconnected")))
+    at = ma.fields.Integer(required=True, metadata={"description": "Epoch milliseconds"})
+    session_id = ma.fields.String(validate=ma.validate.Length(min=1, max=128))
+    clientid = ma.fields.String(validate=FIELD)
+    username = ma.fields.String(validate=FIELD)
+    peerhost = ma.fields.String(allow_none=True)
+    proto_ver = ma.fields.Integer(allow_none=True)
+    clean_start = ma.fields.Boolean()
+    reason = ma.fields.String(validate=ma.validate.OneOf(("client", "kicked", "takeover", "credentials_expired")))
+
+    @ma.validates_schema
+    def check_session_fields(self, data: dict, **_: object) -> None:
+        if data["type"] != "broker_started":
+            missing = [name for name in ("session_id", "clientid", "username") if name not in data]
+            if missing:
+                raise ma.ValidationError(f"{data['type']} events need {', '.join(missing)}")
+
+
+class BrokerEventsSchema(BrokerSchema):
+    broker_id = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
+    events = ma.fields.List(ma.fields.Nested(BrokerEventSchema), required=True,
+                            validate=ma.validate.Length(max=1000))
+
+
+class BrokerEventsReplySchema(ma.Schema):
+    accepted = ma.fields.Integer(required=True)
+    changed = ma.fields.Integer(required=True)

@@ -1,0 +1,113 @@
+"""The service's own MQTT connection to the broker, one per service process.
+
+It publishes for `POST /v2/publish` and sends commands to the broker plugin over $CONTROL. It
+connects as the internal user (a superuser; the API checks topics before publishing) with MQTT 5,
+and paho reconnects by itself with backoff.
+"""
+
+import json
+import logging
+import os
+import socket
+from typing import Any, Dict, List, Optional
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+CONTROL_TOPIC = "$CONTROL/cloudsignal/v1"
+COMMANDS_PER_MESSAGE = 500
+log = logging.getLogger("cloudsignal.broker")
+
+
+class BrokerUnavailable(Exception):
+    """Not connected to the broker."""
+
+
+class BrokerTimeout(Exception):
+    """The broker did not acknowledge in time."""
+
+
+class BrokerConnection:
+    def __init__(self, host: str, port: int, username: str, secret: str):
+        client_id = f"{username}-{socket.gethostname()}-{os.getpid()}"
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+        self.client.username_pw_set(username, secret)
+        self.client.reconnect_delay_set(min_delay=0.1, max_delay=2)
+        self.client.max_inflight_messages_set(1000)
+        self.client.on_connect = self._on_connect
+        self.client.connect_async(host, port, keepalive=30)
+        self.client.loop_start()
+
+    @staticmethod
+    def _on_connect(client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
+        if reason.is_failure:
+            log.error("broker refused the service's connection: %s", reason)
+
+    @property
+    def connected(self) -> bool:
+        return self.client.is_connected()
+
+    def publish(
+        self,
+        topic: str,
+        payload: bytes,
+        qos: int,
+        retain: bool = False,
+        properties: Optional[Properties] = None,
+        timeout: float = 5.0,
+    ) -> int:
+        """Publish and, for QoS 1 and 2, wait for the broker's acknowledgement; returns the mid."""
+        return self.wait(self.start_publish(topic, payload, qos, retain, properties), timeout)
+
+    def start_publish(
+        self, topic: str, payload: bytes, qos: int, retain: bool = False, properties: Optional[Properties] = None
+    ) -> mqtt.MQTTMessageInfo:
+        """Hand a message to the connection without waiting (see `wait`)."""
+        if not self.connected:
+            raise BrokerUnavailable("the broker is not reachable")
+        info = self.client.publish(topic, payload, qos=qos, retain=retain, properties=properties)
+        if info.rc == mqtt.MQTT_ERR_NO_CONN:
+            raise BrokerUnavailable("the connection to the broker was lost")
+        return info
+
+    @staticmethod
+    def wait(info: mqtt.MQTTMessageInfo, timeout: float) -> int:
+        """Wait up to `timeout` seconds until the message is out: acknowledged by the broker at
+        QoS 1 and 2, written to the socket at QoS 0. Returns the mid."""
+        try:
+            info.wait_for_publish(timeout)
+        except (RuntimeError, ValueError) as error:
+            raise BrokerUnavailable(str(error)) from None
+        if not info.is_published():
+            raise BrokerTimeout(f"no acknowledgement from the broker within {timeout:g} s")
+        return info.mid
+
+    def send_commands(self, commands: List[Dict[str, Any]]) -> None:
+        """Queue commands for the plugin (QoS 1; kept and resent while reconnecting)."""
+        for start in range(0, len(commands), COMMANDS_PER_MESSAGE):
+            chunk = commands[start:start + COMMANDS_PER_MESSAGE]
+            self.client.publish(CONTROL_TOPIC, json.dumps({"commands": chunk}), qos=1)
+
+    def stop(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def publish_properties(fields: Dict[str, Any]) -> Optional[Properties]:
+    """MQTT 5 PUBLISH properties from the API's `properties` object."""
+    if not fields:
+        return None
+    properties = Properties(PacketTypes.PUBLISH)
+    if "content_type" in fields:
+        properties.ContentType = fields["content_type"]
+    if "message_expiry_interval" in fields:
+        properties.MessageExpiryInterval = fields["message_expiry_interval"]
+    if "response_topic" in fields:
+        properties.ResponseTopic = fields["response_topic"]
+    if "correlation_data" in fields:
+        properties.CorrelationData = fields["correlation_data"].encode()
+    if fields.get("user_properties"):
+        properties.UserProperty = list(fields["user_properties"].items())
+    return properties

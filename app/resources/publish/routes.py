@@ -1,0 +1,80 @@
+"""Publish to MQTT subscribers with one HTTP call, through the service's broker connection."""
+
+import json
+import time
+from typing import Any, Dict, List
+
+from flask import g
+from flask.views import MethodView
+
+from app.broker.connection import BrokerConnection, BrokerTimeout, BrokerUnavailable, publish_properties
+from app.domain import broker_topic, current_broker
+from app.extensions.smorest import Blueprint
+from app.resources.publish.schemas import BatchReplySchema, BatchSchema, PublishReplySchema, PublishSchema
+
+blp = Blueprint("publish", __name__, url_prefix="/v2/publish", description="HTTP publish")
+ACK_TIMEOUT = 5.0
+
+
+def encode(payload: Any) -> bytes:
+    return payload.encode() if isinstance(payload, str) else json.dumps(payload, separators=(",", ":")).encode()
+
+
+def start(broker: BrokerConnection, message: Dict[str, Any]) -> Any:
+    properties = dict(message["properties"])
+    if "response_topic" in properties:  # replies come back through the same namespace
+        properties["response_topic"] = broker_topic(g.org_id, properties["response_topic"])
+    return broker.start_publish(
+        broker_topic(g.org_id, message["topic"]), encode(message["payload"]), message["qos"],
+        retain=message["retain"], properties=publish_properties(properties),
+    )
+
+
+@blp.route("")
+class PublishViews(MethodView):
+    @blp.auth("publish")
+    @blp.arguments(PublishSchema)
+    @blp.response(200, PublishReplySchema)
+    @blp.errors(503, 504)
+    def post(self, message: Dict[str, Any]) -> Dict[str, Any]:
+        """Publish one message; QoS 1 and 2 answer once the broker acknowledged it
+
+        503 when the broker is unreachable, 504 when it does not acknowledge within 5 s.
+        """
+        broker = current_broker()
+        message_id = broker.wait(start(broker, message), ACK_TIMEOUT)
+        return {"topic": message["topic"], "qos": message["qos"], "retain": message["retain"],
+                "message_id": message_id, "acknowledged": message["qos"] > 0}
+
+
+@blp.route("/batch")
+class PublishBatchViews(MethodView):
+    @blp.auth("publish")
+    @blp.arguments(BatchSchema)
+    @blp.response(200, BatchReplySchema)
+    @blp.errors(503)
+    def post(self, body: Dict[str, Any]) -> Dict[str, Any]:
+        """Publish up to 1000 messages in order, with a result for each"""
+        broker = current_broker()
+        if not broker.connected:
+            raise BrokerUnavailable("the broker is not reachable")
+        pending: List[Any] = []
+        for message in body["messages"]:  # hand all over first, then wait: one round trip, not N
+            try:
+                pending.append(start(broker, message))
+            except BrokerUnavailable as error:
+                pending.append(error)
+        deadline = time.monotonic() + ACK_TIMEOUT
+        results: List[Dict[str, Any]] = []
+        for index, info in enumerate(pending):
+            try:
+                if isinstance(info, Exception):
+                    raise info
+                message_id = broker.wait(info, max(0.0, deadline - time.monotonic()))
+                results.append({"index": index, "ok": True, "message_id": message_id})
+            except BrokerUnavailable:
+                results.append({"index": index, "ok": False, "error": "broker_unavailable"})
+            except BrokerTimeout:
+                results.append({"index": index, "ok": False, "error": "broker_timeout"})
+        published = sum(1 for result in results if result["ok"])
+        return {"published": published, "failed": len(results) - published, "results": results}

@@ -1,0 +1,123 @@
+"""Who is connected (as the broker reports it), session history, and forcing clients off."""
+
+from typing import Any, Dict, List, Optional
+
+from flask import g
+from flask.views import MethodView
+
+from app.domain import current_broker, current_domain
+from app.extensions.smorest import Blueprint
+from app.pagination import paginate
+from app.resources.sessions.schemas import (
+    SessionHistoryQueryArgsSchema,
+    SessionPageSchema,
+    SessionQueryArgsSchema,
+    SessionSchema,
+    TerminateReplySchema,
+)
+from events.domainmodel import Session
+from events.errors import NotFound
+
+blp = Blueprint("sessions", __name__, url_prefix="/v2", description="MQTT sessions")
+
+
+def present(session: Session) -> Dict[str, Any]:
+    closed = session.disconnected_at is not None
+    return {
+        "session_id": session.session_id,
+        "client_id": session.client_id,
+        "username": session.username,
+        "mqtt_username": f"{session.username}@{session.org_id}",
+        "status": "disconnected" if closed else "active",
+        "connected_at": session.connected_at,
+        "disconnected_at": session.disconnected_at,
+        "disconnect_reason": session.disconnect_reason,
+        "duration_seconds": (session.disconnected_at - session.connected_at).total_seconds() if closed else None,
+        "peer_address": session.peer_address,
+        "protocol_version": session.protocol_version,
+        "clean_start": session.clean_start,
+    }
+
+
+def order(item: Dict[str, Any]) -> List[str]:
+    return [item["connected_at"].isoformat(), item["session_id"]]
+
+
+def current_sessions(org_id: str) -> List[Session]:
+    """The latest session of each client id: active ones, and offline persistent ones."""
+    latest: Dict[str, Session] = {}
+    for session in current_domain().view.sessions_of(org_id):
+        latest[session.client_id] = session
+    return [s for s in latest.values() if s.disconnected_at is None or not s.clean_start]
+
+
+def matching(sessions: List[Session], username: Optional[str], client_id: Optional[str]) -> List[Session]:
+    return [s for s in sessions
+            if (username is None or s.username == username) and (client_id is None or s.client_id == client_id)]
+
+
+@blp.route("/sessions")
+class SessionViews(MethodView):
+    @blp.auth("sessions:read")
+    @blp.arguments(SessionQueryArgsSchema, location="query")
+    @blp.response(200, SessionPageSchema)
+    def get(self, args: Dict[str, Any]) -> Dict[str, Any]:
+        """List sessions: connected clients, and persistent sessions whose client is offline"""
+        sessions = matching(current_sessions(g.org_id), args["username"], args["client_id"])
+        wanted = {"active": (False,), "disconnected": (True,), "all": (False, True)}[args["status"]]
+        items = [present(s) for s in sessions if (s.disconnected_at is not None) in wanted]
+        return paginate(items, order, args["limit"], args["cursor"])
+
+
+@blp.route("/sessions/history")
+class SessionHistoryViews(MethodView):
+    @blp.auth("sessions:read")
+    @blp.arguments(SessionHistoryQueryArgsSchema, location="query")
+    @blp.response(200, SessionPageSchema)
+    def get(self, args: Dict[str, Any]) -> Dict[str, Any]:
+        """Every session opened and closed, with durations, oldest first"""
+        sessions = matching(current_domain().view.sessions_of(g.org_id), args["username"], args["client_id"])
+        items = [present(s) for s in sessions
+                 if (args["since"] is None or s.connected_at >= args["since"])
+                 and (args["until"] is None or s.connected_at < args["until"])]
+        return paginate(items, order, args["limit"], args["cursor"])
+
+
+@blp.route("/sessions/<string:client_id>")
+class SessionByClientIdViews(MethodView):
+    @blp.auth("sessions:read")
+    @blp.response(200, SessionSchema)
+    @blp.errors(404)
+    def get(self, client_id: str) -> Dict[str, Any]:
+        """The current session of a client id"""
+        return present(_current(client_id))
+
+    @blp.auth("sessions:write")
+    @blp.response(204)
+    @blp.errors(404, 503)
+    def delete(self, client_id: str) -> None:
+        """Force a connected client off the broker"""
+        session = _current(client_id)
+        if session.disconnected_at is not None:
+            raise NotFound(f"client {client_id!r} is not connected")
+        current_broker().send_commands([{"command": "kick", "clientid": client_id}])
+
+
+def _current(client_id: str) -> Session:
+    sessions = matching(current_sessions(g.org_id), None, client_id)
+    if not sessions:
+        raise NotFound(f"no session for client id {client_id!r}")
+    return sessions[0]
+
+
+@blp.route("/users/<string:username>/terminate")
+class UserTerminateViews(MethodView):
+    @blp.auth("sessions:write")
+    @blp.response(200, TerminateReplySchema)
+    @blp.errors(404, 503)
+    def post(self, username: str) -> Dict[str, Any]:
+        """Disconnect every session of an MQTT user (it may connect again)"""
+        user = current_domain().view.find_user(g.org_id, username)
+        active = [s for s in current_sessions(g.org_id) if s.username == username and s.disconnected_at is None]
+        current_broker().send_commands([{"command": "kick_user", "username": f"{user.name}@{user.org_id}"}])
+        return {"username": username, "sessions_terminated": len(active)}
