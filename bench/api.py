@@ -9,42 +9,28 @@ Run: .venv/bin/python bench/api.py [--seconds 5] [--clients 4]
 """
 
 import argparse
-import http.client
 import json
-import multiprocessing
-import statistics
 import sys
-import time
 import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench import httpload  # noqa: E402
 from tests.support.processes import PostgresCluster, Service  # noqa: E402
 
 
-def drive(args: tuple) -> list:
-    port, key, scenario, seconds, worker = args
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
-    latencies, number, deadline = [], 0, time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if scenario == "POST /v2/users":
-            body = json.dumps({"username": f"w{worker}-{number}-{uuid.uuid4().hex[:6]}", "password": "secure-password"})
-            request = ("POST", "/v2/users", body)
-        elif scenario == "GET /v2/users/{username}":
-            request = ("GET", "/v2/users/reader", None)
-        else:
-            request = ("GET", "/healthz", None)
-        started = time.perf_counter()
-        connection.request(*request, headers=headers)
-        response = connection.getresponse()
-        response.read()
-        if response.status >= 300:
-            raise RuntimeError(f"{scenario}: HTTP {response.status}")
-        latencies.append(time.perf_counter() - started)
-        number += 1
-    return latencies
+def healthz(worker: str, number: int) -> httpload.Request:
+    return ("GET", "/healthz", None)
+
+
+def get_user(worker: str, number: int) -> httpload.Request:
+    return ("GET", "/v2/users/reader", None)
+
+
+def create_user(worker: str, number: int) -> httpload.Request:
+    name = f"w{worker}-{number}-{uuid.uuid4().hex[:6]}"
+    return ("POST", "/v2/users", json.dumps({"username": name, "password": "secure-password"}))
 
 
 def main() -> None:
@@ -53,26 +39,18 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     options = parser.parse_args()
     cluster = PostgresCluster().start()
-    service = Service({"DATABASE_URL": cluster.create_database("api_bench"), "CLOUDSIGNAL_TENANCY": "single"},
-                      workers=None)
+    service = Service({"DATABASE_URL": cluster.create_database("api_bench"), "CLOUDSIGNAL_TENANCY": "single",
+                       "CLOUDSIGNAL_MAX_USERS": "1000000"}, workers=None)
     rows = []
     try:
         key = json.loads(service.admin("init", "--json").stdout)["key"]
         service.start()
-        drive((service.port, key, "POST /v2/users", 0.1, "warm"))
-        connection = http.client.HTTPConnection("127.0.0.1", service.port)
-        connection.request("POST", "/v2/users", json.dumps({"username": "reader", "password": "secure-password"}),
-                           {"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
-        connection.getresponse().read()
-        scenarios = ["GET /healthz (baseline)", "GET /v2/users/{username}", "POST /v2/users"]
-        with multiprocessing.Pool(options.clients) as pool:
-            for scenario in scenarios:
-                jobs = [(service.port, key, scenario, options.seconds, n) for n in range(options.clients)]
-                started = time.perf_counter()
-                latencies = sorted(sum(pool.map(drive, jobs), []))
-                elapsed = time.perf_counter() - started
-                rows.append((scenario, len(latencies) / elapsed, statistics.median(latencies) * 1000,
-                             latencies[int(len(latencies) * 0.99)] * 1000))
+        headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+        httpload.request(service.port, headers, "POST", "/v2/users",
+                         json.dumps({"username": "reader", "password": "secure-password"}))
+        for name, scenario in (("GET /healthz (baseline)", healthz), ("GET /v2/users/{username}", get_user),
+                               ("POST /v2/users", create_user)):
+            rows.append((name, *httpload.run(service.port, headers, scenario, options.seconds, options.clients)))
     finally:
         service.stop()
         cluster.stop()

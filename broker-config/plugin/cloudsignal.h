@@ -7,12 +7,19 @@
  *   acl.c      rule parsing/rendering/storage, MOSQ_EVT_ACL_CHECK
  *   topic.c    pure topic functions: split, validate, covers, overlaps, render, evaluate
  *   clients.c  per-client state table, MOSQ_EVT_DISCONNECT, expiry kicks
+ *   sessions.c open-session table (keyed by client pointer), disconnect reasons
+ *   events.c   session event queue and its sender thread (batched POSTs)
  *   control.c  $CONTROL/cloudsignal/v1 commands
- *   http.c     libcurl wrapper (one reused easy handle)
+ *   http.c     libcurl wrapper (one reused easy handle per thread)
+ *
+ * Threads: everything runs on the broker thread except the events.c sender,
+ * which only touches struct cs_events under its mutex, its own struct cs_http,
+ * libc malloc/free and libcurl; it never calls mosquitto_* functions.
  */
 #ifndef CLOUDSIGNAL_H
 #define CLOUDSIGNAL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -61,6 +68,7 @@ enum cs_mosq_err {
 #define CS_CONTROL_TOPIC          "$CONTROL/cloudsignal/v1"
 #define CS_CONTROL_RESPONSE_TOPIC "$CONTROL/cloudsignal/v1/response"
 #define CS_AUTH_PATH              "/internal/broker/authenticate"
+#define CS_EVENTS_PATH            "/internal/broker/events"
 #define CS_PLACEHOLDER            "${clientid}"
 
 #define CS_MAX_CRED_LEN      4096      /* username/password/client id, bytes */
@@ -72,6 +80,16 @@ enum cs_mosq_err {
 #define CS_MAX_SECRET_LEN    4096
 #define CS_HMAC_LEN          32
 #define CS_LOG_NAME_LEN      128       /* client-supplied strings are cut to this in logs */
+
+#define CS_EVENTS_MAX_QUEUED   100000  /* past it the oldest queued event is dropped */
+#define CS_EVENTS_BATCH_MIN    200     /* send at once when this many are queued */
+#define CS_EVENTS_BATCH_MAX    500     /* events per POST */
+#define CS_EVENTS_LINGER_MS    100     /* else send this long after the oldest was queued */
+#define CS_EVENTS_BACKOFF_MIN_MS 100   /* retry delay after a failed POST, doubling */
+#define CS_EVENTS_BACKOFF_MAX_MS 5000
+#define CS_EVENTS_LOG_SLOTS    8       /* sender messages waiting for the TICK to log them */
+#define CS_EVENTS_LOG_LEN      512
+#define CS_BROKER_ID_LEN       16      /* hex chars */
 
 #define CS_ACT_PUBLISH   0x01
 #define CS_ACT_SUBSCRIBE 0x02
@@ -114,6 +132,21 @@ struct cs_cache_entry {
 	struct cs_ruleset rules;        /* templates (${clientid} unrendered) */
 };
 
+/* An open MQTT session: created at a successful CONNECT (not for the internal
+ * user), removed at its MOSQ_EVT_DISCONNECT. Keyed by the client pointer in
+ * cs_plugin.sessions; the newest session of each client id is also indexed
+ * by client id in cs_plugin.sessions_by_id (a taken-over one is not). */
+struct cs_session {
+	UT_hash_handle hh;
+	UT_hash_handle hh_id;
+	const struct mosquitto *client; /* key; identity only, never dereferenced */
+	char *session_id;               /* "<broker_id>-<n>" */
+	char *clientid;
+	char *username;
+	const char *reason;             /* static string: "client", "kicked", ... */
+	bool indexed;                   /* in sessions_by_id */
+};
+
 struct cs_http {
 	CURL *curl;
 	struct curl_slist *headers;
@@ -121,6 +154,57 @@ struct cs_http {
 	size_t reply_len;
 	bool too_large;
 	char errbuf[CURL_ERROR_SIZE];
+};
+
+/* One queued session event: a complete JSON object, NUL-terminated. Nodes are
+ * allocated with libc malloc/free (not mosquitto_malloc, whose accounting is
+ * not thread-safe) because the sender thread frees them. */
+struct cs_event {
+	struct cs_event *next;
+	int64_t queued_ms;              /* monotonic */
+	size_t len;
+	char json[];
+};
+
+struct cs_events;
+/* Sends one batch body; *status gets the HTTP status. Runs on the sender
+ * thread. The default posts with cs_events.http; tests substitute a fake. */
+typedef int (*cs_events_post_fn)(struct cs_events *ev, const char *body, size_t len,
+		long timeout_ms, long *status, const char **error);
+
+struct cs_events_log {
+	int level;
+	char text[CS_EVENTS_LOG_LEN];
+};
+
+/* Session event queue and sender. Fields below "lock" are shared with the
+ * sender thread and only touched with the lock held. */
+struct cs_events {
+	char broker_id[CS_BROKER_ID_LEN + 1];
+	long timeout_ms;
+	cs_events_post_fn post;
+	void *post_data;                /* for post, e.g. a test fake's state */
+	struct cs_http http;            /* sender thread only (after start) */
+	size_t max_queued, batch_min, batch_max;
+	int64_t linger_ms, backoff_min_ms, backoff_max_ms;
+	pthread_t thread;
+	bool sync_ready;                /* lock and cond initialised */
+	bool running;                   /* thread started, not joined */
+	bool queue_full_logged;         /* broker thread only */
+
+	pthread_mutex_t lock;
+	pthread_cond_t cond;            /* queue grew, or stop */
+	bool stop;
+	int64_t stop_deadline_ms;       /* monotonic; final flush ends here */
+	struct cs_event *head, *tail;
+	size_t count;
+	uint64_t dropped;               /* oldest dropped since the last report */
+	uint64_t unsent;                /* given up at shutdown */
+	uint64_t posted;                /* events delivered (2xx) */
+	uint64_t posts;                 /* POST attempts */
+	struct cs_events_log log[CS_EVENTS_LOG_SLOTS];
+	int log_count;
+	unsigned log_lost;
 };
 
 /* All plugin state; passed as userdata to every callback. */
@@ -137,9 +221,14 @@ struct cs_plugin {
 	bool curl_global;
 	unsigned registered;            /* bit per registered event */
 	int64_t last_tick_ms;
-	struct cs_http http;
+	struct cs_http http;            /* auth calls, broker thread only */
 	struct cs_client *clients;
 	struct cs_cache_entry *cache;
+	char *events_url;
+	struct cs_events events;
+	struct cs_session *sessions;    /* by client pointer */
+	struct cs_session *sessions_by_id;
+	uint64_t session_seq;           /* last session number of this run */
 };
 
 /* Parsed "allow" reply of the service. */
@@ -186,6 +275,33 @@ void cs_clients__cleanup(struct cs_plugin *cs);
 void cs_clients__printable(const char *in, char *out, size_t outlen);
 int cs_clients__disconnect_cb(int event, void *event_data, void *userdata);
 
+/* sessions.c */
+void cs_sessions__open(struct cs_plugin *cs, const struct mosquitto *client, const char *clientid,
+		const char *username);
+void cs_sessions__close(struct cs_plugin *cs, const struct mosquitto *client);
+struct cs_session *cs_sessions__find(struct cs_plugin *cs, const struct mosquitto *client);
+struct cs_session *cs_sessions__find_id(struct cs_plugin *cs, const char *clientid);
+void cs_sessions__mark_clientid(struct cs_plugin *cs, const char *clientid, const char *reason);
+void cs_sessions__mark_username(struct cs_plugin *cs, const char *username, const char *reason);
+void cs_sessions__cleanup(struct cs_plugin *cs);
+
+/* events.c */
+int64_t cs_events__wall_ms(void);
+int cs_events__init(struct cs_events *ev, const char *url, const char *secret, long timeout_ms);
+int cs_events__start(struct cs_events *ev);
+void cs_events__stop(struct cs_events *ev);
+void cs_events__cleanup(struct cs_events *ev);
+int cs_events__enqueue(struct cs_events *ev, const char *json, size_t len);
+int cs_events__broker_started(struct cs_events *ev);
+int cs_events__connected(struct cs_events *ev, const struct cs_session *s, const struct mosquitto *client);
+int cs_events__disconnected(struct cs_events *ev, const struct cs_session *s);
+bool cs_events__ready(const struct cs_events *ev, int64_t now_ms);
+size_t cs_events__take(struct cs_events *ev, size_t max, struct cs_event **batch);
+char *cs_events__body(const struct cs_events *ev, const struct cs_event *batch, size_t *len);
+void cs_events__free_list(struct cs_event *list);
+int64_t cs_events__next_backoff(const struct cs_events *ev, int64_t backoff_ms);
+void cs_events__tick(struct cs_events *ev);
+
 /* auth.c */
 int cs_auth__init(struct cs_plugin *cs);
 int cs_auth__parse_reply(const char *buf, size_t len, enum cs_auth_result *result,
@@ -209,6 +325,7 @@ int cs_control__cb(int event, void *event_data, void *userdata);
 /* http.c */
 int cs_http__init(struct cs_http *h, const char *url, const char *secret, long timeout_ms);
 int cs_http__post(struct cs_http *h, const char *body, size_t len, long *status, const char **error);
+int cs_http__set_timeout(struct cs_http *h, long timeout_ms);
 void cs_http__cleanup(struct cs_http *h);
 
 #endif

@@ -1,6 +1,8 @@
 /*
  * http.c - minimal libcurl wrapper: one easy handle, configured once and
  * reused for every call so the connection to the service is kept alive.
+ * A struct cs_http belongs to one thread: the broker thread has one for
+ * authentication, the events.c sender thread its own.
  */
 #include <stdio.h>
 #include <string.h>
@@ -109,6 +111,17 @@ int cs_http__post(struct cs_http *h, const char *body, size_t len, long *status,
 		return MOSQ_ERR_UNKNOWN;
 	}
 	h->reply[h->reply_len] = '\0';
+	return MOSQ_ERR_SUCCESS;
+}
+
+/* Total and connect timeout of the following calls. */
+int cs_http__set_timeout(struct cs_http *h, long timeout_ms)
+{
+	if(timeout_ms < 1) timeout_ms = 1;
+	if(curl_easy_setopt(h->curl, CURLOPT_TIMEOUT_MS, timeout_ms) != CURLE_OK
+			|| curl_easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms) != CURLE_OK){
+		return MOSQ_ERR_UNKNOWN;
+	}
 	return MOSQ_ERR_SUCCESS;
 }
 

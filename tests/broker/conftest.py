@@ -30,8 +30,9 @@ class Stack:
         return create_org(self.service, name)
 
 
-def start_stack(postgres: PostgresCluster, tenancy: str, log_dir: Path, tls_dir: Path = None) -> Stack:
-    service = Service({"DATABASE_URL": postgres.create_database(f"broker_{tenancy}"),
+def start_stack(postgres: PostgresCluster, tenancy: str, log_dir: Path, tls_dir: Path = None,
+                database: str = "") -> Stack:
+    service = Service({"DATABASE_URL": postgres.create_database(database or f"broker_{tenancy}"),
                        "CLOUDSIGNAL_TENANCY": tenancy}, workers=2, log_dir=log_dir)
     broker = Broker(service.url, tls_dir=tls_dir)
     service.env.update({"CLOUDSIGNAL_BROKER_SECRET": broker.secret,
