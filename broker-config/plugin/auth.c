@@ -1,7 +1,8 @@
 /*
  * auth.c - MOSQ_EVT_BASIC_AUTH: internal user check, credential cache and
  * the call to {service_url}/internal/broker/authenticate. Fails closed:
- * anything but an explicit "allow" refuses the CONNECT.
+ * anything but an explicit "allow" refuses the CONNECT. An admitted CONNECT
+ * (other than the internal user) opens a session (sessions.c).
  */
 #include <math.h>
 #include <string.h>
@@ -348,6 +349,7 @@ int cs_auth__basic_auth_cb(int event, void *event_data, void *userdata)
 	const char *clientid = mosquitto_client_id(ed->client);
 	const char *password = ed->password ? ed->password : "";
 	char who[CS_LOG_NAME_LEN], cid[CS_LOG_NAME_LEN];
+	int rc;
 
 	(void)event;
 	if(clientid == NULL) clientid = "";
@@ -376,7 +378,10 @@ int cs_auth__basic_auth_cb(int event, void *event_data, void *userdata)
 	}
 	if(cs->cache_ttl > 0 && cs_auth__from_cache(cs, ed->client, clientid, ed->username, password) == MOSQ_ERR_SUCCESS){
 		mosquitto_log_printf(MOSQ_LOG_DEBUG, "cloudsignal: admitted %s (client %s) from cache", who, cid);
-		return MOSQ_ERR_SUCCESS;
+		rc = MOSQ_ERR_SUCCESS;
+	}else{
+		rc = cs_auth__from_service(cs, ed->client, clientid, ed->username, password, who, cid);
 	}
-	return cs_auth__from_service(cs, ed->client, clientid, ed->username, password, who, cid);
+	if(rc == MOSQ_ERR_SUCCESS) cs_sessions__open(cs, ed->client, clientid, ed->username);
+	return rc;
 }

@@ -138,6 +138,7 @@ void cs_clients__expire(struct cs_plugin *cs, time_t now)
 
 		cs_clients__printable(ids[i], cid, sizeof(cid));
 		mosquitto_log_printf(MOSQ_LOG_NOTICE, "cloudsignal: kicking client %s: credentials expired", cid);
+		cs_sessions__mark_clientid(cs, ids[i], "credentials_expired");
 		mosquitto_kick_client_by_clientid(ids[i], false);
 		/* A persistent session keeps its entry on disconnect; drop it here. */
 		entry = cs_clients__find(cs, ids[i]);
@@ -161,9 +162,10 @@ void cs_clients__cleanup(struct cs_plugin *cs)
 	}
 }
 
-/* Forget a clean-session client when it goes away. Persistent sessions keep
- * their entry so queued deliveries still pass the read check; a reconnect
- * replaces it. Entries owned by another connection are never touched. */
+/* Close the client's open session (sessions.c) and forget a clean-session
+ * client when it goes away. Persistent sessions keep their entry so queued
+ * deliveries still pass the read check; a reconnect replaces it. Entries
+ * owned by another connection are never touched. */
 int cs_clients__disconnect_cb(int event, void *event_data, void *userdata)
 {
 	struct mosquitto_evt_disconnect *ed = event_data;
@@ -171,6 +173,7 @@ int cs_clients__disconnect_cb(int event, void *event_data, void *userdata)
 	struct cs_client *entry;
 
 	(void)event;
+	cs_sessions__close(cs, ed->client);
 	entry = cs_clients__find(cs, mosquitto_client_id(ed->client));
 	if(entry && entry->client == ed->client && mosquitto_client_clean_session(ed->client)){
 		cs_clients__remove(cs, entry);

@@ -35,12 +35,15 @@ static const char *cs_control__string(const cJSON *cmd, const char *key)
 	return cJSON_IsString(item) ? item->valuestring : NULL;
 }
 
-static const char *cs_control__kick(const cJSON *cmd)
+/* Kicks fire MOSQ_EVT_DISCONNECT inside the call (Mosquitto 2.0.11): the
+ * session reason is set before. */
+static const char *cs_control__kick(struct cs_plugin *cs, const cJSON *cmd)
 {
 	const char *clientid = cs_control__string(cmd, "clientid");
 
 	/* Never pass NULL: the broker would kick every client. */
 	if(clientid == NULL) return "missing or invalid 'clientid'";
+	cs_sessions__mark_clientid(cs, clientid, "kicked");
 	mosquitto_kick_client_by_clientid(clientid, false);
 	return NULL;
 }
@@ -51,6 +54,7 @@ static const char *cs_control__kick_user(struct cs_plugin *cs, const cJSON *cmd)
 
 	if(username == NULL) return "missing or invalid 'username'";
 	cs_auth__cache_drop(cs, username);
+	cs_sessions__mark_username(cs, username, "kicked");
 	mosquitto_kick_client_by_username(username, false);
 	return NULL;
 }
@@ -109,7 +113,7 @@ static const char *cs_control__run(struct cs_plugin *cs, const cJSON *cmd, const
 	*name = cs_control__string(cmd, "command");
 	if(*name == NULL) return "missing or invalid 'command'";
 
-	if(!strcmp(*name, "kick")) return cs_control__kick(cmd);
+	if(!strcmp(*name, "kick")) return cs_control__kick(cs, cmd);
 	if(!strcmp(*name, "kick_user")) return cs_control__kick_user(cs, cmd);
 	if(!strcmp(*name, "invalidate")) return cs_control__invalidate(cs, cmd);
 	if(!strcmp(*name, "set_rules")) return cs_control__set_rules(cs, cmd);

@@ -7,11 +7,14 @@
  * management commands on $CONTROL/cloudsignal/v1 from the internal user,
  * and kick clients whose credentials expire. Fails closed: if the service
  * cannot be reached, new CONNECTs are refused (cached logins still work).
+ * Session events (broker started, client connected, disconnected with a
+ * reason) are POSTed to {service_url}/internal/broker/events in batches by a
+ * background thread (events.c); the broker loop never waits for them.
  *
  * Build:
  *   gcc -std=gnu11 -Wall -Wextra -Werror -O2 -fPIC -shared -o cloudsignal_auth.so \
- *       plugin.c auth.c acl.c control.c clients.c http.c topic.c \
- *       $(pkg-config --cflags --libs libcurl libcjson) -lcrypto
+ *       plugin.c auth.c acl.c control.c clients.c sessions.c events.c http.c topic.c \
+ *       $(pkg-config --cflags --libs libcurl libcjson) -lcrypto -pthread
  *   (or simply: make; make test)
  *
  * mosquitto.conf:
@@ -22,7 +25,9 @@
  *   plugin_opt_broker_secret_file /etc/mosquitto/cloudsignal.secret
  *                                   # or plugin_opt_broker_secret <secret>
  *   plugin_opt_internal_username cloudsignal-internal  # default
- *   plugin_opt_timeout_ms 2000                         # default
+ *   plugin_opt_timeout_ms 2000                         # default; per auth call, per
+ *                                                      # events POST, and the last
+ *                                                      # events flush at shutdown
  *   plugin_opt_cache_ttl 300                           # seconds, 0 = no cache
  */
 #include <ctype.h>
@@ -66,6 +71,7 @@ int cs_plugin__tick_cb(int event, void *event_data, void *userdata)
 
 	(void)event;
 	(void)event_data;
+	cs_events__tick(&cs->events);
 	if(cs->last_tick_ms != 0 && now_ms - cs->last_tick_ms < 1000) return MOSQ_ERR_SUCCESS;
 	cs->last_tick_ms = now_ms;
 	now = time(NULL);
@@ -155,10 +161,26 @@ static int cs_plugin__set_string(char **dst, const char *value)
 	return MOSQ_ERR_SUCCESS;
 }
 
+/* url without trailing '/' + path */
+static char *cs_plugin__join_url(const char *url, const char *path)
+{
+	size_t url_len = strlen(url);
+	char *out;
+
+	while(url_len > 0 && url[url_len - 1] == '/') url_len--;
+	out = mosquitto_malloc(url_len + strlen(path) + 1);
+	if(out == NULL){
+		mosquitto_log_printf(MOSQ_LOG_ERR, "cloudsignal: out of memory");
+		return NULL;
+	}
+	memcpy(out, url, url_len);
+	strcpy(out + url_len, path);
+	return out;
+}
+
 static int cs_plugin__parse_options(struct cs_plugin *cs, struct mosquitto_opt *opts, int count)
 {
 	const char *secret = NULL, *secret_file = NULL, *url = NULL, *internal = CS_DEFAULT_INTERNAL_USER;
-	size_t url_len;
 	int rc;
 
 	cs->timeout_ms = CS_DEFAULT_TIMEOUT_MS;
@@ -220,16 +242,10 @@ static int cs_plugin__parse_options(struct cs_plugin *cs, struct mosquitto_opt *
 	if((rc = cs_plugin__set_string(&cs->service_url, url))) return rc;
 	if((rc = cs_plugin__set_string(&cs->internal_username, internal))) return rc;
 
-	/* auth_url = service_url without trailing '/' + CS_AUTH_PATH */
-	url_len = strlen(url);
-	while(url_len > 0 && url[url_len - 1] == '/') url_len--;
-	cs->auth_url = mosquitto_malloc(url_len + strlen(CS_AUTH_PATH) + 1);
-	if(cs->auth_url == NULL){
-		mosquitto_log_printf(MOSQ_LOG_ERR, "cloudsignal: out of memory");
-		return MOSQ_ERR_NOMEM;
-	}
-	memcpy(cs->auth_url, url, url_len);
-	strcpy(cs->auth_url + url_len, CS_AUTH_PATH);
+	cs->auth_url = cs_plugin__join_url(url, CS_AUTH_PATH);
+	if(cs->auth_url == NULL) return MOSQ_ERR_NOMEM;
+	cs->events_url = cs_plugin__join_url(url, CS_EVENTS_PATH);
+	if(cs->events_url == NULL) return MOSQ_ERR_NOMEM;
 	return MOSQ_ERR_SUCCESS;
 }
 
@@ -243,6 +259,10 @@ static void cs_plugin__free(struct cs_plugin *cs)
 	if(cs->registered & CS_REG_TICK) mosquitto_callback_unregister(cs->id, MOSQ_EVT_TICK, cs_plugin__tick_cb, NULL);
 	cs->registered = 0;
 
+	/* Joins the sender thread (last flush bounded by timeout_ms) before any
+	 * state it could touch goes away. */
+	cs_events__cleanup(&cs->events);
+	cs_sessions__cleanup(cs);
 	cs_clients__cleanup(cs);
 	cs_auth__cache_cleanup(cs);
 	cs_http__cleanup(&cs->http);
@@ -252,6 +272,7 @@ static void cs_plugin__free(struct cs_plugin *cs)
 	mosquitto_free(cs->broker_secret);
 	mosquitto_free(cs->service_url);
 	mosquitto_free(cs->auth_url);
+	mosquitto_free(cs->events_url);
 	mosquitto_free(cs->internal_username);
 	mosquitto_free(cs);
 }
@@ -293,6 +314,8 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata, st
 		mosquitto_log_printf(MOSQ_LOG_ERR, "cloudsignal: cannot set up the HTTP client");
 		goto error;
 	}
+	/* Queues broker_started, the first event of this run. */
+	if((rc = cs_events__init(&cs->events, cs->events_url, cs->broker_secret, cs->timeout_ms))) goto error;
 
 	if((rc = cs_plugin__register(cs, MOSQ_EVT_BASIC_AUTH, cs_auth__basic_auth_cb, NULL, CS_REG_BASIC_AUTH, "basic auth"))
 			|| (rc = cs_plugin__register(cs, MOSQ_EVT_ACL_CHECK, cs_acl__check_cb, NULL, CS_REG_ACL_CHECK, "ACL check"))
@@ -301,9 +324,10 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata, st
 			|| (rc = cs_plugin__register(cs, MOSQ_EVT_TICK, cs_plugin__tick_cb, NULL, CS_REG_TICK, "tick"))){
 		goto error;
 	}
+	if((rc = cs_events__start(&cs->events))) goto error;
 
-	mosquitto_log_printf(MOSQ_LOG_NOTICE, "cloudsignal: using service %s (timeout %ld ms, credential cache %ld s, internal user %s)",
-			cs->service_url, cs->timeout_ms, cs->cache_ttl, cs->internal_username);
+	mosquitto_log_printf(MOSQ_LOG_NOTICE, "cloudsignal: using service %s (timeout %ld ms, credential cache %ld s, internal user %s, broker id %s)",
+			cs->service_url, cs->timeout_ms, cs->cache_ttl, cs->internal_username, cs->events.broker_id);
 	*userdata = cs;
 	return MOSQ_ERR_SUCCESS;
 

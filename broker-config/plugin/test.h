@@ -35,7 +35,11 @@ extern char test_last_publish_topic[128];
 extern long test_alloc_outstanding;    /* mosquitto_* allocations not freed */
 extern long test_fail_alloc_after;     /* -1: never; n: the (n+1)th allocation fails */
 extern int test_registered;
+extern char test_log_all[16384];       /* every log line since the last reset, '\n'-separated */
+/* Called by the kick stubs, like the broker's synchronous MOSQ_EVT_DISCONNECT. */
+extern void (*test_kick_hook)(const char *clientid, const char *username);
 
 void test_plugin__run(void);
+void test_events__run(void);
 
 #endif

@@ -414,6 +414,7 @@ static void test_out_of_memory(struct cs_plugin *cs)
 		out = cs_control__handle(cs, cmd, strlen(cmd));
 		test_fail_alloc_after = -1;
 		cJSON_free(out);
+		cs_sessions__close(cs, &c5);
 		e = cs_clients__find(cs, "c5");
 		if(e) cs_clients__remove(cs, e);
 		cs_auth__cache_drop(cs, "u5@org_x");
@@ -435,6 +436,8 @@ void test_plugin__run(void)
 
 	CHECK(mosquitto_plugin_init(NULL, &ud, opts, 3) == MOSQ_ERR_SUCCESS);
 	if(ud == NULL) return;
+	/* No background POSTs here: session events just queue up (test_events.c). */
+	cs_events__stop(&((struct cs_plugin *)ud)->events);
 	test_connect_and_acl(ud);
 	test_control(ud);
 	test_out_of_memory(ud);

@@ -15,6 +15,8 @@ char test_last_publish_topic[128];
 long test_alloc_outstanding;
 long test_fail_alloc_after = -1;
 int test_registered;
+char test_log_all[16384];
+void (*test_kick_hook)(const char *clientid, const char *username);
 
 static bool test_alloc_allowed(void)
 {
@@ -64,6 +66,10 @@ void mosquitto_log_printf(int level, const char *fmt, ...)
 	vsnprintf(test_last_log, sizeof(test_last_log), fmt, va);
 	va_end(va);
 	test_last_log_level = level;
+	if(strlen(test_log_all) + strlen(test_last_log) + 2 < sizeof(test_log_all)){
+		strcat(test_log_all, test_last_log);
+		strcat(test_log_all, "\n");
+	}
 	if(getenv("TEST_VERBOSE")) fprintf(stderr, "log %d: %s\n", level, test_last_log);
 }
 
@@ -79,6 +85,7 @@ int mosquitto_kick_client_by_clientid(const char *clientid, bool with_will)
 	if(clientid == NULL) abort(); /* would kick everybody */
 	snprintf(test_last_kick_id, sizeof(test_last_kick_id), "%s", clientid);
 	test_kick_count++;
+	if(test_kick_hook) test_kick_hook(clientid, NULL);
 	return MOSQ_ERR_SUCCESS;
 }
 
@@ -88,6 +95,7 @@ int mosquitto_kick_client_by_username(const char *username, bool with_will)
 	if(username == NULL) abort();
 	snprintf(test_last_kick_user, sizeof(test_last_kick_user), "%s", username);
 	test_kick_count++;
+	if(test_kick_hook) test_kick_hook(NULL, username);
 	return MOSQ_ERR_SUCCESS;
 }
 

@@ -1,5 +1,6 @@
 /* test_topic.c - unit tests for topic.c (covers, overlaps, validation,
- * ${clientid} rendering) and ordered rule evaluation; main() of the runner. */
+ * ${clientid} rendering) and ordered rule evaluation; main() of the runner
+ * (test_plugin.c, test_events.c hold the other tests). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -276,6 +277,7 @@ int main(void)
 	test_parse_rules();
 	test_evaluate();
 	test_plugin__run();
+	test_events__run();
 
 	free(test_last_publish);
 	printf("%d passed, %d failed\n", cs_test_passed, cs_test_failed);
