@@ -54,6 +54,7 @@ bench: deps
 	$(BIN)/python bench/replay.py
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/broker.py
+	$(BIN)/python bench/publish.py
 
 clean:
 	rm -rf $(VENV) var

@@ -14,6 +14,7 @@ import json
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -26,9 +27,12 @@ CONCURRENCY = (4, 8)  # processes x threads = 32 clients
 BATCH = 500
 
 
-def publish(qos: int):
-    body = json.dumps({"topic": "bench/publish", "payload": {"n": 1, "status": "idle"}, "qos": qos})
-    return lambda worker, number: ("POST", "/v2/publish", body)
+def publish_qos0(worker: str, number: int) -> httpload.Request:
+    return ("POST", "/v2/publish", json.dumps({"topic": "bench/publish", "payload": {"n": number}, "qos": 0}))
+
+
+def publish_qos1(worker: str, number: int) -> httpload.Request:
+    return ("POST", "/v2/publish", json.dumps({"topic": "bench/publish", "payload": {"n": number}, "qos": 1}))
 
 
 def batch(worker: str, number: int) -> httpload.Request:
@@ -40,12 +44,31 @@ def healthz(worker: str, number: int) -> httpload.Request:
     return ("GET", "/healthz", None)
 
 
-def counting_subscriber(broker: Broker, username: str) -> subprocess.Popen:
-    process = subprocess.Popen(
-        ["mosquitto_sub", "-h", "127.0.0.1", "-p", str(broker.port), "-u", username, "-P", "bench-password",
-         "-t", "bench/#", "-q", "1"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    time.sleep(0.5)
-    return process
+class CountingSubscriber:
+    """mosquitto_sub (line-buffered) on bench/#, counting the messages that arrive."""
+
+    def __init__(self, broker: Broker, username: str):
+        self.count = 0
+        self.process = subprocess.Popen(
+            ["stdbuf", "-oL", "mosquitto_sub", "-h", "127.0.0.1", "-p", str(broker.port), "-u", username,
+             "-P", "bench-password", "-t", "bench/#", "-q", "1"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        time.sleep(0.5)
+
+    def _read(self) -> None:
+        for _ in self.process.stdout:
+            self.count += 1
+
+    def settle(self) -> int:
+        """Wait until nothing more arrives for a second; stop; return the count."""
+        last = -1
+        while self.count != last:
+            last = self.count
+            time.sleep(1)
+        self.process.terminate()
+        self.process.wait()
+        return self.count
 
 
 def measure(store_env: dict, label: str, seconds: float, workers) -> list:
@@ -65,18 +88,14 @@ def measure(store_env: dict, label: str, seconds: float, workers) -> list:
                                            json.dumps({"username": "counter", "password": "bench-password"})))
         time.sleep(1)  # the internal broker connection comes up
         rows.append((label, "GET /healthz (baseline)", *httpload.run(service.port, headers, healthz, seconds, *CONCURRENCY), None))
-        for qos in (0, 1):
-            subscriber = counting_subscriber(broker, user["mqtt_username"])
-            rate, p50, p99 = httpload.run(service.port, headers, publish(qos), seconds, *CONCURRENCY)
-            time.sleep(1)
-            subscriber.terminate()
-            delivered = subscriber.communicate()[0].count(b"\n")
+        for qos, scenario in ((0, publish_qos0), (1, publish_qos1)):
+            subscriber = CountingSubscriber(broker, user["mqtt_username"])
+            rate, p50, p99 = httpload.run(service.port, headers, scenario, seconds, *CONCURRENCY)
+            delivered = subscriber.settle()
             rows.append((label, f"POST /v2/publish QoS {qos}", rate, p50, p99, delivered / seconds))
-        subscriber = counting_subscriber(broker, user["mqtt_username"])
+        subscriber = CountingSubscriber(broker, user["mqtt_username"])
         rate, p50, p99 = httpload.run(service.port, headers, batch, seconds, 4, 1)
-        time.sleep(1)
-        subscriber.terminate()
-        delivered = subscriber.communicate()[0].count(b"\n")
+        delivered = subscriber.settle()
         rows.append((label, f"POST /v2/publish/batch ({BATCH} QoS 1)", rate, p50, p99, delivered / seconds))
     finally:
         service.stop()
