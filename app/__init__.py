@@ -15,15 +15,20 @@ from app.broker.notifier import BrokerNotifier
 from app.broker.connection import BrokerConnection
 from app.resources.acl.routes import blp as acl_blp
 from app.resources.api_keys.routes import blp as api_keys_blp
+from app.resources.auth_providers.routes import blp as auth_providers_blp
 from app.resources.internal.routes import blp as internal_blp
 from app.resources.organization.routes import blp as organization_blp
 from app.resources.publish.routes import blp as publish_blp
 from app.resources.sessions.routes import blp as sessions_blp
+from app.resources.tokens.routes import blp as tokens_blp
 from app.resources.users.routes import blp as users_blp
 from events.application import CloudSignal
 from events.store import persistence_env
 
-BLUEPRINTS = (users_blp, acl_blp, api_keys_blp, organization_blp, sessions_blp, publish_blp, internal_blp)
+BLUEPRINTS = (
+    users_blp, acl_blp, api_keys_blp, organization_blp, sessions_blp, publish_blp, auth_providers_blp,
+    tokens_blp, internal_blp,
+)
 log = logging.getLogger("cloudsignal")
 
 

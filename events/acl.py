@@ -8,7 +8,8 @@ so a subscription that could receive any denied topic is refused.
 
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from typing import Iterable, List, Optional
+import re
+from typing import Any, Dict, Iterable, List, Optional
 
 from events.topics import covers, overlaps
 
@@ -40,12 +41,26 @@ def ordered(rules: Iterable[Rule]) -> List[Rule]:
     return sorted(rules, key=lambda rule: (rule.priority, rule.permission != "deny"))
 
 
-def render(topic: str, *, username: str, client_id: Optional[str], org_id: str) -> Optional[str]:
+_CLAIM = re.compile(r"\{claims\.([A-Za-z0-9_]+)\}")
+
+
+def _usable(value: Any) -> bool:
+    return isinstance(value, str) and value != "" and not any(char in value for char in "/+#")
+
+
+def render(
+    topic: str, *, username: str, client_id: Optional[str], org_id: str, claims: Optional[Dict[str, Any]] = None
+) -> Optional[str]:
     """The rule topic with placeholders filled in; None when a value cannot stand in a topic."""
     if "{client_id}" in topic:
-        if not client_id or any(char in client_id for char in "/+#"):
+        if not _usable(client_id):
             return None
         topic = topic.replace("{client_id}", client_id)
+    for name in _CLAIM.findall(topic):
+        value = (claims or {}).get(name)
+        if not _usable(value):
+            return None
+        topic = topic.replace(f"{{claims.{name}}}", value)
     return topic.replace("{username}", username).replace("{org_id}", org_id)
 
 
@@ -54,10 +69,10 @@ def for_user(rule: Rule, username: str) -> bool:
     return rule.user is None or fnmatchcase(username, rule.user)
 
 
-def _broadened(topic: str) -> str:
-    """The rule's topic cut at the level holding `{client_id}` and ended with '#'."""
+def broadened(topic: str) -> str:
+    """The rule's topic cut at the first level holding a value-dependent placeholder, ended with '#'."""
     levels = topic.split("/")
-    cut = next(position for position, level in enumerate(levels) if "{client_id}" in level)
+    cut = next(position for position, level in enumerate(levels) if "{client_id}" in level or "{claims." in level)
     return "/".join(levels[:cut] + ["#"])
 
 
@@ -73,16 +88,17 @@ def evaluate(
     org_id: str,
     topic: str,
     action: str,
+    claims: Optional[Dict[str, Any]] = None,
 ) -> Decision:
     """Decide whether `username` may `action` on `topic` (a topic name or subscription filter)."""
     for rule in ordered(rules):
         if not applies_to(rule, username=username, action=action):
             continue
-        pattern = render(rule.topic, username=username, client_id=client_id, org_id=org_id)
+        pattern = render(rule.topic, username=username, client_id=client_id, org_id=org_id, claims=claims)
         if pattern is None:
             if rule.permission == "allow":
                 continue
-            pattern = _broadened(rule.topic)  # a deny never narrows for want of a client id
+            pattern = broadened(rule.topic)  # a deny never narrows for want of a client id
         if rule.permission == "allow" and covers(pattern, topic):
             return Decision(True, rule, f"allowed by rule {rule.id}")
         if rule.permission == "deny" and overlaps(pattern, topic):

@@ -3,7 +3,7 @@
 Queries go to `self.view`, the in-memory read model that follows this application's log.
 """
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Dict, List, Optional, Tuple
 from uuid import UUID
 
@@ -12,7 +12,17 @@ from eventsourcing.persistence import IntegrityError
 
 from events import ids
 from events.acl import PERMISSIONS, RULE_ACTIONS
-from events.domainmodel import AclRule, AclRuleSet, ApiKey, MqttUser, NameClaim, Organization, Session
+from events.domainmodel import (
+    AclRule,
+    AclRuleSet,
+    ApiKey,
+    AuthProvider,
+    MqttUser,
+    NameClaim,
+    Organization,
+    Session,
+    TemporaryCredential,
+)
 from events.errors import Conflict, InvalidInput, NotFound, QuotaExceeded
 from events.readmodel import ReadModel
 from events.secrets import hash_api_key, hash_password
@@ -24,7 +34,12 @@ SCOPES = (
     "publish", "keys:read", "keys:write", "organization:read", "organization:write",
     "tokens:create", "events:read",
 )
-DEFAULT_QUOTAS = {"max_users": 10000, "max_acl_rules": 1000, "max_rule_sets": 100, "max_api_keys": 100}
+DEFAULT_QUOTAS = {
+    "max_users": 10000, "max_acl_rules": 1000, "max_rule_sets": 100, "max_api_keys": 100,
+    "max_auth_providers": 20, "max_connections": 10000, "messages_per_minute": 60000,
+    "rate_limit_per_minute": 6000,
+}
+TOKEN_DEFAULT_TTL, TOKEN_MAX_TTL = 3600, 86400
 UNCHANGED: Any = object()  # marks an optional command argument the caller did not give
 
 
@@ -90,6 +105,20 @@ class CloudSignal(Application):
 
     def quotas(self, org_id: str) -> Dict[str, int]:
         return {**self.default_quotas, **self.view.organization(org_id).quotas}
+
+    def change_quotas(self, org_id: str, quotas: Dict[str, int]) -> Organization:
+        """Set the organization's own limits (operators only: the server CLI)."""
+        unknown = sorted(set(quotas) - set(DEFAULT_QUOTAS))
+        if unknown:
+            raise InvalidInput(f"unknown quotas: {', '.join(unknown)}; known: {', '.join(DEFAULT_QUOTAS)}")
+        if any(not isinstance(value, int) or value < 0 for value in quotas.values()):
+            raise InvalidInput("quotas are whole numbers, 0 or more")
+        org = self._get(Organization, org_id, org_id, "organization")
+        merged = {**org.quotas, **quotas}
+        if merged != org.quotas:
+            org.change_quotas(merged)
+            self._commit(org)
+        return org
 
     # -- organizations ----------------------------------------------------------------------
 
@@ -374,3 +403,73 @@ class CloudSignal(Application):
         if changed:
             self._commit(*changed.values())
         return len(changed)
+
+    # -- auth providers and temporary credentials --------------------------------------------
+
+    def create_auth_provider(self, org_id: str, name: str, provider_type: str, settings: Dict[str, Any]) -> AuthProvider:
+        self._check_quota(org_id, "max_auth_providers", len(self.view.providers_of(org_id)))
+        settings = self._resolve_rule_set(org_id, settings)
+        provider_id = ids.new_id("ap")
+        claim = self._claim("auth provider", org_id, name, owner=provider_id)
+        provider = AuthProvider(provider_id=provider_id, org_id=org_id, name=name, provider_type=provider_type,
+                                settings=settings)
+        self._commit(claim, provider, conflict=f"auth provider {name!r} already exists")
+        return provider
+
+    def change_auth_provider(self, org_id: str, id_or_name: str, name: str, settings: Dict[str, Any]) -> AuthProvider:
+        provider = self._get(AuthProvider, self.view.find_provider(org_id, id_or_name).provider_id, org_id,
+                             "auth provider")
+        settings = self._resolve_rule_set(org_id, settings)
+        changed: List[Any] = [provider]
+        if name != provider.name:
+            changed += [self._claim("auth provider", org_id, name, owner=provider.provider_id),
+                        self._release("auth provider", org_id, provider.name)]
+        if name != provider.name or settings != provider.settings:
+            provider.change(name, settings)
+        self._commit(*changed, conflict=f"auth provider {name!r} already exists")
+        return provider
+
+    def delete_auth_provider(self, org_id: str, id_or_name: str) -> None:
+        provider = self._get(AuthProvider, self.view.find_provider(org_id, id_or_name).provider_id, org_id,
+                             "auth provider")
+        provider.delete()
+        self._commit(provider, self._release("auth provider", org_id, provider.name))
+
+    def _resolve_rule_set(self, org_id: str, settings: Dict[str, Any]) -> Dict[str, Any]:
+        rule_set = settings.get("acl_set")
+        if rule_set:
+            settings = {**settings, "acl_set": self.view.find_rule_set(org_id, rule_set).rule_set_id}
+        return settings
+
+    def issue_credential(
+        self,
+        org_id: str,
+        user_id: str,
+        ttl: int,
+        rule_set: Optional[str] = None,
+        claims: Optional[Dict[str, str]] = None,
+        provider_id: Optional[str] = None,
+    ) -> Tuple[TemporaryCredential, str]:
+        """Mint `tok_...@org` credentials valid for `ttl` seconds; the password is returned once."""
+        if not 1 <= ttl <= TOKEN_MAX_TTL:
+            raise InvalidInput(f"ttl must be 1 to {TOKEN_MAX_TTL} seconds", {"ttl": ["out of range"]})
+        rule_set_id = self.view.find_rule_set(org_id, rule_set).rule_set_id if rule_set else None
+        password = ids.random_string(ids.BASE62, 32)
+        credential = TemporaryCredential(
+            credential_id=ids.new_id("cred"), org_id=org_id, name="tok_" + ids.random_string(ids.BASE62, 16).lower(),
+            password_hash=hash_api_key(password), user_id=user_id, provider_id=provider_id,
+            rule_set_id=rule_set_id, claims=claims or {}, ttl=ttl,
+            expires_at=datetime.now(timezone.utc) + timedelta(seconds=ttl),
+        )
+        self._commit(credential)
+        return credential, password
+
+    def refresh_credential(self, credential: TemporaryCredential) -> TemporaryCredential:
+        """Extend unexpired credentials by their original lifetime from now."""
+        now = datetime.now(timezone.utc)
+        fresh = self._get(TemporaryCredential, credential.credential_id, credential.org_id, "credential")
+        if fresh.expires_at <= now:
+            raise InvalidInput("these credentials have expired; exchange a token again", None)
+        fresh.refresh(now + timedelta(seconds=fresh.ttl))
+        self._commit(fresh)
+        return fresh

@@ -50,6 +50,10 @@ class Organization(CloudSignalAggregate):
     def change_settings(self, settings: Dict[str, Any]) -> None:
         self.settings = settings
 
+    @event("QuotasChanged")
+    def change_quotas(self, quotas: Dict[str, Optional[int]]) -> None:
+        self.quotas = quotas
+
 
 class NameClaim(CloudSignalAggregate):
     """Holds one name (a username, a rule set name) for one owner, so two claims collide."""
@@ -239,3 +243,63 @@ class Session(CloudSignalAggregate):
     def close(self, reason: str, at: datetime) -> None:
         self.disconnect_reason = reason
         self.disconnected_at = at
+
+
+class AuthProvider(CloudSignalAggregate):
+    """How an organization trusts an identity provider's tokens for token exchange."""
+
+    def __init__(self, provider_id: str, org_id: str, name: str, provider_type: str, settings: Dict[str, Any]):
+        self.provider_id = provider_id
+        self.org_id = org_id
+        self.name = name
+        self.provider_type = provider_type
+        self.settings = settings  # type-specific (issuer, audience, secret, ...) plus the common fields
+
+    @classmethod
+    def create_id(cls, provider_id: str, **_: Any) -> UUID:
+        return aggregate_id(provider_id)
+
+    @event("Changed")
+    def change(self, name: str, settings: Dict[str, Any]) -> None:
+        self.name = name
+        self.settings = settings
+
+
+class TemporaryCredential(CloudSignalAggregate):
+    """MQTT credentials `tok_...@org` minted from a verified token or by a secret key."""
+
+    def __init__(
+        self,
+        credential_id: str,
+        org_id: str,
+        name: str,
+        password_hash: str,
+        user_id: str,
+        provider_id: Optional[str],
+        rule_set_id: Optional[str],
+        claims: Dict[str, str],
+        ttl: int,
+        expires_at: datetime,
+    ):
+        self.credential_id = credential_id
+        self.org_id = org_id
+        self.name = name
+        self.password_hash = password_hash  # sha256: the password is 32 random characters
+        self.user_id = user_id
+        self.provider_id = provider_id
+        self.rule_set_id = rule_set_id
+        self.claims = claims  # string claims, for {claims.<name>} in rules
+        self.ttl = ttl
+        self.expires_at = expires_at
+
+    @classmethod
+    def create_id(cls, credential_id: str, **_: Any) -> UUID:
+        return aggregate_id(credential_id)
+
+    @property
+    def disabled(self) -> bool:
+        return False
+
+    @event("Refreshed")
+    def refresh(self, expires_at: datetime) -> None:
+        self.expires_at = expires_at

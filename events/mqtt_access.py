@@ -1,27 +1,29 @@
 """Decisions for MQTT clients: who may connect, and the rules the broker enforces for them.
 
-The same ACL evaluation as the simulator (`events.acl`); only the shapes differ.
+Principals are MQTT users (`name@org`) and temporary credentials (`tok_...@org`). The same ACL
+evaluation as the simulator (`events.acl`); only the shapes differ.
 """
 
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Tuple
 
-from events.acl import Decision, evaluate, for_user, ordered
-from events.domainmodel import MqttUser
+from events.acl import Decision, broadened, evaluate, for_user, ordered, render
 from events.errors import NotFound
 from events.readmodel import ReadModel
-from events.secrets import verify_password
+from events.secrets import hash_api_key, same_digest, verify_password
 
 # How the broker plugin (and EMQX) spell the client id placeholder; rendered per session there.
 BROKER_CLIENT_ID = "${clientid}"
 EMQX_ACTIONS = {"publish": "publish", "subscribe": "subscribe", "both": "all"}
+TEMPORARY_PREFIX = "tok_"
 
 
 @dataclass(frozen=True)
 class Login:
     allowed: bool
     reason: str
-    user: Optional[MqttUser] = None
+    principal: Any = None  # MqttUser or TemporaryCredential
 
 
 def split_username(mqtt_username: str) -> Optional[Tuple[str, str]]:
@@ -30,61 +32,84 @@ def split_username(mqtt_username: str) -> Optional[Tuple[str, str]]:
     return (name, org_id) if at and name and org_id.startswith("org_") else None
 
 
-def find_user(view: ReadModel, mqtt_username: str) -> Optional[MqttUser]:
+def find_principal(view: ReadModel, mqtt_username: str) -> Any:
     parts = split_username(mqtt_username)
     if parts is None:
         return None
+    if parts[0].startswith(TEMPORARY_PREFIX):
+        return view.find_credential(mqtt_username)
     try:
         return view.find_user(parts[1], parts[0])
     except NotFound:
         return None
 
 
+def claims_of(principal: Any) -> Dict[str, str]:
+    return getattr(principal, "claims", {})
+
+
+def expires_at(principal: Any) -> Optional[datetime]:
+    return getattr(principal, "expires_at", None)
+
+
 def login(view: ReadModel, mqtt_username: str, password: str) -> Login:
     """Check an MQTT CONNECT's credentials."""
     if split_username(mqtt_username) is None:
         return Login(False, "username lacks the @org_... suffix")
-    user = find_user(view, mqtt_username)
-    if user is None:
+    principal = find_principal(view, mqtt_username)
+    if principal is None:
         return Login(False, "unknown user")
-    if user.disabled:
+    if principal.disabled:
         return Login(False, "user is disabled")
-    if not verify_password(user.password_hash, password):
+    expiry = expires_at(principal)
+    if expiry is not None:
+        if expiry <= datetime.now(timezone.utc):
+            return Login(False, "credentials expired")
+        if not same_digest(principal.password_hash, hash_api_key(password)):
+            return Login(False, "wrong password")
+    elif not verify_password(principal.password_hash, password):
         return Login(False, "wrong password")
-    return Login(True, "ok", user)
+    return Login(True, "ok", principal)
 
 
-def namespace(user: MqttUser, tenancy: str) -> str:
-    """The prefix every topic of this user's organization has on the broker."""
-    return f"{user.org_id}/" if tenancy == "multi" else ""
+def namespace(principal: Any, tenancy: str) -> str:
+    """The prefix every topic of this principal's organization has on the broker."""
+    return f"{principal.org_id}/" if tenancy == "multi" else ""
 
 
-def broker_rules(view: ReadModel, user: MqttUser, tenancy: str) -> List[Dict[str, Any]]:
-    """The user's rules in the order they are tried, in EMQX's `acl` shape, placeholders rendered
-    except the client id (the broker renders that per session)."""
-    prefix = namespace(user, tenancy)
+def broker_rules(view: ReadModel, principal: Any, tenancy: str) -> List[Dict[str, Any]]:
+    """The principal's rules in the order they are tried, in EMQX's `acl` shape, placeholders
+    rendered except the client id (the broker renders that per session)."""
+    prefix = namespace(principal, tenancy)
     rules = []
-    for rule in ordered(rule for rule, _ in view.effective_rules(user)):
-        if not for_user(rule, user.name):
+    for rule in ordered(rule for rule, _ in view.effective_rules(principal)):
+        if not for_user(rule, principal.name):
             continue
-        topic = rule.topic.replace("{username}", user.name).replace("{org_id}", user.org_id)
-        rules.append({
-            "permission": rule.permission,
-            "action": EMQX_ACTIONS[rule.action],
-            "topic": prefix + topic.replace("{client_id}", BROKER_CLIENT_ID),
-        })
+        topic = render(rule.topic, username=principal.name, client_id=BROKER_CLIENT_ID,
+                       org_id=principal.org_id, claims=claims_of(principal))
+        if topic is None:  # a claim the token lacks: an allow is void, a deny covers more
+            if rule.permission == "allow":
+                continue
+            topic = broadened(rule.topic)
+        rules.append({"permission": rule.permission, "action": EMQX_ACTIONS[rule.action], "topic": prefix + topic})
     return rules
 
 
+def limits(quotas: Dict[str, int], org_id: str) -> Dict[str, Any]:
+    """The organization limits the broker enforces itself (connections, messages per minute)."""
+    return {"org_id": org_id, "max_connections": quotas["max_connections"],
+            "messages_per_minute": quotas["messages_per_minute"]}
+
+
 def authorize(
-    view: ReadModel, user: MqttUser, client_id: Optional[str], topic: str, action: str, tenancy: str
+    view: ReadModel, principal: Any, client_id: Optional[str], topic: str, action: str, tenancy: str
 ) -> Decision:
     """Decide a broker-side check on an absolute topic (with the namespace prefix in `multi`)."""
     if topic.startswith("$"):
         return Decision(False, None, "topics starting with '$' are closed to tenants")
-    prefix = namespace(user, tenancy)
+    prefix = namespace(principal, tenancy)
     if not topic.startswith(prefix):
         return Decision(False, None, "outside the organization's namespace")
-    rules = [rule for rule, _ in view.effective_rules(user)]
-    return evaluate(rules, username=user.name, client_id=client_id, org_id=user.org_id,
-                    topic=topic[len(prefix):], action=action)
+    rules = [rule for rule, _ in view.effective_rules(principal)]
+    return evaluate(rules, username=principal.name, client_id=client_id, org_id=principal.org_id,
+                    topic=topic[len(prefix):], action=action, claims=claims_of(principal))

@@ -6,11 +6,22 @@ answer "not found", so a write made through another process is never reported mi
 """
 
 import threading
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, TypeVar
 from uuid import UUID
 
 from events.acl import DEFAULT_PRIORITY, Rule
-from events.domainmodel import AclRule, AclRuleSet, ApiKey, MqttUser, NameClaim, Organization, Session
+from events.domainmodel import (
+    AclRule,
+    AclRuleSet,
+    ApiKey,
+    AuthProvider,
+    MqttUser,
+    NameClaim,
+    Organization,
+    Session,
+    TemporaryCredential,
+)
 from events.errors import NotFound
 from events.secrets import same_digest
 
@@ -38,6 +49,8 @@ class ReadModel:
         self._keys_by_hash: Dict[str, ApiKey] = {}
         self._sessions: Dict[str, Dict[str, Session]] = {}  # org -> session id -> session, in order
         self._open_sessions: Dict[str, Session] = {}  # session id -> session, every organization
+        self._providers: Dict[str, Dict[str, AuthProvider]] = {}
+        self._credentials: Dict[str, TemporaryCredential] = {}  # "tok_...@org" -> credential
 
     # -- following the log ------------------------------------------------------------------
 
@@ -99,6 +112,10 @@ class ReadModel:
         elif isinstance(aggregate, ApiKey):
             _put(self._keys, aggregate.org_id, aggregate.key_id, aggregate)
             self._keys_by_hash[aggregate.key_hash] = aggregate
+        elif isinstance(aggregate, AuthProvider):
+            _put(self._providers, aggregate.org_id, aggregate.provider_id, aggregate)
+        elif isinstance(aggregate, TemporaryCredential):
+            self._credentials[f"{aggregate.name}@{aggregate.org_id}"] = aggregate
         elif isinstance(aggregate, Session):
             _put(self._sessions, aggregate.org_id, aggregate.session_id, aggregate)
             if aggregate.disconnected_at is None:
@@ -145,7 +162,29 @@ class ReadModel:
     def rule_sets_of(self, org_id: str) -> List[AclRuleSet]:
         return list(self._rule_sets.get(org_id, {}).values())
 
-    def effective_rules(self, user: MqttUser) -> List[Tuple[Rule, str]]:
+    def providers_of(self, org_id: str) -> List[AuthProvider]:
+        return list(self._providers.get(org_id, {}).values())
+
+    def find_provider(self, org_id: str, id_or_name: str) -> AuthProvider:
+        def lookup() -> Optional[AuthProvider]:
+            providers = self._providers.get(org_id, {})
+            return providers.get(id_or_name) or next(
+                (p for p in providers.values() if p.name == id_or_name), None)
+
+        return self._find(lookup, f"auth provider {id_or_name!r} not found")
+
+    def credentials_of(self, org_id: str) -> List[TemporaryCredential]:
+        """The organization's temporary credentials that have not expired."""
+        now = datetime.now(timezone.utc)
+        return [c for c in self._credentials.values() if c.org_id == org_id and c.expires_at > now]
+
+    def find_credential(self, mqtt_username: str) -> Optional[TemporaryCredential]:
+        try:
+            return self._find(lambda: self._credentials.get(mqtt_username), "unknown credential")
+        except NotFound:
+            return None
+
+    def effective_rules(self, user: Any) -> List[Tuple[Rule, str]]:
         """The rules that apply to `user` with where each comes from: its rule set's, then the
         organization's (`evaluate` orders them by priority)."""
         rules: List[Tuple[Rule, str]] = []

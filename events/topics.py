@@ -6,6 +6,7 @@ from typing import List, Optional
 MAX_TOPIC_BYTES = 1024
 MAX_TOPIC_LEVELS = 64
 PLACEHOLDERS = ("{username}", "{client_id}", "{org_id}")
+CLAIM_PLACEHOLDER = re.compile(r"^\{claims\.[A-Za-z0-9_]{1,64}\}$")  # a token claim, temporary credentials
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
 _PLACEHOLDER = re.compile(r"\{[^{}]*\}")
@@ -33,8 +34,8 @@ def topic_error(topic: str, *, wildcards: bool, placeholders: bool = False) -> O
             return "'+' must be a whole level"
     if placeholders:
         for name in _PLACEHOLDER.findall(topic):
-            if name not in PLACEHOLDERS:
-                return f"unknown placeholder {name}; use one of {', '.join(PLACEHOLDERS)}"
+            if name not in PLACEHOLDERS and not CLAIM_PLACEHOLDER.match(name):
+                return f"unknown placeholder {name}; use one of {', '.join(PLACEHOLDERS)} or {{claims.<name>}}"
         if "{" in _PLACEHOLDER.sub("", topic) or "}" in _PLACEHOLDER.sub("", topic):
             return "unbalanced '{' or '}'"
     return None

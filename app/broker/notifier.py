@@ -2,14 +2,15 @@
 
 Password change, disable or delete -> kick the user's sessions and drop its cached credentials.
 Rule, rule set or assignment changes -> new rules for the affected users' sessions.
+Refreshed temporary credentials -> a new expiry; changed quotas -> new organization limits.
 """
 
 from typing import Any, Callable, Dict, Iterable, List
 from uuid import UUID
 
 from events.application import CloudSignal
-from events.domainmodel import AclRule, AclRuleSet, MqttUser
-from events.mqtt_access import broker_rules
+from events.domainmodel import AclRule, AclRuleSet, MqttUser, Organization, TemporaryCredential
+from events.mqtt_access import broker_rules, limits
 
 REVOKING_USER_EVENTS = {"PasswordChanged", "Disabled", "Deleted"}
 
@@ -20,7 +21,7 @@ class BrokerNotifier:
 
     def __call__(self, events: List[Any], aggregates: Dict[UUID, Any]) -> None:
         commands: List[Dict[str, Any]] = []
-        rules_for: Dict[str, MqttUser] = {}
+        rules_for: Dict[str, Any] = {}  # principals (users, temporary credentials) needing new rules
         for event in events:
             aggregate = aggregates.get(event.originator_id)
             kind = type(event).__name__
@@ -30,21 +31,29 @@ class BrokerNotifier:
                     commands += [{"command": "kick_user", "username": username},
                                  {"command": "invalidate", "username": username}]
                 elif kind == "RuleSetAssigned":
-                    rules_for[aggregate.user_id] = aggregate
+                    rules_for[aggregate.id] = aggregate
+            elif isinstance(aggregate, TemporaryCredential) and kind == "Refreshed":
+                commands.append({"command": "set_expiry", "username": f"{aggregate.name}@{aggregate.org_id}",
+                                 "expire_at": int(aggregate.expires_at.timestamp())})
+            elif isinstance(aggregate, Organization) and kind == "QuotasChanged":
+                commands.append({"command": "set_limits", **limits(self.domain.quotas(aggregate.org_id),
+                                                                   aggregate.org_id)})
             elif isinstance(aggregate, AclRule):
-                rules_for.update({u.user_id: u for u in self.domain.view.users_of(aggregate.org_id)})
+                rules_for.update({p.id: p for p in self._principals_of(aggregate.org_id)})
             elif isinstance(aggregate, AclRuleSet) and kind == "RulesReplaced":
-                rules_for.update({u.user_id: u for u in self._users_of_rule_set(aggregate)})
-        commands += [self._set_rules(user) for user in rules_for.values() if not user.deleted]
+                rules_for.update({p.id: p for p in self._principals_of(aggregate.org_id)
+                                  if p.rule_set_id == aggregate.rule_set_id})
+        commands += [self._set_rules(principal) for principal in rules_for.values() if not principal.deleted]
         if commands:
             self.send(commands)
 
-    def _users_of_rule_set(self, rule_set: AclRuleSet) -> Iterable[MqttUser]:
-        return (u for u in self.domain.view.users_of(rule_set.org_id) if u.rule_set_id == rule_set.rule_set_id)
+    def _principals_of(self, org_id: str) -> Iterable[Any]:
+        view = self.domain.view
+        return [*view.users_of(org_id), *view.credentials_of(org_id)]
 
-    def _set_rules(self, user: MqttUser) -> Dict[str, Any]:
+    def _set_rules(self, principal: Any) -> Dict[str, Any]:
         return {
             "command": "set_rules",
-            "username": f"{user.name}@{user.org_id}",
-            "acl": broker_rules(self.domain.view, user, self.tenancy),
+            "username": f"{principal.name}@{principal.org_id}",
+            "acl": broker_rules(self.domain.view, principal, self.tenancy),
         }

@@ -8,6 +8,8 @@
  *   topic.c    pure topic functions: split, validate, covers, overlaps, render, evaluate
  *   clients.c  per-client state table, MOSQ_EVT_DISCONNECT, expiry kicks
  *   sessions.c open-session table (keyed by client pointer), disconnect reasons
+ *   orgs.c     per-organization limits: connection quota, message quota,
+ *              no client id takeover across organizations
  *   events.c   session event queue and its sender thread (batched POSTs)
  *   control.c  $CONTROL/cloudsignal/v1 commands
  *   http.c     libcurl wrapper (one reused easy handle per thread)
@@ -80,6 +82,9 @@ enum cs_mosq_err {
 #define CS_MAX_SECRET_LEN    4096
 #define CS_HMAC_LEN          32
 #define CS_LOG_NAME_LEN      128       /* client-supplied strings are cut to this in logs */
+#define CS_MAX_ORG_ID_LEN    64        /* longer organizations are never limited */
+#define CS_MAX_LIMIT         2147483647L /* max_connections, messages_per_minute */
+#define CS_QUOTA_WINDOW_MS   60000     /* fixed message quota window */
 
 #define CS_EVENTS_MAX_QUEUED   100000  /* past it the oldest queued event is dropped */
 #define CS_EVENTS_BATCH_MIN    200     /* send at once when this many are queued */
@@ -121,6 +126,14 @@ struct cs_client {
 	struct cs_ruleset rules;        /* rendered for this client id */
 };
 
+/* Limits of one organization, as the service sends them ("limits" in the
+ * authenticate reply, or a set_limits command). -1 = unlimited. */
+struct cs_limits {
+	char org_id[CS_MAX_ORG_ID_LEN + 1]; /* "" = no limits given */
+	int64_t max_connections;
+	int64_t messages_per_minute;
+};
+
 /* Credential cache entry, keyed by username. */
 struct cs_cache_entry {
 	UT_hash_handle hh;
@@ -130,6 +143,22 @@ struct cs_cache_entry {
 	time_t expire_at;
 	bool is_superuser;
 	struct cs_ruleset rules;        /* templates (${clientid} unrendered) */
+	struct cs_limits limits;        /* as last sent; enforcement uses cs_plugin.orgs */
+};
+
+/* One organization, keyed by org id: its limits, its live sessions (kept up
+ * to date by sessions.c for usernames "<name>@<org_id>") and its message
+ * count in the current fixed window. An entry exists while the organization
+ * has live sessions or any limit set. */
+struct cs_org {
+	UT_hash_handle hh;
+	char org_id[CS_MAX_ORG_ID_LEN + 1];
+	int64_t max_connections;        /* -1 = unlimited */
+	int64_t messages_per_minute;    /* -1 = unlimited */
+	long sessions;                  /* open sessions (sessions.c) */
+	int64_t window_start_ms;        /* monotonic (cs_plugin.now_ms) */
+	int64_t window_count;           /* publishes allowed in this window */
+	bool over_logged;               /* quota message logged in this window */
 };
 
 /* An open MQTT session: created at a successful CONNECT (not for the internal
@@ -229,6 +258,8 @@ struct cs_plugin {
 	struct cs_session *sessions;    /* by client pointer */
 	struct cs_session *sessions_by_id;
 	uint64_t session_seq;           /* last session number of this run */
+	struct cs_org *orgs;            /* by org id */
+	int64_t (*now_ms)(void);        /* monotonic clock of the quota window; tests substitute it */
 };
 
 /* Parsed "allow" reply of the service. */
@@ -236,6 +267,7 @@ struct cs_auth_reply {
 	bool is_superuser;
 	time_t expire_at;
 	struct cs_ruleset rules;
+	struct cs_limits limits;
 };
 
 enum cs_auth_result { CS_RESULT_ALLOW, CS_RESULT_DENY, CS_RESULT_IGNORE };
@@ -308,15 +340,29 @@ int cs_auth__parse_reply(const char *buf, size_t len, enum cs_auth_result *resul
 		struct cs_auth_reply *reply, const char **error);
 int cs_auth__parse_expiry(const cJSON *item, time_t *out);
 int cs_auth__cache_put(struct cs_plugin *cs, const char *username, const char *password,
-		bool is_superuser, time_t expire_at, struct cs_ruleset *rules);
+		bool is_superuser, time_t expire_at, struct cs_ruleset *rules, const struct cs_limits *limits);
 struct cs_cache_entry *cs_auth__cache_find(struct cs_plugin *cs, const char *username);
 void cs_auth__cache_drop(struct cs_plugin *cs, const char *username);
 void cs_auth__cache_drop_org(struct cs_plugin *cs, const char *org_id);
 int cs_auth__cache_set_rules(struct cs_plugin *cs, const char *username, const struct cs_ruleset *tmpl);
 void cs_auth__cache_set_expiry(struct cs_plugin *cs, const char *username, time_t expire_at);
+void cs_auth__cache_set_limits(struct cs_plugin *cs, const struct cs_limits *limits);
 void cs_auth__cache_expire(struct cs_plugin *cs, int64_t now_ms, time_t now);
 void cs_auth__cache_cleanup(struct cs_plugin *cs);
 int cs_auth__basic_auth_cb(int event, void *event_data, void *userdata);
+
+/* orgs.c */
+const char *cs_orgs__of(const char *username);
+bool cs_orgs__same(const char *username_a, const char *username_b);
+int cs_orgs__parse_limits(const cJSON *obj, struct cs_limits *out, const char **error);
+struct cs_org *cs_orgs__find(struct cs_plugin *cs, const char *org_id);
+int cs_orgs__set_limits(struct cs_plugin *cs, const struct cs_limits *limits);
+int cs_orgs__admit(struct cs_plugin *cs, const char *clientid, const char *username,
+		const char *who, const char *cid);
+int cs_orgs__session_opened(struct cs_plugin *cs, const char *username);
+void cs_orgs__session_closed(struct cs_plugin *cs, const char *username);
+int cs_orgs__count_publish(struct cs_plugin *cs, const char *username);
+void cs_orgs__cleanup(struct cs_plugin *cs);
 
 /* control.c */
 char *cs_control__handle(struct cs_plugin *cs, const void *payload, size_t len);

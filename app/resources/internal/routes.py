@@ -29,7 +29,7 @@ from app.resources.internal.schemas import (
     GoAuthUserSchema,
 )
 from events.context import acting_as
-from events.mqtt_access import authorize, broker_rules, find_user, login
+from events.mqtt_access import authorize, broker_rules, expires_at, find_principal, limits, login
 
 log = logging.getLogger("cloudsignal.broker")
 blp = Blueprint("internal", __name__, url_prefix="/internal",
@@ -93,8 +93,16 @@ class BrokerAuthenticateViews(MethodView):
             log.info("CONNECT refused for %r (client %r from %s): %s", body["username"][:200],
                      (body["clientid"] or "")[:200], body["peerhost"], decision.reason)
             return {"result": "deny", "is_superuser": False, "acl": [], "reason": decision.reason}
-        rules = broker_rules(view, decision.user, current_app.config["TENANCY"])
-        return {"result": "allow", "is_superuser": False, "acl": rules, "reason": "ok"}
+        principal = decision.principal
+        reply = {
+            "result": "allow", "is_superuser": False, "reason": "ok",
+            "acl": broker_rules(view, principal, current_app.config["TENANCY"]),
+            "limits": limits(current_domain().quotas(principal.org_id), principal.org_id),
+        }
+        expiry = expires_at(principal)
+        if expiry is not None:
+            reply["expire_at"] = int(expiry.timestamp())
+        return reply
 
 
 @blp.route("/broker/authorize")
@@ -124,11 +132,11 @@ def _decide(username: str, client_id: Any, topic: str, actions: Tuple[str, ...])
     if username == current_app.config["INTERNAL_USERNAME"]:
         return True, "internal user"
     view = current_domain().view
-    user = find_user(view, username)
-    if user is None or user.disabled:
+    principal = find_principal(view, username)
+    if principal is None or principal.disabled:
         return False, "unknown or disabled user"
     for action in actions:
-        decision = authorize(view, user, client_id, topic, action, current_app.config["TENANCY"])
+        decision = authorize(view, principal, client_id, topic, action, current_app.config["TENANCY"])
         if not decision.allowed:
             return False, decision.reason
     return True, "allowed"

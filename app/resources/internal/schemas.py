@@ -25,10 +25,18 @@ class AclRuleReplySchema(ma.Schema):
     topic = ma.fields.String(metadata={"description": "Absolute filter; `${clientid}` is rendered by the broker"})
 
 
+class LimitsSchema(ma.Schema):
+    org_id = ma.fields.String()
+    max_connections = ma.fields.Integer(allow_none=True)
+    messages_per_minute = ma.fields.Integer(allow_none=True)
+
+
 class AuthenticateReplySchema(ma.Schema):
     result = ma.fields.String(required=True, metadata={"description": "allow or deny"})
     is_superuser = ma.fields.Boolean(required=True)
     acl = ma.fields.List(ma.fields.Nested(AclRuleReplySchema), metadata={"description": "In the order tried"})
+    expire_at = ma.fields.Integer(metadata={"description": "Epoch seconds; temporary credentials only"})
+    limits = ma.fields.Nested(LimitsSchema, metadata={"description": "Organization limits the broker enforces"})
     reason = ma.fields.String(metadata={"description": "Why, for the broker's log"})
 
 
