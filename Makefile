@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 BIN := $(VENV)/bin
 PLUGIN := broker-config/plugin/cloudsignal_auth.so
-APT_PACKAGES := python3 python3-venv postgresql curl openssl \
+APT_PACKAGES := python3 python3-venv postgresql redis-server curl openssl \
 	mosquitto mosquitto-clients mosquitto-dev libcjson-dev libcurl4-openssl-dev uthash-dev libssl-dev \
 	pkg-config gcc make
 PYTEST_ARGS ?=

@@ -9,6 +9,7 @@ from flask import Flask
 
 from app.config import domain_env, load_config
 from app.errors import register_error_handlers
+from app.ratelimit import OrganizationLimiter
 from app.extensions.smorest import Api
 from app.requests import install_request_hooks
 from app.broker.notifier import BrokerNotifier
@@ -45,6 +46,7 @@ def create_app(environ: Optional[Mapping[str, str]] = None, follow: bool = True)
     if follow:
         domain.view.follow(on_error=lambda error: log.warning("read model follow failed: %s", error))
     app.extensions["cloudsignal"] = domain
+    app.extensions["cloudsignal.ratelimit"] = OrganizationLimiter(app.config["RATELIMIT_STORAGE"])
     if follow and app.config["BROKER_SECRET"]:
         broker = BrokerConnection(app.config["BROKER_HOST"], app.config["BROKER_PORT"],
                                   app.config["INTERNAL_USERNAME"], app.config["BROKER_SECRET"])

@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta, timezone
 from typing import Optional
 
-from flask import g, request
+from flask import current_app, g, request
 
 from app.domain import current_domain
 from app.errors import ApiError
@@ -44,7 +44,22 @@ def authenticate(scope: Optional[str], public: bool = False) -> ApiKey:
     if scope and key.key_type == "restricted" and scope not in key.scopes:
         raise ApiError(403, f"this key lacks the {scope!r} scope", "insufficient_scope", {"required_scope": scope})
     g.key, g.org_id = key, key.org_id
+    enforce_rate_limit(key.org_id)
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
         with acting_as(key.key_id, g.get("request_id")):
             domain.record_key_use(key.key_id, now)
     return key
+
+
+def enforce_rate_limit(org_id: str) -> None:
+    """Count the request against the organization's shared per-minute pool; 429 past it."""
+    per_minute = current_domain().quotas(org_id)["rate_limit_per_minute"]
+    window = current_app.extensions["cloudsignal.ratelimit"].hit("requests", org_id, per_minute)
+    if window is None:
+        return
+    g.rate_limit = window
+    if not window.allowed:
+        raise ApiError(429, f"the organization's limit of {window.limit} requests per minute is used up; "
+                            f"retry in {window.retry_after} s", "rate_limited",
+                       {"limit": window.limit, "reset": window.reset},
+                       headers={"Retry-After": str(window.retry_after)})

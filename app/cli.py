@@ -96,6 +96,27 @@ def orgs_list(as_json: bool) -> None:
     _emit(as_json, {"data": rows}, "\n".join(f"{row['org_id']}  {row['name']}" for row in rows))
 
 
+@orgs.command("quotas")
+@click.option("--org", "org_id", required=True, help="Organization id (org_...).")
+@click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE",
+              help="Set a quota, e.g. --set max_connections=100 (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def orgs_quotas(org_id: str, assignments: tuple, as_json: bool) -> None:
+    """Show an organization's quotas, or change them with --set."""
+    domain = _domain()
+    changes = {}
+    for assignment in assignments:
+        name, _, value = assignment.partition("=")
+        if not value.isdigit():
+            raise click.UsageError(f"--set takes NAME=NUMBER, not {assignment!r}")
+        changes[name] = int(value)
+    domain.view.organization(org_id)
+    if changes:
+        domain.change_quotas(org_id, changes)
+    quotas = domain.quotas(org_id)
+    _emit(as_json, {"org_id": org_id, "quotas": quotas}, "\n".join(f"{k} {v}" for k, v in quotas.items()))
+
+
 @main.group()
 def keys() -> None:
     """API keys, for recovery when no working key is left."""

@@ -19,6 +19,7 @@ def load_config(environ: Mapping[str, str]) -> Dict[str, Any]:
         "INTERNAL_USERNAME": environ.get("CLOUDSIGNAL_INTERNAL_USERNAME", "cloudsignal-internal"),
         "BROKER_HOST": environ.get("CLOUDSIGNAL_BROKER_HOST", "127.0.0.1"),
         "BROKER_PORT": int(environ.get("CLOUDSIGNAL_BROKER_PORT", "1883")),
+        "RATELIMIT_STORAGE": environ.get("CLOUDSIGNAL_RATELIMIT_STORAGE", "memory://"),
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "API_TITLE": "CloudSignal API",
         "API_VERSION": "v2",

@@ -50,9 +50,10 @@ class ErrorSchema(ma.Schema):
 class ApiError(Exception):
     """An error raised by the service layer with its HTTP status and code."""
 
-    def __init__(self, status: int, message: str, code: Optional[str] = None, detail: Any = None):
+    def __init__(self, status: int, message: str, code: Optional[str] = None, detail: Any = None,
+                 headers: Optional[Dict[str, str]] = None):
         super().__init__(message)
-        self.status, self.message, self.detail = status, message, detail
+        self.status, self.message, self.detail, self.headers = status, message, detail, headers or {}
         self.code = code or CODE_BY_STATUS.get(status, "error")
 
 
@@ -67,8 +68,8 @@ def error_body(status: int, message: str, code: Optional[str] = None, detail: An
 
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
-    def api_error(error: ApiError) -> Tuple[Dict[str, Any], int]:
-        return error_body(error.status, error.message, error.code, error.detail), error.status
+    def api_error(error: ApiError) -> Tuple[Dict[str, Any], int, Dict[str, str]]:
+        return error_body(error.status, error.message, error.code, error.detail), error.status, error.headers
 
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError) -> Tuple[Dict[str, Any], int]:

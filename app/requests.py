@@ -35,4 +35,9 @@ def install_request_hooks(app: Flask) -> None:
     @app.after_request
     def echo_request_id(response: Response) -> Response:
         response.headers["X-Request-Id"] = g.get("request_id", "")
+        window = g.get("rate_limit")
+        if window is not None:
+            response.headers["X-RateLimit-Limit"] = str(window.limit)
+            response.headers["X-RateLimit-Remaining"] = str(window.remaining)
+            response.headers["X-RateLimit-Reset"] = str(window.reset)
         return response

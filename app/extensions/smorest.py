@@ -68,6 +68,7 @@ class Blueprint(flask_smorest.Blueprint):
                 **({"x-required-scope": scope} if scope else {}),
             )(wrapper)
             documented = self.alt_response(401, response="UNAUTHORIZED")(documented)
+            documented = self.alt_response(429, response="TOO_MANY_REQUESTS")(documented)
             return self.alt_response(403, response="FORBIDDEN")(documented)
 
         return decorator

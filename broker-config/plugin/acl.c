@@ -2,6 +2,8 @@
  * acl.c - ACL rule storage (parse from the service's JSON, render per
  * client, copy, free) and the MOSQ_EVT_ACL_CHECK callback. Every decision is
  * taken here from the client's stored state: no HTTP, no cached denials.
+ * A publish the rules allow is then counted against the message quota of
+ * the client's organization (orgs.c).
  */
 #include <string.h>
 #include <time.h>
@@ -171,6 +173,7 @@ int cs_acl__check_cb(int event, void *event_data, void *userdata)
 	struct cs_plugin *cs = userdata;
 	struct cs_client *entry;
 	const char *clientid;
+	bool allowed;
 
 	(void)event;
 	/* Unsubscribing never grants anything. */
@@ -192,8 +195,13 @@ int cs_acl__check_cb(int event, void *event_data, void *userdata)
 	if(entry->is_internal) return MOSQ_ERR_SUCCESS;
 	if(entry->expire_at != 0 && time(NULL) >= entry->expire_at) return MOSQ_ERR_ACL_DENIED;
 	/* $SYS, $CONTROL and any $share form are for superusers only. */
-	if(ed->topic[0] == '$') return entry->is_superuser ? MOSQ_ERR_SUCCESS : MOSQ_ERR_ACL_DENIED;
-	if(entry->is_superuser) return MOSQ_ERR_SUCCESS;
-
-	return cs_topic__evaluate(&entry->rules, ed->access, ed->topic) ? MOSQ_ERR_SUCCESS : MOSQ_ERR_ACL_DENIED;
+	if(ed->topic[0] == '$'){
+		allowed = entry->is_superuser;
+	}else{
+		allowed = entry->is_superuser || cs_topic__evaluate(&entry->rules, ed->access, ed->topic);
+	}
+	if(!allowed) return MOSQ_ERR_ACL_DENIED;
+	/* The client's own publish (the entry's connection, checked above). */
+	if(ed->access == MOSQ_ACL_WRITE) return cs_orgs__count_publish(cs, entry->username);
+	return MOSQ_ERR_SUCCESS;
 }

@@ -1,8 +1,11 @@
 /*
  * auth.c - MOSQ_EVT_BASIC_AUTH: internal user check, credential cache and
  * the call to {service_url}/internal/broker/authenticate. Fails closed:
- * anything but an explicit "allow" refuses the CONNECT. An admitted CONNECT
- * (other than the internal user) opens a session (sessions.c).
+ * anything but an explicit "allow" refuses the CONNECT. Accepted credentials
+ * still pass the organization checks (orgs.c: client id of another
+ * organization, connection quota) before the client entry is stored. An
+ * admitted CONNECT (other than the internal user) opens a session
+ * (sessions.c).
  */
 #include <math.h>
 #include <string.h>
@@ -61,9 +64,10 @@ struct cs_cache_entry *cs_auth__cache_find(struct cs_plugin *cs, const char *use
 	return e;
 }
 
-/* Remember a successful login. Takes ownership of rules in every case. */
+/* Remember a successful login. Takes ownership of rules in every case.
+ * limits: as the reply gave them, or NULL. */
 int cs_auth__cache_put(struct cs_plugin *cs, const char *username, const char *password,
-		bool is_superuser, time_t expire_at, struct cs_ruleset *rules)
+		bool is_superuser, time_t expire_at, struct cs_ruleset *rules, const struct cs_limits *limits)
 {
 	struct cs_cache_entry *e = NULL, *old;
 
@@ -79,6 +83,12 @@ int cs_auth__cache_put(struct cs_plugin *cs, const char *username, const char *p
 	e->stored_ms = cs_plugin__now_ms();
 	e->expire_at = expire_at;
 	e->is_superuser = is_superuser;
+	if(limits){
+		e->limits = *limits;
+	}else{
+		e->limits.max_connections = -1;
+		e->limits.messages_per_minute = -1;
+	}
 	e->rules = *rules;
 	rules->rules = NULL;
 	rules->count = 0;
@@ -139,6 +149,21 @@ void cs_auth__cache_set_expiry(struct cs_plugin *cs, const char *username, time_
 	struct cs_cache_entry *e = cs_auth__cache_find(cs, username);
 
 	if(e) e->expire_at = expire_at;
+}
+
+/* set_limits: cached logins of that organization carry the new limits
+ * (informational: a cache hit applies nothing, the org table has them). */
+void cs_auth__cache_set_limits(struct cs_plugin *cs, const struct cs_limits *limits)
+{
+	struct cs_cache_entry *e, *tmp;
+
+	HASH_ITER(hh, cs->cache, e, tmp){
+		const char *org_id = cs_orgs__of(e->username);
+
+		if(!strcmp(e->limits.org_id, limits->org_id) || (org_id && !strcmp(org_id, limits->org_id))){
+			e->limits = *limits;
+		}
+	}
 }
 
 static bool cs_auth__cache_stale(const struct cs_plugin *cs, const struct cs_cache_entry *e,
@@ -222,6 +247,9 @@ int cs_auth__parse_reply(const char *buf, size_t len, enum cs_auth_result *resul
 		*error = "invalid \"expire_at\"";
 		goto done;
 	}
+	if(cs_orgs__parse_limits(cJSON_GetObjectItemCaseSensitive(tree, "limits"), &reply->limits, error)){
+		goto done;
+	}
 	rc = cs_acl__parse_rules(cJSON_GetObjectItemCaseSensitive(tree, "acl"), &reply->rules, error);
 
 done:
@@ -272,10 +300,12 @@ static int cs_auth__internal(struct cs_plugin *cs, const struct mosquitto *clien
 	return MOSQ_ERR_SUCCESS;
 }
 
-/* MOSQ_ERR_SUCCESS on a fresh cache hit with the same password, else
- * MOSQ_ERR_NOT_FOUND (fall through to the service). */
+/* MOSQ_ERR_SUCCESS on a fresh cache hit with the same password,
+ * MOSQ_ERR_AUTH when such a hit fails the organization checks, else
+ * MOSQ_ERR_NOT_FOUND (fall through to the service). A hit applies no
+ * limits: the org table got them with the reply that filled the entry. */
 static int cs_auth__from_cache(struct cs_plugin *cs, const struct mosquitto *client, const char *clientid,
-		const char *username, const char *password)
+		const char *username, const char *password, const char *who, const char *cid)
 {
 	struct cs_cache_entry *e = cs_auth__cache_find(cs, username);
 	unsigned char mac[CS_HMAC_LEN];
@@ -289,6 +319,7 @@ static int cs_auth__from_cache(struct cs_plugin *cs, const struct mosquitto *cli
 			|| CRYPTO_memcmp(mac, e->pw_hmac, CS_HMAC_LEN) != 0){
 		return MOSQ_ERR_NOT_FOUND;
 	}
+	if(cs_orgs__admit(cs, clientid, username, who, cid) != MOSQ_ERR_SUCCESS) return MOSQ_ERR_AUTH;
 	if(cs_clients__store(cs, client, clientid, username, e->is_superuser, false, e->expire_at, &e->rules)){
 		return MOSQ_ERR_NOT_FOUND;
 	}
@@ -332,14 +363,34 @@ static int cs_auth__from_service(struct cs_plugin *cs, const struct mosquitto *c
 		return MOSQ_ERR_AUTH;
 	}
 
+	/* Last reply wins, even if this CONNECT is refused below. */
+	if(reply.limits.org_id[0]){
+		const char *org_id = cs_orgs__of(username);
+
+		if(org_id == NULL || strcmp(org_id, reply.limits.org_id)){
+			char name[CS_LOG_NAME_LEN];
+
+			cs_clients__printable(reply.limits.org_id, name, sizeof(name));
+			mosquitto_log_printf(MOSQ_LOG_WARNING, "cloudsignal: the service sent limits of organization %s for %s (client %s)",
+					name, who, cid);
+		}
+		if(cs_orgs__set_limits(cs, &reply.limits) != MOSQ_ERR_SUCCESS){
+			mosquitto_log_printf(MOSQ_LOG_ERR, "cloudsignal: refusing %s (client %s): out of memory", who, cid);
+			goto error;
+		}
+	}
+	if(cs_orgs__admit(cs, clientid, username, who, cid) != MOSQ_ERR_SUCCESS) goto error;
 	if(cs_clients__store(cs, client, clientid, username, reply.is_superuser, false, reply.expire_at, &reply.rules)){
 		mosquitto_log_printf(MOSQ_LOG_ERR, "cloudsignal: refusing %s (client %s): out of memory", who, cid);
-		cs_acl__free_rules(&reply.rules);
-		return MOSQ_ERR_AUTH;
+		goto error;
 	}
 	/* A failed cache insert only costs a later HTTP call. */
-	cs_auth__cache_put(cs, username, password, reply.is_superuser, reply.expire_at, &reply.rules);
+	cs_auth__cache_put(cs, username, password, reply.is_superuser, reply.expire_at, &reply.rules, &reply.limits);
 	return MOSQ_ERR_SUCCESS;
+
+error:
+	cs_acl__free_rules(&reply.rules);
+	return MOSQ_ERR_AUTH;
 }
 
 int cs_auth__basic_auth_cb(int event, void *event_data, void *userdata)
@@ -376,10 +427,14 @@ int cs_auth__basic_auth_cb(int event, void *event_data, void *userdata)
 	if(!strcmp(ed->username, cs->internal_username)){
 		return cs_auth__internal(cs, ed->client, clientid, password, cid);
 	}
-	if(cs->cache_ttl > 0 && cs_auth__from_cache(cs, ed->client, clientid, ed->username, password) == MOSQ_ERR_SUCCESS){
-		mosquitto_log_printf(MOSQ_LOG_DEBUG, "cloudsignal: admitted %s (client %s) from cache", who, cid);
-		rc = MOSQ_ERR_SUCCESS;
-	}else{
+	rc = MOSQ_ERR_NOT_FOUND;
+	if(cs->cache_ttl > 0){
+		rc = cs_auth__from_cache(cs, ed->client, clientid, ed->username, password, who, cid);
+		if(rc == MOSQ_ERR_SUCCESS){
+			mosquitto_log_printf(MOSQ_LOG_DEBUG, "cloudsignal: admitted %s (client %s) from cache", who, cid);
+		}
+	}
+	if(rc == MOSQ_ERR_NOT_FOUND){
 		rc = cs_auth__from_service(cs, ed->client, clientid, ed->username, password, who, cid);
 	}
 	if(rc == MOSQ_ERR_SUCCESS) cs_sessions__open(cs, ed->client, clientid, ed->username);

@@ -1,6 +1,6 @@
 /*
  * control.c - $CONTROL/cloudsignal/v1: commands from the CloudSignal service
- * (kick, kick_user, invalidate, set_rules, set_expiry). Only the internal
+ * (kick, kick_user, invalidate, set_rules, set_expiry, set_limits). Only the internal
  * user may send them; others are ignored with a warning (we return
  * MOSQ_ERR_SUCCESS, since an error code makes the broker drop the sender).
  * Each payload gets one reply on $CONTROL/cloudsignal/v1/response, one
@@ -105,6 +105,20 @@ static const char *cs_control__set_expiry(struct cs_plugin *cs, const cJSON *cmd
 	return NULL;
 }
 
+/* {"command":"set_limits","org_id","max_connections":int|null,
+ *  "messages_per_minute":int|null}: replaces the organization's limits
+ * (absent or null = unlimited). Nobody is kicked. */
+static const char *cs_control__set_limits(struct cs_plugin *cs, const cJSON *cmd)
+{
+	struct cs_limits limits;
+	const char *error = NULL;
+
+	if(cs_orgs__parse_limits(cmd, &limits, &error) != MOSQ_ERR_SUCCESS) return error;
+	if(cs_orgs__set_limits(cs, &limits) != MOSQ_ERR_SUCCESS) return "out of memory";
+	cs_auth__cache_set_limits(cs, &limits);
+	return NULL;
+}
+
 /* Run one command; NULL on success, else an error message. */
 static const char *cs_control__run(struct cs_plugin *cs, const cJSON *cmd, const char **name)
 {
@@ -118,6 +132,7 @@ static const char *cs_control__run(struct cs_plugin *cs, const cJSON *cmd, const
 	if(!strcmp(*name, "invalidate")) return cs_control__invalidate(cs, cmd);
 	if(!strcmp(*name, "set_rules")) return cs_control__set_rules(cs, cmd);
 	if(!strcmp(*name, "set_expiry")) return cs_control__set_expiry(cs, cmd);
+	if(!strcmp(*name, "set_limits")) return cs_control__set_limits(cs, cmd);
 	return "unknown command";
 }
 

@@ -5,7 +5,9 @@
  * (POST {service_url}/internal/broker/authenticate), keep each client's
  * ordered ACL rules in memory and decide every ACL check locally, accept
  * management commands on $CONTROL/cloudsignal/v1 from the internal user,
- * and kick clients whose credentials expire. Fails closed: if the service
+ * enforce per-organization limits (connection and message quotas, no client
+ * id takeover across organizations; orgs.c), and kick clients whose
+ * credentials expire. Fails closed: if the service
  * cannot be reached, new CONNECTs are refused (cached logins still work).
  * Session events (broker started, client connected, disconnected with a
  * reason) are POSTed to {service_url}/internal/broker/events in batches by a
@@ -13,7 +15,7 @@
  *
  * Build:
  *   gcc -std=gnu11 -Wall -Wextra -Werror -O2 -fPIC -shared -o cloudsignal_auth.so \
- *       plugin.c auth.c acl.c control.c clients.c sessions.c events.c http.c topic.c \
+ *       plugin.c auth.c acl.c control.c clients.c sessions.c orgs.c events.c http.c topic.c \
  *       $(pkg-config --cflags --libs libcurl libcjson) -lcrypto -pthread
  *   (or simply: make; make test)
  *
@@ -263,6 +265,7 @@ static void cs_plugin__free(struct cs_plugin *cs)
 	 * state it could touch goes away. */
 	cs_events__cleanup(&cs->events);
 	cs_sessions__cleanup(cs);
+	cs_orgs__cleanup(cs);
 	cs_clients__cleanup(cs);
 	cs_auth__cache_cleanup(cs);
 	cs_http__cleanup(&cs->http);
@@ -301,6 +304,7 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata, st
 		return MOSQ_ERR_NOMEM;
 	}
 	cs->id = identifier;
+	cs->now_ms = cs_plugin__now_ms;
 
 	if((rc = cs_plugin__parse_options(cs, opts, opt_count))) goto error;
 	if((rc = cs_auth__init(cs))) goto error;

@@ -12,6 +12,9 @@
  * and _by_username (checked against the broker), and a takeover fires the
  * old client's DISCONNECT after the new client's BASIC_AUTH; setting the
  * reason before the kick is right in both cases.
+ *
+ * Every session in the table is counted in its organization's live
+ * sessions (orgs.c): a session that cannot be counted is not kept.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -68,6 +71,7 @@ void cs_sessions__close(struct cs_plugin *cs, const struct mosquitto *client)
 	char cid[CS_LOG_NAME_LEN];
 
 	if(s == NULL) return;
+	cs_orgs__session_closed(cs, s->username);
 	cs_clients__printable(s->clientid, cid, sizeof(cid));
 	if(cs_events__disconnected(&cs->events, s) != MOSQ_ERR_SUCCESS){
 		mosquitto_log_printf(MOSQ_LOG_ERR, "cloudsignal: cannot queue the end of session %s (client %s): out of memory",
@@ -114,7 +118,13 @@ void cs_sessions__open(struct cs_plugin *cs, const struct mosquitto *client, con
 		goto error;
 	}
 	s->indexed = true;
+	if(cs_orgs__session_opened(cs, s->username) != MOSQ_ERR_SUCCESS){
+		cs_sessions__remove(cs, s);
+		s = NULL;
+		goto error;
+	}
 	if(cs_events__connected(&cs->events, s, client) != MOSQ_ERR_SUCCESS){
+		cs_orgs__session_closed(cs, s->username);
 		cs_sessions__remove(cs, s);
 		s = NULL;
 		goto error;

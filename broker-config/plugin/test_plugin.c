@@ -141,7 +141,7 @@ static void cache_put(struct cs_plugin *cs, const char *user, const char *pass, 
 
 	if(cs_acl__parse_rules(t, &rs, &err)) abort();
 	cJSON_Delete(t);
-	CHECK(cs_auth__cache_put(cs, user, pass, su, exp, &rs) == MOSQ_ERR_SUCCESS);
+	CHECK(cs_auth__cache_put(cs, user, pass, su, exp, &rs, NULL) == MOSQ_ERR_SUCCESS);
 }
 
 /* Run the control handler and return the parsed reply (caller deletes). */

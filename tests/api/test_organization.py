@@ -6,7 +6,9 @@ from tests.conftest import Client, create_org
 def test_get_and_patch(api, org):
     info = api.get("/v2/organization").json()
     assert info["id"] == org["org_id"] and info["tenancy"] == "multi"
-    assert info["usage"] == {"users": 0, "acl_rules": 0, "rule_sets": 0, "api_keys": 1}
+    usage = info["usage"]
+    assert (usage["users"], usage["acl_rules"], usage["rule_sets"], usage["api_keys"], usage["connections"]) == (0, 0, 0, 1, 0)
+    assert usage["requests_this_minute"] >= 1
     assert info["quotas"]["max_users"] > 0
     api.post("/v2/acl/rule-sets", json={"name": "defaults", "rules": []})
     patched = api.patch("/v2/organization", json={"name": "Renamed", "settings": {"default_rule_set": "defaults"}})

@@ -24,12 +24,24 @@ def present(org_id: str, full: bool = True) -> Dict[str, Any]:
         "created_at": org.created_on,
         "settings": {"default_rule_set": org.settings.get("default_rule_set")},
         "quotas": domain.quotas(org_id),
-        "usage": {
-            "users": len(view.users_of(org_id)),
-            "acl_rules": len(view.rules_of(org_id)),
-            "rule_sets": len(view.rule_sets_of(org_id)),
-            "api_keys": sum(1 for key in view.keys_of(org_id) if not key.revoked),
-        },
+        "usage": usage(org_id),
+    }
+
+
+def usage(org_id: str) -> Dict[str, int]:
+    """Current counts, named like the quotas they count against."""
+    domain = current_domain()
+    view, quotas = domain.view, domain.quotas(org_id)
+    limiter = current_app.extensions["cloudsignal.ratelimit"]
+    return {
+        "users": len(view.users_of(org_id)),
+        "acl_rules": len(view.rules_of(org_id)),
+        "rule_sets": len(view.rule_sets_of(org_id)),
+        "api_keys": sum(1 for key in view.keys_of(org_id) if not key.revoked),
+        "auth_providers": len(view.providers_of(org_id)),
+        "connections": sum(1 for s in view.sessions_of(org_id) if s.disconnected_at is None),
+        "requests_this_minute": limiter.used("requests", org_id, quotas["rate_limit_per_minute"]),
+        "http_messages_this_minute": limiter.used("messages", org_id, quotas["messages_per_minute"]),
     }
 
 

@@ -24,7 +24,9 @@ class OrganizationSchema(ma.Schema):
     )
     usage = ma.fields.Dict(
         keys=ma.fields.String(), values=ma.fields.Integer(),
-        metadata={"description": "Current counts: users, acl_rules, rule_sets, api_keys"},
+        metadata={"description": "Current counts: users, acl_rules, rule_sets, api_keys, auth_providers, "
+                                 "connections (live MQTT sessions), requests_this_minute, http_messages_this_minute "
+                                 "(messages from MQTT clients are counted inside the broker)"},
     )
 
 

@@ -4,11 +4,12 @@ import json
 import time
 from typing import Any, Dict, List
 
-from flask import g
+from flask import current_app, g
 from flask.views import MethodView
 
 from app.broker.connection import BrokerConnection, BrokerTimeout, BrokerUnavailable, publish_properties
-from app.domain import broker_topic, current_broker
+from app.domain import broker_topic, current_broker, current_domain
+from app.errors import ApiError
 from app.extensions.smorest import Blueprint
 from app.resources.publish.schemas import BatchReplySchema, BatchSchema, PublishReplySchema, PublishSchema
 
@@ -18,6 +19,16 @@ ACK_TIMEOUT = 5.0
 
 def encode(payload: Any) -> bytes:
     return payload.encode() if isinstance(payload, str) else json.dumps(payload, separators=(",", ":")).encode()
+
+
+def charge(count: int) -> None:
+    """Count HTTP publishes against the organization's messages-per-minute quota; 429 past it."""
+    per_minute = current_domain().quotas(g.org_id)["messages_per_minute"]
+    window = current_app.extensions["cloudsignal.ratelimit"].hit("messages", g.org_id, per_minute, cost=count)
+    if window is not None and not window.allowed:
+        raise ApiError(429, f"the organization's quota of {per_minute} messages per minute is used up; retry in "
+                            f"{window.retry_after} s", "message_quota_exceeded", {"limit": per_minute},
+                       headers={"Retry-After": str(window.retry_after)})
 
 
 def start(broker: BrokerConnection, message: Dict[str, Any]) -> Any:
@@ -42,6 +53,7 @@ class PublishViews(MethodView):
         503 when the broker is unreachable, 504 when it does not acknowledge within 5 s.
         """
         broker = current_broker()
+        charge(1)
         message_id = broker.wait(start(broker, message), ACK_TIMEOUT)
         return {"topic": message["topic"], "qos": message["qos"], "retain": message["retain"],
                 "message_id": message_id, "acknowledged": message["qos"] > 0}
@@ -58,6 +70,7 @@ class PublishBatchViews(MethodView):
         broker = current_broker()
         if not broker.connected:
             raise BrokerUnavailable("the broker is not reachable")
+        charge(len(body["messages"]))
         pending: List[Any] = []
         for message in body["messages"]:  # hand all over first, then wait: one round trip, not N
             try:
