@@ -5,6 +5,7 @@ fetched over HTTPS (or any URL an `oidc` provider names), cached for ten minutes
 once when a token names a key id the cache does not hold (key rotation).
 """
 
+import os
 import threading
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -15,6 +16,9 @@ FIREBASE_JWKS = "https://www.googleapis.com/service_accounts/v1/jwk/securetoken@
 ASYMMETRIC = ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "PS384", "PS512"]
 SYMMETRIC = ["HS256", "HS384", "HS512"]
 JWKS_LIFESPAN = 600
+# At most one refetch per this many seconds for an unknown key id, so tokens naming random key
+# ids cannot make the service hammer the provider.
+JWKS_REFETCH_COOLDOWN = float(os.environ.get("CLOUDSIGNAL_JWKS_REFETCH_COOLDOWN", "10"))
 LEEWAY = 30  # seconds of clock skew tolerated on exp and nbf
 
 _jwks_clients: Dict[str, jwt.PyJWKClient] = {}
@@ -30,7 +34,8 @@ class TokenRejected(Exception):
 def _jwks_client(url: str) -> jwt.PyJWKClient:
     with _jwks_lock:
         if url not in _jwks_clients:
-            _jwks_clients[url] = jwt.PyJWKClient(url, cache_keys=True, lifespan=JWKS_LIFESPAN, timeout=5)
+            _jwks_clients[url] = jwt.PyJWKClient(url, cache_keys=True, lifespan=JWKS_LIFESPAN, timeout=5,
+                                                 cooldown_duration=JWKS_REFETCH_COOLDOWN)
         return _jwks_clients[url]
 
 

@@ -5,6 +5,7 @@ Rule, rule set or assignment changes -> new rules for the affected users' sessio
 Refreshed temporary credentials -> a new expiry; changed quotas -> new organization limits.
 """
 
+import math
 from typing import Any, Callable, Dict, Iterable, List
 from uuid import UUID
 
@@ -34,7 +35,7 @@ class BrokerNotifier:
                     rules_for[aggregate.id] = aggregate
             elif isinstance(aggregate, TemporaryCredential) and kind == "Refreshed":
                 commands.append({"command": "set_expiry", "username": f"{aggregate.name}@{aggregate.org_id}",
-                                 "expire_at": int(aggregate.expires_at.timestamp())})
+                                 "expire_at": math.ceil(aggregate.expires_at.timestamp())})
             elif isinstance(aggregate, Organization) and kind == "QuotasChanged":
                 commands.append({"command": "set_limits", **limits(self.domain.quotas(aggregate.org_id),
                                                                    aggregate.org_id)})

@@ -41,5 +41,6 @@ extern void (*test_kick_hook)(const char *clientid, const char *username);
 
 void test_plugin__run(void);
 void test_events__run(void);
+void test_orgs__run(void);
 
 #endif

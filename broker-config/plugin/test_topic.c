@@ -278,6 +278,7 @@ int main(void)
 	test_evaluate();
 	test_plugin__run();
 	test_events__run();
+	test_orgs__run();
 
 	free(test_last_publish);
 	printf("%d passed, %d failed\n", cs_test_passed, cs_test_failed);

@@ -5,6 +5,7 @@ or `?broker_secret=` for go-auth, which cannot send headers.
 """
 
 import functools
+import math
 import hmac
 import ipaddress
 import logging
@@ -101,7 +102,7 @@ class BrokerAuthenticateViews(MethodView):
         }
         expiry = expires_at(principal)
         if expiry is not None:
-            reply["expire_at"] = int(expiry.timestamp())
+            reply["expire_at"] = math.ceil(expiry.timestamp())  # never before the real expiry
         return reply
 
 

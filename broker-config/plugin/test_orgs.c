@@ -1,0 +1,820 @@
+/* test_orgs.c - unit tests for orgs.c: limits parsing, the connection quota
+ * (cache and HTTP paths), the message quota with a fake clock, set_limits,
+ * and no client id takeover across organizations, against the stubs of
+ * test_stubs.c and a small local authenticate service. */
+#define _GNU_SOURCE  /* strcasestr */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "test.h"
+
+#define OPT(k, v) { (char *)(k), (char *)(v) }
+#define ALLOW_ALL "[{\"permission\":\"allow\",\"action\":\"all\",\"topic\":\"#\"}]"
+
+static struct cs_plugin *g_cs;
+static struct mosquitto *g_live[32];   /* connected fake clients */
+
+/* ---- a tiny broker around the callbacks ---------------------------------- */
+
+static void live_drop(struct mosquitto *c)
+{
+	for(int i = 0; i < 32; i++){
+		if(g_live[i] == c) g_live[i] = NULL;
+	}
+}
+
+static void disconnect(struct mosquitto *c)
+{
+	struct mosquitto_evt_disconnect ed;
+
+	live_drop(c);
+	memset(&ed, 0, sizeof(ed));
+	ed.client = c;
+	ed.reason = -1;
+	cs_clients__disconnect_cb(MOSQ_EVT_DISCONNECT, &ed, g_cs);
+}
+
+/* Like Mosquitto 2.0.11: a kick fires MOSQ_EVT_DISCONNECT inside the call. */
+static void kick_hook(const char *clientid, const char *username)
+{
+	for(int i = 0; i < 32; i++){
+		struct mosquitto *c = g_live[i];
+
+		if(c && ((clientid && !strcmp(c->id, clientid)) || (username && !strcmp(c->username, username)))){
+			disconnect(c);
+		}
+	}
+}
+
+/* BASIC_AUTH; on success the broker drops an older connection with this id
+ * (after the callback, as connect__on_authorised does). */
+static int connect_as(struct mosquitto *c, const char *password)
+{
+	struct mosquitto_evt_basic_auth ed;
+	int rc;
+
+	memset(&ed, 0, sizeof(ed));
+	ed.client = c;
+	ed.username = (char *)c->username;
+	ed.password = (char *)password;
+	rc = cs_auth__basic_auth_cb(MOSQ_EVT_BASIC_AUTH, &ed, g_cs);
+	if(rc != MOSQ_ERR_SUCCESS) return rc;
+	for(int i = 0; i < 32; i++){
+		if(g_live[i] && g_live[i] != c && !strcmp(g_live[i]->id, c->id)) disconnect(g_live[i]);
+	}
+	for(int i = 0; i < 32; i++){
+		if(g_live[i] == c) return rc;
+	}
+	for(int i = 0; i < 32; i++){
+		if(g_live[i] == NULL){
+			g_live[i] = c;
+			return rc;
+		}
+	}
+	abort();
+}
+
+static int acl(struct mosquitto *c, int access, const char *topic)
+{
+	struct mosquitto_evt_acl_check ed;
+
+	memset(&ed, 0, sizeof(ed));
+	ed.client = c;
+	ed.access = access;
+	ed.topic = topic;
+	ed.qos = 1;
+	return cs_acl__check_cb(MOSQ_EVT_ACL_CHECK, &ed, g_cs);
+}
+
+static int publish(struct mosquitto *c, const char *topic)
+{
+	return acl(c, MOSQ_ACL_WRITE, topic);
+}
+
+static void cache(const char *user, bool su, const char *rules_json)
+{
+	cJSON *t = cJSON_Parse(rules_json);
+	struct cs_ruleset rs;
+	const char *err;
+
+	if(cs_acl__parse_rules(t, &rs, &err)) abort();
+	cJSON_Delete(t);
+	CHECK(cs_auth__cache_put(g_cs, user, "p", su, 0, &rs, NULL) == MOSQ_ERR_SUCCESS);
+}
+
+/* Run one $CONTROL payload; true when every command answered ok. */
+static bool control_ok(const char *payload)
+{
+	char *out = cs_control__handle(g_cs, payload, strlen(payload));
+	bool ok = out && strstr(out, "\"ok\":false") == NULL && strstr(out, "\"ok\":true") != NULL;
+
+	cJSON_free(out);
+	return ok;
+}
+
+/* The error of the only command of payload, or "" (static buffer). */
+static const char *control_error(const char *payload)
+{
+	static char error[256];
+	char *out = cs_control__handle(g_cs, payload, strlen(payload));
+	cJSON *t = out ? cJSON_Parse(out) : NULL;
+	const cJSON *r = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(t, "responses"), 0);
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(r, "error");
+
+	snprintf(error, sizeof(error), "%s", cJSON_IsString(e) && cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(r, "ok"))
+			? e->valuestring : "");
+	cJSON_Delete(t);
+	cJSON_free(out);
+	return error;
+}
+
+static long org_sessions(const char *org_id)
+{
+	struct cs_org *org = cs_orgs__find(g_cs, org_id);
+
+	return org ? org->sessions : 0;
+}
+
+/* Every organization's counter equals its sessions in the session table. */
+static bool counts_exact(void)
+{
+	struct cs_org *org, *otmp;
+	struct cs_session *s, *stmp;
+
+	HASH_ITER(hh, g_cs->orgs, org, otmp){
+		long n = 0;
+
+		HASH_ITER(hh, g_cs->sessions, s, stmp){
+			const char *o = cs_orgs__of(s->username);
+
+			if(o && !strcmp(o, org->org_id)) n++;
+		}
+		if(n != org->sessions) return false;
+	}
+	HASH_ITER(hh, g_cs->sessions, s, stmp){
+		const char *o = cs_orgs__of(s->username);
+
+		if(o && o[0] && strlen(o) <= CS_MAX_ORG_ID_LEN && cs_orgs__find(g_cs, o) == NULL) return false;
+	}
+	return true;
+}
+
+static int count_in_log(const char *needle)
+{
+	int n = 0;
+
+	for(const char *p = strstr(test_log_all, needle); p; p = strstr(p + 1, needle)) n++;
+	return n;
+}
+
+static void start_plugin(const char *url)
+{
+	struct mosquitto_opt opts[] = {
+		OPT("service_url", url), OPT("broker_secret", "s3cret"), OPT("timeout_ms", "2000"),
+	};
+	void *ud = NULL;
+
+	if(mosquitto_plugin_init(NULL, &ud, opts, 3) != MOSQ_ERR_SUCCESS) abort();
+	g_cs = ud;
+	/* No background POSTs: session events just queue up. */
+	cs_events__stop(&g_cs->events);
+	memset(g_live, 0, sizeof(g_live));
+	test_kick_hook = kick_hook;
+}
+
+static void stop_plugin(void)
+{
+	struct mosquitto_opt opts[] = { OPT("service_url", "http://x") };
+
+	test_kick_hook = NULL;
+	mosquitto_plugin_cleanup(g_cs, opts, 1);
+	g_cs = NULL;
+}
+
+/* ---- fake authenticate service ------------------------------------------- */
+
+struct service {
+	int fd;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	char reply[1024];          /* JSON body to answer with */
+	int requests;
+	char last_request[4096];
+};
+
+static struct service g_svc;
+
+static void *service_main(void *arg)
+{
+	struct service *svc = arg;
+
+	for(;;){
+		char req[4096], out[1400];
+		size_t got = 0;
+		int c = accept(svc->fd, NULL, NULL);
+
+		if(c < 0) return NULL;
+		for(;;){
+			ssize_t n = recv(c, req + got, sizeof(req) - 1 - got, 0);
+			char *end, *cl;
+
+			if(n <= 0) break;
+			got += (size_t)n;
+			req[got] = '\0';
+			end = strstr(req, "\r\n\r\n");
+			cl = strcasestr(req, "\r\nContent-Length:");
+			if(end && cl && got >= (size_t)(end + 4 - req) + strtoul(cl + 17, NULL, 10)) break;
+			if(got >= sizeof(req) - 1) break;
+		}
+		req[got] = '\0';
+		pthread_mutex_lock(&svc->lock);
+		/* The event sender's final flush posts here too: not counted. */
+		if(!strncmp(req, "POST /internal/broker/authenticate ", 35)) svc->requests++;
+		memcpy(svc->last_request, req, got + 1);
+		snprintf(out, sizeof(out), "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+				"Content-Length: %zu\r\n\r\n%s", strlen(svc->reply), svc->reply);
+		pthread_mutex_unlock(&svc->lock);
+		if(send(c, out, strlen(out), 0) < 0){ /* the test sees the failure */ }
+		close(c);
+	}
+}
+
+static void service_start(char *url, size_t urllen)
+{
+	struct sockaddr_in addr;
+	socklen_t alen = sizeof(addr);
+
+	memset(&g_svc, 0, sizeof(g_svc));
+	pthread_mutex_init(&g_svc.lock, NULL);
+	memset(&addr, 0, sizeof(addr));
+	addr.sin_family = AF_INET;
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	g_svc.fd = socket(AF_INET, SOCK_STREAM, 0);
+	if(g_svc.fd < 0 || bind(g_svc.fd, (struct sockaddr *)&addr, sizeof(addr)) || listen(g_svc.fd, 8)
+			|| getsockname(g_svc.fd, (struct sockaddr *)&addr, &alen)){
+		abort();
+	}
+	snprintf(url, urllen, "http://127.0.0.1:%d", ntohs(addr.sin_port));
+	if(pthread_create(&g_svc.thread, NULL, service_main, &g_svc)) abort();
+}
+
+static void service_reply(const char *json)
+{
+	pthread_mutex_lock(&g_svc.lock);
+	snprintf(g_svc.reply, sizeof(g_svc.reply), "%s", json);
+	pthread_mutex_unlock(&g_svc.lock);
+}
+
+static int service_requests(void)
+{
+	int n;
+
+	pthread_mutex_lock(&g_svc.lock);
+	n = g_svc.requests;
+	pthread_mutex_unlock(&g_svc.lock);
+	return n;
+}
+
+static void service_stop(void)
+{
+	shutdown(g_svc.fd, SHUT_RDWR);
+	pthread_join(g_svc.thread, NULL);
+	close(g_svc.fd);
+	pthread_mutex_destroy(&g_svc.lock);
+}
+
+/* ---- limits parsing ------------------------------------------------------ */
+
+static void test_parse_limits(void)
+{
+	struct cs_auth_reply reply;
+	enum cs_auth_result result;
+	const char *err;
+	const char *bad[] = {
+		"{\"result\":\"allow\",\"limits\":5}",
+		"{\"result\":\"allow\",\"limits\":\"org_aaaaaaaaaaaa\"}",
+		"{\"result\":\"allow\",\"limits\":[]}",
+		"{\"result\":\"allow\",\"limits\":{}}",
+		"{\"result\":\"allow\",\"limits\":{\"max_connections\":2}}",
+		"{\"result\":\"allow\",\"limits\":{\"org_id\":5}}",
+		"{\"result\":\"allow\",\"limits\":{\"org_id\":null}}",
+		"{\"result\":\"allow\",\"limits\":{\"org_id\":\"\"}}",
+		"{\"result\":\"allow\",\"limits\":{\"org_id\":\"a@b\"}}",
+		"{\"result\":\"allow\",\"limits\":{\"org_id\":\"org_0123456789012345678901234567890123456789012345678901234567890\"}}",
+		"{\"result\":\"allow\",\"limits\":{\"org_id\":\"org_a\",\"max_connections\":\"2\"}}",
+		"{\"result\":\"allow\",\"limits\":{\"org_id\":\"org_a\",\"max_connections\":true}}",
+		"{\"result\":\"allow\",\"limits\":{\"org_id\":\"org_a\",\"max_connections\":1.5}}",
+		"{\"result\":\"allow\",\"limits\":{\"org_id\":\"org_a\",\"max_connections\":-1}}",
+		"{\"result\":\"allow\",\"limits\":{\"org_id\":\"org_a\",\"max_connections\":3e10}}",
+		"{\"result\":\"allow\",\"limits\":{\"org_id\":\"org_a\",\"messages_per_minute\":{}}}",
+		"{\"result\":\"allow\",\"limits\":{\"org_id\":\"org_a\",\"messages_per_minute\":[5]}}",
+		"{\"result\":\"allow\",\"limits\":{\"org_id\":\"org_a\",\"messages_per_minute\":false}}",
+	};
+	const char *r;
+
+	/* Absent and null: no limits. */
+	r = "{\"result\":\"allow\",\"acl\":" ALLOW_ALL "}";
+	CHECK(cs_auth__parse_reply(r, strlen(r), &result, &reply, &err) == 0 && result == CS_RESULT_ALLOW);
+	CHECK(reply.limits.org_id[0] == '\0' && reply.limits.max_connections == -1 && reply.limits.messages_per_minute == -1);
+	CHECK(reply.rules.count == 1);
+	cs_acl__free_rules(&reply.rules);
+	r = "{\"result\":\"allow\",\"limits\":null}";
+	CHECK(cs_auth__parse_reply(r, strlen(r), &result, &reply, &err) == 0);
+	CHECK(reply.limits.org_id[0] == '\0' && reply.limits.max_connections == -1 && reply.limits.messages_per_minute == -1);
+
+	/* Present. */
+	r = "{\"result\":\"allow\",\"is_superuser\":false,\"acl\":" ALLOW_ALL ",\"expire_at\":null,"
+		"\"limits\":{\"org_id\":\"org_aaaaaaaaaaaa\",\"max_connections\":2,\"messages_per_minute\":5}}";
+	CHECK(cs_auth__parse_reply(r, strlen(r), &result, &reply, &err) == 0 && result == CS_RESULT_ALLOW);
+	CHECK(!strcmp(reply.limits.org_id, "org_aaaaaaaaaaaa") && reply.limits.max_connections == 2
+			&& reply.limits.messages_per_minute == 5 && reply.rules.count == 1);
+	cs_acl__free_rules(&reply.rules);
+	/* Null or absent fields: unlimited; 0 is a limit; 5.0 is an integer. */
+	r = "{\"result\":\"allow\",\"limits\":{\"org_id\":\"org_b\",\"max_connections\":null}}";
+	CHECK(cs_auth__parse_reply(r, strlen(r), &result, &reply, &err) == 0);
+	CHECK(!strcmp(reply.limits.org_id, "org_b") && reply.limits.max_connections == -1 && reply.limits.messages_per_minute == -1);
+	r = "{\"result\":\"allow\",\"limits\":{\"org_id\":\"org_b\",\"max_connections\":0,\"messages_per_minute\":5.0}}";
+	CHECK(cs_auth__parse_reply(r, strlen(r), &result, &reply, &err) == 0);
+	CHECK(reply.limits.max_connections == 0 && reply.limits.messages_per_minute == 5);
+	r = "{\"result\":\"allow\",\"limits\":{\"org_id\":\"org_b\",\"max_connections\":2147483647,\"messages_per_minute\":null,\"extra\":1}}";
+	CHECK(cs_auth__parse_reply(r, strlen(r), &result, &reply, &err) == 0);
+	CHECK(reply.limits.max_connections == 2147483647 && reply.limits.messages_per_minute == -1);
+	/* deny/ignore never look at limits. */
+	r = "{\"result\":\"deny\",\"limits\":5}";
+	CHECK(cs_auth__parse_reply(r, strlen(r), &result, &reply, &err) == 0 && result == CS_RESULT_DENY);
+
+	/* Wrong types (or values): the whole reply is unparseable. */
+	for(size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++){
+		err = NULL;
+		CHECK(cs_auth__parse_reply(bad[i], strlen(bad[i]), &result, &reply, &err) == MOSQ_ERR_INVAL && err != NULL);
+	}
+	CHECK(cs_auth__parse_reply(bad[10], strlen(bad[10]), &result, &reply, &err) != 0
+			&& !strcmp(err, "'max_connections' must be a non-negative integer or null"));
+	/* No rules leaked on a bad limits object after a good acl. */
+	r = "{\"result\":\"allow\",\"acl\":" ALLOW_ALL ",\"limits\":{\"org_id\":7}}";
+	CHECK(cs_auth__parse_reply(r, strlen(r), &result, &reply, &err) != 0 && reply.rules.count == 0);
+
+	/* Organization of a username. */
+	CHECK(!strcmp(cs_orgs__of("u@org_a"), "org_a") && !strcmp(cs_orgs__of("a@b@org_a"), "org_a"));
+	CHECK(cs_orgs__of("internal") == NULL && !strcmp(cs_orgs__of("u@"), ""));
+	CHECK(cs_orgs__same("u@org_a", "v@org_a") && !cs_orgs__same("u@org_a", "u@org_b"));
+	CHECK(cs_orgs__same("x", "x") && !cs_orgs__same("x", "y"));
+	CHECK(!cs_orgs__same("x", "u@x") && !cs_orgs__same("u@x", "x") && !cs_orgs__same(NULL, "x"));
+}
+
+/* ---- connection quota ---------------------------------------------------- */
+
+static void test_connection_quota(void)
+{
+	struct mosquitto q1 = { "q1", "a@org_q", NULL, 5, true };
+	struct mosquitto q2 = { "q2", "b@org_q", NULL, 4, true };
+	struct mosquitto q2b = { "q2", "a@org_q", NULL, 5, true };
+	struct mosquitto q3 = { "q3", "a@org_q", NULL, 5, true };
+	struct mosquitto q4 = { "q4", "b@org_q", NULL, 5, true };
+	struct mosquitto r[4] = {
+		{ "r1", "a@org_r", NULL, 5, true }, { "r2", "a@org_r", NULL, 5, true },
+		{ "r3", "a@org_r", NULL, 5, true }, { "r4", "a@org_r", NULL, 5, true },
+	};
+	struct mosquitto internal = { "svc", "cloudsignal-internal", NULL, 5, true };
+	long before = test_alloc_outstanding;
+
+	start_plugin("http://127.0.0.1:1");
+	cache("a@org_q", false, "[]");
+	cache("b@org_q", false, "[]");
+	cache("a@org_r", false, "[]");
+	CHECK(control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_q\",\"max_connections\":2,\"messages_per_minute\":null}]}"));
+	CHECK(cs_orgs__find(g_cs, "org_q") && cs_orgs__find(g_cs, "org_q")->max_connections == 2);
+
+	/* N allowed, N+1 refused; other organizations unaffected. */
+	CHECK(connect_as(&q1, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(connect_as(&q2, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(org_sessions("org_q") == 2);
+	test_log_all[0] = '\0';
+	CHECK(connect_as(&q3, "p") == MOSQ_ERR_AUTH);
+	CHECK(strstr(test_log_all, "cloudsignal: refusing a@org_q (client q3): organization org_q is at its connection quota (2)\n") != NULL);
+	CHECK(test_last_log_level == MOSQ_LOG_NOTICE);
+	CHECK(cs_clients__find(g_cs, "q3") == NULL && cs_sessions__find(g_cs, &q3) == NULL);
+	disconnect(&q3);                                   /* the broker drops the refused client */
+	CHECK(org_sessions("org_q") == 2);
+	for(int i = 0; i < 4; i++) CHECK(connect_as(&r[i], "p") == MOSQ_ERR_SUCCESS);
+	CHECK(org_sessions("org_r") == 4 && counts_exact());
+	/* The internal user is never limited (and belongs to no organization). */
+	CHECK(connect_as(&internal, "s3cret") == MOSQ_ERR_SUCCESS);
+
+	/* A takeover within the organization is not counted against it. */
+	CHECK(connect_as(&q2b, "p") == MOSQ_ERR_SUCCESS);    /* replaces q2 (another user, same org) */
+	CHECK(org_sessions("org_q") == 2 && counts_exact());
+	CHECK(cs_sessions__find(g_cs, &q2) == NULL && cs_sessions__find(g_cs, &q2b) != NULL);
+	CHECK(connect_as(&q4, "p") == MOSQ_ERR_AUTH);
+
+	/* A disconnect frees a slot. */
+	disconnect(&q1);
+	CHECK(org_sessions("org_q") == 1);
+	CHECK(connect_as(&q3, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(connect_as(&q4, "p") == MOSQ_ERR_AUTH);
+	CHECK(org_sessions("org_q") == 2 && counts_exact());
+
+	/* Lowering the limit kicks nobody; raising it admits at once. */
+	test_kick_count = 0;
+	CHECK(control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_q\",\"max_connections\":1}]}"));
+	CHECK(test_kick_count == 0 && org_sessions("org_q") == 2);
+	CHECK(connect_as(&q4, "p") == MOSQ_ERR_AUTH);
+	CHECK(strstr(test_last_log, "connection quota (1)") != NULL);
+	CHECK(control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_q\",\"max_connections\":3}]}"));
+	CHECK(connect_as(&q4, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(org_sessions("org_q") == 3);
+	/* Zero admits no new session. */
+	CHECK(control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_r\",\"max_connections\":0}]}"));
+	{
+		struct mosquitto r5 = { "r5", "a@org_r", NULL, 5, true };
+
+		CHECK(connect_as(&r5, "p") == MOSQ_ERR_AUTH);
+	}
+	/* A takeover keeps the count, so it passes even at the quota. */
+	CHECK(control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_r\",\"max_connections\":4}]}"));
+	{
+		struct mosquitto r1b = { "r1", "a@org_r", NULL, 5, true };
+
+		CHECK(connect_as(&r1b, "p") == MOSQ_ERR_SUCCESS);
+		CHECK(org_sessions("org_r") == 4);
+		disconnect(&r1b);
+	}
+	/* Unlimited again (null fields): entries without sessions go away. */
+	CHECK(control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_q\",\"max_connections\":null,\"messages_per_minute\":null}]}"));
+	CHECK(cs_orgs__find(g_cs, "org_q") && cs_orgs__find(g_cs, "org_q")->max_connections == -1);
+	disconnect(&q2b);
+	disconnect(&q3);
+	disconnect(&q4);
+	CHECK(cs_orgs__find(g_cs, "org_q") == NULL);
+	CHECK(counts_exact());
+
+	stop_plugin();
+	CHECK(test_alloc_outstanding == before);
+}
+
+/* ---- HTTP path: limits from the reply ------------------------------------ */
+
+static void test_reply_limits(void)
+{
+	struct mosquitto h1 = { "h1", "u@org_h", NULL, 5, true };
+	struct mosquitto h2 = { "h2", "u@org_h", NULL, 5, true };
+	struct mosquitto h3 = { "h3", "v@org_h", NULL, 5, true };
+	struct mosquitto h4 = { "h4", "w@org_h", NULL, 5, true };
+	struct mosquitto z1 = { "h1", "z@org_z", NULL, 5, true };
+	struct mosquitto m1 = { "m1", "x@org_h", NULL, 5, true };
+	char url[64];
+	struct cs_cache_entry *e;
+	struct cs_org *org;
+	long before = test_alloc_outstanding;
+
+	service_start(url, sizeof(url));
+	start_plugin(url);
+
+	service_reply("{\"result\":\"allow\",\"acl\":" ALLOW_ALL ",\"limits\":{\"org_id\":\"org_h\",\"max_connections\":1,\"messages_per_minute\":2}}");
+	CHECK(connect_as(&h1, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(service_requests() == 1);
+	pthread_mutex_lock(&g_svc.lock);
+	CHECK(strstr(g_svc.last_request, "\"username\":\"u@org_h\"") != NULL);
+	pthread_mutex_unlock(&g_svc.lock);
+	org = cs_orgs__find(g_cs, "org_h");
+	CHECK(org && org->max_connections == 1 && org->messages_per_minute == 2 && org->sessions == 1);
+	e = cs_auth__cache_find(g_cs, "u@org_h");
+	CHECK(e && !strcmp(e->limits.org_id, "org_h") && e->limits.max_connections == 1 && e->limits.messages_per_minute == 2);
+
+	/* Cache path: refused at the quota without asking the service. */
+	test_log_all[0] = '\0';
+	CHECK(connect_as(&h2, "p") == MOSQ_ERR_AUTH);
+	CHECK(service_requests() == 1);
+	CHECK(strstr(test_log_all, "refusing u@org_h (client h2): organization org_h is at its connection quota (1)") != NULL);
+
+	/* A cache hit applies nothing: set_limits wins until the next reply. */
+	CHECK(control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_h\",\"max_connections\":2}]}"));
+	CHECK(cs_auth__cache_find(g_cs, "u@org_h")->limits.max_connections == 2);
+	CHECK(cs_auth__cache_find(g_cs, "u@org_h")->limits.messages_per_minute == -1);
+	CHECK(connect_as(&h2, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(service_requests() == 1);
+	CHECK(cs_orgs__find(g_cs, "org_h")->max_connections == 2);
+
+	/* HTTP path: the reply's limits are stored first (last reply wins), then
+	 * the quota refuses; a refused login is not cached. */
+	service_reply("{\"result\":\"allow\",\"acl\":[],\"limits\":{\"org_id\":\"org_h\",\"max_connections\":2,\"messages_per_minute\":7}}");
+	test_log_all[0] = '\0';
+	CHECK(connect_as(&h3, "p") == MOSQ_ERR_AUTH);
+	CHECK(service_requests() == 2);
+	CHECK(cs_orgs__find(g_cs, "org_h")->messages_per_minute == 7);
+	CHECK(strstr(test_log_all, "refusing v@org_h (client h3): organization org_h is at its connection quota (2)") != NULL);
+	CHECK(cs_auth__cache_find(g_cs, "v@org_h") == NULL && cs_clients__find(g_cs, "h3") == NULL);
+	service_reply("{\"result\":\"allow\",\"acl\":[],\"limits\":{\"org_id\":\"org_h\",\"max_connections\":3,\"messages_per_minute\":null}}");
+	CHECK(connect_as(&h3, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(cs_orgs__find(g_cs, "org_h")->max_connections == 3 && cs_orgs__find(g_cs, "org_h")->messages_per_minute == -1);
+	CHECK(org_sessions("org_h") == 3 && counts_exact());
+
+	/* No limits in the reply: the table keeps what it had. */
+	service_reply("{\"result\":\"allow\",\"acl\":[]}");
+	CHECK(connect_as(&h4, "p") == MOSQ_ERR_AUTH);
+	CHECK(cs_orgs__find(g_cs, "org_h")->max_connections == 3);
+	CHECK(cs_auth__cache_find(g_cs, "w@org_h") == NULL);
+
+	/* Another organization's client id: refused on the HTTP path too. */
+	test_log_all[0] = '\0';
+	CHECK(connect_as(&z1, "p") == MOSQ_ERR_AUTH);
+	CHECK(strstr(test_log_all, "cloudsignal: refusing z@org_z (client h1): client id in use by another organization\n") != NULL);
+	CHECK(cs_clients__find(g_cs, "h1")->client == &h1 && cs_sessions__find(g_cs, &h1) != NULL);
+
+	/* Limits naming another organization: stored there, with a warning. */
+	service_reply("{\"result\":\"allow\",\"acl\":[],\"limits\":{\"org_id\":\"org_other\",\"max_connections\":5}}");
+	test_log_all[0] = '\0';
+	CHECK(connect_as(&m1, "p") == MOSQ_ERR_AUTH);   /* org_h still at 3 */
+	CHECK(strstr(test_log_all, "the service sent limits of organization org_other for x@org_h (client m1)") != NULL);
+	CHECK(cs_orgs__find(g_cs, "org_other") && cs_orgs__find(g_cs, "org_other")->max_connections == 5);
+
+	/* Bad limits types: unparseable reply, refused. */
+	service_reply("{\"result\":\"allow\",\"acl\":[],\"limits\":{\"org_id\":\"org_h\",\"max_connections\":\"9\"}}");
+	test_log_all[0] = '\0';
+	CHECK(connect_as(&h4, "p") == MOSQ_ERR_AUTH);
+	CHECK(strstr(test_log_all, "unparseable service reply: 'max_connections' must be a non-negative integer or null") != NULL);
+	CHECK(cs_orgs__find(g_cs, "org_h")->max_connections == 3);
+
+	stop_plugin();
+	service_stop();
+	CHECK(test_alloc_outstanding == before);
+}
+
+/* ---- message quota ------------------------------------------------------- */
+
+static int64_t g_now_ms;
+
+static int64_t fake_now(void)
+{
+	return g_now_ms;
+}
+
+static void test_message_quota(void)
+{
+	struct mosquitto m1 = { "m1", "a@org_m", NULL, 5, true };
+	struct mosquitto m2 = { "m2", "b@org_m", NULL, 4, true };
+	struct mosquitto su = { "msu", "root@org_m", NULL, 5, true };
+	struct mosquitto n1 = { "n1", "a@org_n", NULL, 5, true };
+	struct mosquitto internal = { "svc", "cloudsignal-internal", NULL, 5, true };
+	const char *rules = "[{\"permission\":\"deny\",\"action\":\"publish\",\"topic\":\"secret/#\"},"
+			"{\"permission\":\"allow\",\"action\":\"all\",\"topic\":\"#\"}]";
+	const char *over = "cloudsignal: organization org_m is over its message quota (3/min); dropping publishes until the window resets";
+	long before = test_alloc_outstanding;
+	struct cs_org *org;
+
+	start_plugin("http://127.0.0.1:1");
+	g_now_ms = 1000000;
+	g_cs->now_ms = fake_now;
+	cache("a@org_m", false, rules);
+	cache("b@org_m", false, rules);
+	cache("root@org_m", true, "[]");
+	cache("a@org_n", false, ALLOW_ALL);
+	CHECK(control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_m\",\"messages_per_minute\":3},"
+			"{\"command\":\"set_limits\",\"org_id\":\"org_n\",\"messages_per_minute\":100}]}"));
+	CHECK(connect_as(&m1, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(connect_as(&m2, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(connect_as(&su, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(connect_as(&n1, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(connect_as(&internal, "s3cret") == MOSQ_ERR_SUCCESS);
+	org = cs_orgs__find(g_cs, "org_m");
+
+	/* The window counts every client of the organization. */
+	test_log_all[0] = '\0';
+	CHECK(publish(&m1, "a/1") == MOSQ_ERR_SUCCESS);
+	CHECK(publish(&m1, "secret/x") == MOSQ_ERR_ACL_DENIED);       /* rule denial: not counted */
+	CHECK(acl(&m1, MOSQ_ACL_SUBSCRIBE, "a/#") == MOSQ_ERR_SUCCESS); /* only publishes count */
+	CHECK(acl(&m1, MOSQ_ACL_READ, "a/1") == MOSQ_ERR_SUCCESS);
+	CHECK(publish(&m2, "a/2") == MOSQ_ERR_SUCCESS);
+	CHECK(publish(&su, "$CONTROL/other") == MOSQ_ERR_SUCCESS);    /* superusers count too */
+	CHECK(org && org->window_count == 3);
+	CHECK(test_log_all[0] == '\0');
+	CHECK(publish(&m1, "a/4") == MOSQ_ERR_ACL_DENIED);
+	CHECK(publish(&m2, "a/5") == MOSQ_ERR_ACL_DENIED);
+	CHECK(publish(&su, "x") == MOSQ_ERR_ACL_DENIED);
+	CHECK(org->window_count == 3);                                 /* denials not counted */
+	CHECK(count_in_log(over) == 1);                                /* logged once per window */
+	CHECK(acl(&m1, MOSQ_ACL_READ, "a/1") == MOSQ_ERR_SUCCESS);     /* deliveries still flow */
+
+	/* Other organizations and the internal user are unaffected. */
+	for(int i = 0; i < 50; i++) CHECK(publish(&n1, "n/x") == MOSQ_ERR_SUCCESS);
+	CHECK(cs_orgs__find(g_cs, "org_n")->window_count == 50);
+	for(int i = 0; i < 10; i++) CHECK(publish(&internal, "$CONTROL/cloudsignal/v1") == MOSQ_ERR_SUCCESS);
+
+	/* The window resets 60 s after it started. */
+	g_now_ms += 59999;
+	CHECK(publish(&m1, "a/6") == MOSQ_ERR_ACL_DENIED);
+	g_now_ms += 1;
+	CHECK(publish(&m1, "a/7") == MOSQ_ERR_SUCCESS);
+	CHECK(org->window_count == 1 && org->window_start_ms == g_now_ms);
+	CHECK(publish(&m1, "a/8") == MOSQ_ERR_SUCCESS);
+	g_now_ms += 30000;                                             /* fixed window: no sliding */
+	CHECK(publish(&m1, "a/9") == MOSQ_ERR_SUCCESS);
+	CHECK(publish(&m1, "a/10") == MOSQ_ERR_ACL_DENIED);
+	CHECK(count_in_log(over) == 2);                                /* once more in the new window */
+	CHECK(publish(&n1, "n/x") == MOSQ_ERR_SUCCESS);
+	CHECK(cs_orgs__find(g_cs, "org_n")->window_count == 1);       /* org_n's window reset too */
+
+	/* A raised limit applies in the running window; 0 stops everything. */
+	CHECK(control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_m\",\"messages_per_minute\":4}]}"));
+	CHECK(publish(&m1, "a/11") == MOSQ_ERR_SUCCESS);
+	CHECK(publish(&m1, "a/12") == MOSQ_ERR_ACL_DENIED);
+	CHECK(strstr(test_last_log, "over its message quota (4/min)") != NULL);
+	CHECK(control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_m\",\"messages_per_minute\":0}]}"));
+	g_now_ms += 60000;
+	CHECK(publish(&m1, "a/13") == MOSQ_ERR_ACL_DENIED);
+	CHECK(control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_m\"}]}"));
+	for(int i = 0; i < 20; i++) CHECK(publish(&m1, "a/x") == MOSQ_ERR_SUCCESS);
+
+	disconnect(&m1);
+	disconnect(&m2);
+	disconnect(&su);
+	CHECK(cs_orgs__find(g_cs, "org_m") == NULL);                  /* unlimited, no sessions */
+	stop_plugin();
+	CHECK(test_alloc_outstanding == before);
+}
+
+/* ---- client ids across organizations ------------------------------------- */
+
+static void test_cross_org(void)
+{
+	struct mosquitto a1 = { "shared", "a@org_a", NULL, 4, false };   /* persistent */
+	struct mosquitto b1 = { "shared", "b@org_b", NULL, 5, true };
+	struct mosquitto a2 = { "live", "a@org_a", NULL, 5, true };
+	struct mosquitto b2 = { "live", "b@org_b", NULL, 5, true };
+	struct mosquitto a3 = { "live", "c@org_a", NULL, 5, true };      /* other user, same org */
+	struct mosquitto b3 = { "svc", "b@org_b", NULL, 5, true };
+	struct mosquitto internal = { "svc", "cloudsignal-internal", NULL, 5, true };
+	struct mosquitto internal2 = { "live", "cloudsignal-internal", NULL, 5, true };
+	long before = test_alloc_outstanding;
+
+	start_plugin("http://127.0.0.1:1");
+	cache("a@org_a", false, ALLOW_ALL);
+	cache("c@org_a", false, ALLOW_ALL);
+	cache("b@org_b", false, ALLOW_ALL);
+
+	/* Offline persistent session of org_a: org_b may not take the id. */
+	CHECK(connect_as(&a1, "p") == MOSQ_ERR_SUCCESS);
+	disconnect(&a1);
+	CHECK(cs_clients__find(g_cs, "shared") != NULL && cs_sessions__find_id(g_cs, "shared") == NULL);
+	test_log_all[0] = '\0';
+	CHECK(connect_as(&b1, "p") == MOSQ_ERR_AUTH);
+	CHECK(strstr(test_log_all, "cloudsignal: refusing b@org_b (client shared): client id in use by another organization\n") != NULL);
+	CHECK(test_last_log_level == MOSQ_LOG_NOTICE);
+	CHECK(!strcmp(cs_clients__find(g_cs, "shared")->username, "a@org_a"));
+	/* Queued deliveries of org_a's session are still allowed. */
+	CHECK(acl(&a1, MOSQ_ACL_READ, "x") == MOSQ_ERR_SUCCESS);
+	/* The owner resumes it. */
+	CHECK(connect_as(&a1, "p") == MOSQ_ERR_SUCCESS);
+
+	/* Live session: refused for org_b, a takeover for another user of org_a. */
+	CHECK(connect_as(&a2, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(connect_as(&b2, "p") == MOSQ_ERR_AUTH);
+	CHECK(cs_sessions__find(g_cs, &a2) != NULL && org_sessions("org_b") == 0);
+	CHECK(connect_as(&a3, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(cs_sessions__find(g_cs, &a2) == NULL && !strcmp(cs_clients__find(g_cs, "live")->username, "c@org_a"));
+	CHECK(org_sessions("org_a") == 2);
+
+	/* The internal user's id is nobody else's; the internal user itself
+	 * is trusted and may take any id. */
+	CHECK(connect_as(&internal, "s3cret") == MOSQ_ERR_SUCCESS);
+	CHECK(connect_as(&b3, "p") == MOSQ_ERR_AUTH);
+	CHECK(connect_as(&internal2, "s3cret") == MOSQ_ERR_SUCCESS);
+	CHECK(org_sessions("org_a") == 1 && counts_exact());
+	CHECK(connect_as(&b2, "p") == MOSQ_ERR_AUTH);       /* now held by the internal user */
+	disconnect(&internal2);
+
+	/* Once the id is free (clean disconnect), any organization may use it. */
+	CHECK(cs_clients__find(g_cs, "live") == NULL);
+	CHECK(connect_as(&b2, "p") == MOSQ_ERR_SUCCESS);
+	a1.clean = true;
+	disconnect(&a1);
+	CHECK(connect_as(&b1, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(org_sessions("org_b") == 2 && org_sessions("org_a") == 0 && counts_exact());
+
+	stop_plugin();
+	CHECK(test_alloc_outstanding == before);
+}
+
+/* ---- set_limits ---------------------------------------------------------- */
+
+static void test_set_limits(void)
+{
+	struct cs_org *org;
+	long before = test_alloc_outstanding;
+
+	start_plugin("http://127.0.0.1:1");
+	cache("a@org_s", false, "[]");
+	cache("b@org_t", false, "[]");
+
+	CHECK(!strcmp(control_error("{\"commands\":[{\"command\":\"set_limits\"}]}"),
+			"'org_id' must be a non-empty string of at most 64 bytes without '@'"));
+	CHECK(control_error("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":5}]}")[0] != '\0');
+	CHECK(control_error("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"\"}]}")[0] != '\0');
+	CHECK(control_error("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"a@org_s\"}]}")[0] != '\0');
+	CHECK(!strcmp(control_error("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_s\",\"max_connections\":\"2\"}]}"),
+			"'max_connections' must be a non-negative integer or null"));
+	CHECK(!strcmp(control_error("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_s\",\"messages_per_minute\":-3}]}"),
+			"'messages_per_minute' must be a non-negative integer or null"));
+	CHECK(control_error("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_s\",\"max_connections\":1.5}]}")[0] != '\0');
+	CHECK(control_error("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_s\",\"max_connections\":true}]}")[0] != '\0');
+	CHECK(cs_orgs__find(g_cs, "org_s") == NULL);          /* failed commands change nothing */
+
+	/* Exact reply of the callback path's handler. */
+	{
+		const char *cmd = "{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_s\",\"max_connections\":2,\"messages_per_minute\":5}]}";
+		char *out = cs_control__handle(g_cs, cmd, strlen(cmd));
+
+		CHECK(out && !strcmp(out, "{\"responses\":[{\"command\":\"set_limits\",\"ok\":true}]}"));
+		cJSON_free(out);
+	}
+	org = cs_orgs__find(g_cs, "org_s");
+	CHECK(org && org->max_connections == 2 && org->messages_per_minute == 5 && org->sessions == 0);
+	CHECK(cs_auth__cache_find(g_cs, "a@org_s")->limits.max_connections == 2);
+	CHECK(!strcmp(cs_auth__cache_find(g_cs, "a@org_s")->limits.org_id, "org_s"));
+	CHECK(cs_auth__cache_find(g_cs, "b@org_t")->limits.org_id[0] == '\0');
+
+	/* Replaces: absent fields are unlimited. */
+	CHECK(control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_s\",\"messages_per_minute\":7}]}"));
+	org = cs_orgs__find(g_cs, "org_s");
+	CHECK(org && org->max_connections == -1 && org->messages_per_minute == 7);
+	CHECK(control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_s\",\"max_connections\":null,\"messages_per_minute\":null}]}"));
+	CHECK(cs_orgs__find(g_cs, "org_s") == NULL);          /* unlimited and idle: no entry */
+	CHECK(control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_new\"}]}"));
+	CHECK(cs_orgs__find(g_cs, "org_new") == NULL);
+
+	/* Limits set before any session: the count starts right. */
+	CHECK(control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_t\",\"max_connections\":1}]}"));
+	{
+		struct mosquitto t1 = { "t1", "b@org_t", NULL, 5, true };
+		struct mosquitto t2 = { "t2", "b@org_t", NULL, 5, true };
+
+		CHECK(connect_as(&t1, "p") == MOSQ_ERR_SUCCESS);
+		CHECK(connect_as(&t2, "p") == MOSQ_ERR_AUTH);
+		disconnect(&t2);
+		disconnect(&t1);
+		CHECK(org_sessions("org_t") == 0 && cs_orgs__find(g_cs, "org_t") != NULL);  /* limited: kept */
+	}
+	stop_plugin();
+	CHECK(test_alloc_outstanding == before);
+}
+
+/* ---- out of memory ------------------------------------------------------- */
+
+static void test_orgs_oom(void)
+{
+	const char *cmd = "{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_o\",\"max_connections\":1,\"messages_per_minute\":1}]}";
+	bool leak = false, exact = true, never_over = true;
+
+	start_plugin("http://127.0.0.1:1");
+	cache("a@org_o", false, ALLOW_ALL);
+	cache("a@org_p", false, ALLOW_ALL);
+	for(long i = 0; i < 40; i++){
+		struct mosquitto o1 = { "o1", "a@org_o", NULL, 5, true };
+		struct mosquitto o2 = { "o2", "a@org_o", NULL, 5, true };
+		struct mosquitto p1 = { "p1", "a@org_p", NULL, 5, true };
+		long outstanding = test_alloc_outstanding;
+		char *out;
+
+		test_fail_alloc_after = i;
+		out = cs_control__handle(g_cs, cmd, strlen(cmd));
+		cJSON_free(out);
+		test_fail_alloc_after = i;
+		(void)connect_as(&p1, "p");
+		test_fail_alloc_after = i;
+		(void)connect_as(&o1, "p");
+		(void)connect_as(&o2, "p");
+		test_fail_alloc_after = -1;
+		if(!counts_exact()) exact = false;
+		if(org_sessions("org_o") > 1) never_over = false;
+		disconnect(&o1);
+		disconnect(&o2);
+		disconnect(&p1);
+		CHECK(control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_o\"}]}"));
+		if(cs_orgs__find(g_cs, "org_o") || cs_orgs__find(g_cs, "org_p")) leak = true;
+		if(test_alloc_outstanding != outstanding) leak = true;
+	}
+	CHECK(!leak);
+	CHECK(exact);
+	CHECK(never_over);
+	stop_plugin();
+}
+
+void test_orgs__run(void)
+{
+	long before = test_alloc_outstanding;
+
+	test_parse_limits();
+	test_connection_quota();
+	test_reply_limits();
+	test_message_quota();
+	test_cross_org();
+	test_set_limits();
+	test_orgs_oom();
+	CHECK(test_alloc_outstanding == before);
+}
