@@ -6,13 +6,17 @@ Reads the same environment as the service (DATABASE_URL, CLOUDSIGNAL_TENANCY, ..
 import json
 import os
 import sys
+import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
 import click
 
 from app import build_domain
+from app.broker.connection import BrokerConnection
 from app.broker.mosquitto_conf import BrokerSettings, render
+from app.broker.notifier import BrokerNotifier
 from app.config import ConfigError, load_config
 from events.application import KEY_TYPES, CloudSignal
 from events.errors import DomainError
@@ -112,9 +116,38 @@ def orgs_quotas(org_id: str, assignments: tuple, as_json: bool) -> None:
         changes[name] = int(value)
     domain.view.organization(org_id)
     if changes:
-        domain.change_quotas(org_id, changes)
+        with broker_notified(domain):
+            domain.change_quotas(org_id, changes)
     quotas = domain.quotas(org_id)
     _emit(as_json, {"org_id": org_id, "quotas": quotas}, "\n".join(f"{k} {v}" for k, v in quotas.items()))
+
+
+@contextmanager
+def broker_notified(domain: CloudSignal, timeout: float = 3.0) -> Iterator[None]:
+    """Tell a running broker about the changes made in the block (new limits), when one is set up."""
+    config = load_config(os.environ)
+    if not config["BROKER_SECRET"]:
+        yield
+        return
+    connection = BrokerConnection(config["BROKER_HOST"], config["BROKER_PORT"], config["INTERNAL_USERNAME"],
+                                  config["BROKER_SECRET"])
+    deadline = time.monotonic() + timeout
+    while not connection.connected and time.monotonic() < deadline:
+        time.sleep(0.05)
+    sent: List[Any] = []
+    domain.listeners.append(BrokerNotifier(domain, lambda commands: sent.extend(connection.send_commands(commands)),
+                                           config["TENANCY"]))
+    try:
+        yield
+        try:
+            for info in sent:
+                info.wait_for_publish(max(0.1, deadline - time.monotonic()))
+        except RuntimeError:
+            pass
+        if not all(info.is_published() for info in sent):
+            click.echo("Warning: the broker did not confirm the change; it applies at the next CONNECT", err=True)
+    finally:
+        connection.stop()
 
 
 @main.group()

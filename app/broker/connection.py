@@ -84,11 +84,13 @@ class BrokerConnection:
             raise BrokerTimeout(f"no acknowledgement from the broker within {timeout:g} s")
         return info.mid
 
-    def send_commands(self, commands: List[Dict[str, Any]]) -> None:
+    def send_commands(self, commands: List[Dict[str, Any]]) -> List[mqtt.MQTTMessageInfo]:
         """Queue commands for the plugin (QoS 1; kept and resent while reconnecting)."""
-        for start in range(0, len(commands), COMMANDS_PER_MESSAGE):
-            chunk = commands[start:start + COMMANDS_PER_MESSAGE]
-            self.client.publish(CONTROL_TOPIC, json.dumps({"commands": chunk}), qos=1)
+        return [
+            self.client.publish(CONTROL_TOPIC, json.dumps({"commands": commands[start:start + COMMANDS_PER_MESSAGE]}),
+                                qos=1)
+            for start in range(0, len(commands), COMMANDS_PER_MESSAGE)
+        ]
 
     def stop(self) -> None:
         self.client.disconnect()

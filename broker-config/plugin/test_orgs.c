@@ -541,6 +541,30 @@ static void test_reply_limits(void)
 	CHECK(strstr(test_log_all, "unparseable service reply: 'max_connections' must be a non-negative integer or null") != NULL);
 	CHECK(cs_orgs__find(g_cs, "org_h")->max_connections == 3);
 
+	/* Out of memory anywhere on the HTTP path: refused or admitted, never
+	 * a leak, and the counts stay exact. */
+	service_reply("{\"result\":\"allow\",\"acl\":" ALLOW_ALL ",\"limits\":{\"org_id\":\"org_k\",\"max_connections\":1,\"messages_per_minute\":1}}");
+	{
+		bool leak = false, exact = true, refused = false, admitted = false;
+
+		for(long i = 0; i < 16; i++){
+			struct mosquitto k1 = { "k1", "k@org_k", NULL, 5, true };
+			long outstanding = test_alloc_outstanding;
+			int rc;
+
+			test_fail_alloc_after = i;
+			rc = connect_as(&k1, "p");
+			test_fail_alloc_after = -1;
+			if(rc == MOSQ_ERR_SUCCESS) admitted = true; else refused = true;
+			if(!counts_exact()) exact = false;
+			disconnect(&k1);
+			cs_auth__cache_drop(g_cs, "k@org_k");
+			CHECK(control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_k\"}]}"));
+			if(test_alloc_outstanding != outstanding) leak = true;
+		}
+		CHECK(!leak && exact && refused && admitted);
+	}
+
 	stop_plugin();
 	service_stop();
 	CHECK(test_alloc_outstanding == before);
@@ -802,6 +826,19 @@ static void test_orgs_oom(void)
 	CHECK(!leak);
 	CHECK(exact);
 	CHECK(never_over);
+
+	/* The "connected" event cannot be queued: the session is not kept, so
+	 * it is not counted either (the CONNECT is still admitted). */
+	{
+		struct mosquitto o1 = { "o1", "a@org_o", NULL, 5, true };
+
+		CHECK(control_ok(cmd));
+		g_cs->events.sync_ready = false;          /* cs_events__enqueue fails */
+		CHECK(connect_as(&o1, "p") == MOSQ_ERR_SUCCESS);
+		g_cs->events.sync_ready = true;
+		CHECK(cs_sessions__find(g_cs, &o1) == NULL && org_sessions("org_o") == 0 && counts_exact());
+		disconnect(&o1);
+	}
 	stop_plugin();
 }
 
