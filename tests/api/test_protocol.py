@@ -47,15 +47,24 @@ def test_openapi_documents_every_endpoint_scope_and_error(service):
         "/v2/acl/check": {"post"}, "/v2/api-keys": {"get", "post"},
         "/v2/api-keys/{key_id}": {"get", "patch", "delete"}, "/v2/api-keys/{key_id}/rotate": {"post"},
         "/v2/organization": {"get", "patch"},
+        "/v2/sessions": {"get"}, "/v2/sessions/history": {"get"},
+        "/v2/sessions/{client_id}": {"get", "delete"}, "/v2/users/{username}/terminate": {"post"},
+        "/v2/publish": {"post"}, "/v2/publish/batch": {"post"},
+        "/v2/auth-providers": {"get", "post"}, "/v2/auth-providers/{id_or_name}": {"get", "patch", "delete"},
+        "/v2/tokens": {"post"}, "/v2/tokens/exchange": {"post"}, "/v2/tokens/refresh": {"post"},
     }
     for path, methods in expected.items():
         assert methods <= set(paths[path]), path
         for method in methods:
             operation = paths[path][method]
             assert operation["summary"], (path, method)
-            assert {"401", "403"} <= set(operation["responses"]), (path, method)
+            assert {"401", "403", "429"} <= set(operation["responses"]), (path, method)
             assert operation["security"]
     assert paths["/v2/users"]["post"]["x-required-scope"] == "users:write"
+    assert paths["/v2/tokens/exchange"]["post"]["x-required-scope"] == "tokens:create"
+    assert {"503", "504"} <= set(paths["/v2/publish"]["post"]["responses"])
+    internal = paths["/internal/broker/authenticate"]["post"]
+    assert internal["security"] == [{"brokerSecret": []}]
     assert "400" in paths["/v2/users"]["post"]["responses"]
     assert "409" in paths["/v2/users"]["post"]["responses"]
     assert "422" not in str(spec)
