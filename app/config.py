@@ -2,6 +2,8 @@
 
 from typing import Any, Dict, Mapping
 
+from events.application import DEFAULT_QUOTAS
+
 TENANCIES = ("single", "multi")
 
 
@@ -31,7 +33,8 @@ def load_config(environ: Mapping[str, str]) -> Dict[str, Any]:
 
 def domain_env(environ: Mapping[str, str]) -> Dict[str, str]:
     """The settings the domain application reads (quota defaults), besides persistence."""
-    return {name: value for name, value in environ.items() if name.startswith("CLOUDSIGNAL_MAX_")}
+    names = {f"CLOUDSIGNAL_{quota.upper()}" for quota in DEFAULT_QUOTAS}
+    return {name: value for name, value in environ.items() if name in names}
 
 
 def broker_secret(environ: Mapping[str, str]) -> str:
