@@ -83,7 +83,7 @@ enum cs_mosq_err {
 #define CS_HMAC_LEN          32
 #define CS_LOG_NAME_LEN      128       /* client-supplied strings are cut to this in logs */
 #define CS_MAX_ORG_ID_LEN    64        /* longer organizations are never limited */
-#define CS_MAX_LIMIT         2147483647L /* max_connections, messages_per_minute */
+#define CS_MAX_LIMIT         9007199254740991LL /* 2^53 - 1: max_connections, messages_per_minute */
 #define CS_QUOTA_WINDOW_MS   60000     /* fixed message quota window */
 
 #define CS_EVENTS_MAX_QUEUED   100000  /* past it the oldest queued event is dropped */

@@ -311,7 +311,7 @@ static void test_parse_limits(void)
 		"{\"result\":\"allow\",\"limits\":{\"org_id\":\"org_a\",\"max_connections\":true}}",
 		"{\"result\":\"allow\",\"limits\":{\"org_id\":\"org_a\",\"max_connections\":1.5}}",
 		"{\"result\":\"allow\",\"limits\":{\"org_id\":\"org_a\",\"max_connections\":-1}}",
-		"{\"result\":\"allow\",\"limits\":{\"org_id\":\"org_a\",\"max_connections\":3e10}}",
+		"{\"result\":\"allow\",\"limits\":{\"org_id\":\"org_a\",\"max_connections\":1e16}}",
 		"{\"result\":\"allow\",\"limits\":{\"org_id\":\"org_a\",\"messages_per_minute\":{}}}",
 		"{\"result\":\"allow\",\"limits\":{\"org_id\":\"org_a\",\"messages_per_minute\":[5]}}",
 		"{\"result\":\"allow\",\"limits\":{\"org_id\":\"org_a\",\"messages_per_minute\":false}}",
@@ -342,9 +342,9 @@ static void test_parse_limits(void)
 	r = "{\"result\":\"allow\",\"limits\":{\"org_id\":\"org_b\",\"max_connections\":0,\"messages_per_minute\":5.0}}";
 	CHECK(cs_auth__parse_reply(r, strlen(r), &result, &reply, &err) == 0);
 	CHECK(reply.limits.max_connections == 0 && reply.limits.messages_per_minute == 5);
-	r = "{\"result\":\"allow\",\"limits\":{\"org_id\":\"org_b\",\"max_connections\":2147483647,\"messages_per_minute\":null,\"extra\":1}}";
+	r = "{\"result\":\"allow\",\"limits\":{\"org_id\":\"org_b\",\"max_connections\":9007199254740991,\"messages_per_minute\":null,\"extra\":1}}";
 	CHECK(cs_auth__parse_reply(r, strlen(r), &result, &reply, &err) == 0);
-	CHECK(reply.limits.max_connections == 2147483647 && reply.limits.messages_per_minute == -1);
+	CHECK(reply.limits.max_connections == 9007199254740991LL && reply.limits.messages_per_minute == -1);
 	/* deny/ignore never look at limits. */
 	r = "{\"result\":\"deny\",\"limits\":5}";
 	CHECK(cs_auth__parse_reply(r, strlen(r), &result, &reply, &err) == 0 && result == CS_RESULT_DENY);
