@@ -3,7 +3,7 @@
 from datetime import datetime, timezone
 from typing import Any, Dict, Optional
 
-from flask import g
+from flask import current_app, g
 from flask.views import MethodView
 
 from app.domain import current_domain
@@ -34,6 +34,7 @@ def present(credential: TemporaryCredential, password: Optional[str] = None) -> 
         "expires_in": max(0, int(remaining)),
         "provider": provider,
         "user_id": credential.user_id,
+        "tenancy": current_app.config["TENANCY"],
     }
 
 

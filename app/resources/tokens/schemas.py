@@ -30,3 +30,5 @@ class CredentialSchema(ma.Schema):
     expires_in = ma.fields.Integer(required=True, metadata={"description": "Seconds from now"})
     provider = ma.fields.String(allow_none=True, metadata={"description": "Provider name; null when minted"})
     user_id = ma.fields.String(required=True)
+    tenancy = ma.fields.String(required=True, metadata={
+        "description": "single, or multi: topics live under `<org_id>/` on the broker (the SDKs add and strip it)"})
