@@ -16,6 +16,7 @@ from app.broker.notifier import BrokerNotifier
 from app.broker.connection import BrokerConnection
 from app.resources.acl.routes import blp as acl_blp
 from app.resources.api_keys.routes import blp as api_keys_blp
+from app.resources.audit.routes import blp as audit_blp
 from app.resources.auth_providers.routes import blp as auth_providers_blp
 from app.resources.internal.routes import blp as internal_blp
 from app.resources.organization.routes import blp as organization_blp
@@ -28,7 +29,7 @@ from events.store import persistence_env
 
 BLUEPRINTS = (
     users_blp, acl_blp, api_keys_blp, organization_blp, sessions_blp, publish_blp, auth_providers_blp,
-    tokens_blp, internal_blp,
+    tokens_blp, audit_blp, internal_blp,
 )
 log = logging.getLogger("cloudsignal")
 
@@ -71,10 +72,10 @@ def create_app(environ: Optional[Mapping[str, str]] = None, follow: bool = True)
     return app
 
 
-def build_domain(environ: Mapping[str, str]) -> CloudSignal:
+def build_domain(environ: Mapping[str, str], build_view: bool = True) -> CloudSignal:
     env = {**persistence_env(environ), **domain_env(environ)}
     try:
-        return CloudSignal(env=env)
+        return CloudSignal(env=env, build_view=build_view)
     except IntegrityError:
         # Processes starting together on a new database race to create its tables; one wins.
-        return CloudSignal(env=env)
+        return CloudSignal(env=env, build_view=build_view)

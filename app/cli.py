@@ -12,9 +12,12 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
 
 import click
+import requests
 
 from app import build_domain
+
 from app.broker.connection import BrokerConnection
+from app.maintenance import differences, export_log, import_log, replayed_digest
 from app.broker.mosquitto_conf import BrokerSettings, render
 from app.broker.notifier import BrokerNotifier
 from app.config import ConfigError, load_config
@@ -188,6 +191,55 @@ def broker_config(directory: str, service_url: str, mqtt_port: int, ws_port: int
         internal_username=os.environ.get("CLOUDSIGNAL_INTERNAL_USERNAME", "cloudsignal-internal"),
     )
     click.echo(render(settings))
+
+
+@main.command()
+@click.option("--verify", is_flag=True, required=True, help="Compare the replay with the live read model.")
+@click.option("--service-url", default="http://127.0.0.1:8080", show_default=True,
+              help="The running service whose read model to check (loopback; needs the broker secret).")
+def replay(verify: bool, service_url: str) -> None:
+    """Rebuild every projection from the first event and compare it with a running service's.
+
+    Exits 1 on any difference. Example: cloudsignal-server replay --verify
+    """
+    secret = load_config(os.environ)["BROKER_SECRET"]
+    if not secret:
+        raise click.UsageError("set CLOUDSIGNAL_BROKER_SECRET or CLOUDSIGNAL_BROKER_SECRET_FILE, as for the service")
+    try:
+        reply = requests.get(f"{service_url.rstrip('/')}/internal/read-model", timeout=60,
+                             headers={"Authorization": f"Bearer {secret}"})
+    except requests.RequestException as error:
+        raise click.ClickException(f"cannot reach the service at {service_url}: {error}") from None
+    if reply.status_code != 200:
+        raise click.ClickException(f"the service answered {reply.status_code}: {reply.text[:200]}")
+    live = reply.json()
+    rows = differences(live["aggregates"], replayed_digest(build_domain(os.environ, build_view=False), live["position"]))
+    click.echo(f"Replayed the log up to position {live['position']}.")
+    click.echo(f"{'kind':<22} {'live':>8} {'replayed':>9}  result")
+    for kind, live_count, replayed_count, differing in rows:
+        result = "ok" if not differing else f"{len(differing)} differ: {', '.join(differing[:10])}"
+        click.echo(f"{kind:<22} {live_count:>8} {replayed_count:>9}  {result}")
+    if any(differing for *_, differing in rows):
+        raise click.ClickException("the live read model differs from a replay of the log")
+
+
+@main.command("export")
+@click.option("--out", type=click.File("w"), default="-", show_default=True, help="File to write (JSON lines).")
+def export_command(out: Any) -> None:
+    """Write the whole event log as JSON lines (backup, or moving from SQLite to PostgreSQL)."""
+    count = export_log(build_domain(os.environ, build_view=False), out)
+    click.echo(f"Exported {count} events.", err=True)
+
+
+@main.command("import")
+@click.argument("source", type=click.File("r"))
+def import_command(source: Any) -> None:
+    """Load an export into an EMPTY store (the one DATABASE_URL or the SQLite path names)."""
+    try:
+        count = import_log(build_domain(os.environ, build_view=False), source)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Imported {count} events.", err=True)
 
 
 def run() -> None:

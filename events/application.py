@@ -45,15 +45,20 @@ UNCHANGED: Any = object()  # marks an optional command argument the caller did n
 
 class CloudSignal(Application):
     name = "CloudSignal"
+    # Aggregates whose histories grow long (API keys record their use) are snapshotted, so loading
+    # one, now or at a past moment, reads at most this many events after its latest snapshot.
+    snapshotting_intervals = {ApiKey: 50, MqttUser: 50, Organization: 50, AclRuleSet: 50, TemporaryCredential: 50}
 
-    def __init__(self, env: Optional[Dict[str, str]] = None):
+    def __init__(self, env: Optional[Dict[str, str]] = None, build_view: bool = True):
+        """`build_view=False` skips replaying the log into `self.view` (tools that replay themselves)."""
         super().__init__(env=env)
         self.default_quotas = {
             name: int(self.env.get(f"CLOUDSIGNAL_{name.upper()}") or default)
             for name, default in DEFAULT_QUOTAS.items()
         }
         self.view = ReadModel(self)
-        self.view.catch_up()
+        if build_view:
+            self.view.catch_up()
         # Called after each successful commit with its events and the aggregates saved.
         self.listeners: List[Callable[[List[Any], Dict[UUID, Any]], None]] = []
 

@@ -25,6 +25,18 @@ class CloudSignalAggregate(Aggregate):
         pass
 
     deleted = False
+    kind = "aggregate"  # what the audit history calls it
+    _public_id_attribute = "id"
+    _label_attribute = "id"
+
+    @property
+    def public_id(self) -> str:
+        return str(getattr(self, self._public_id_attribute))
+
+    @property
+    def label(self) -> str:
+        """A readable name for the audit history."""
+        return str(getattr(self, self._label_attribute))
 
     @event("Deleted")
     def delete(self) -> None:
@@ -32,6 +44,8 @@ class CloudSignalAggregate(Aggregate):
 
 
 class Organization(CloudSignalAggregate):
+    kind, _public_id_attribute, _label_attribute = "organization", "org_id", "name"
+
     def __init__(self, org_id: str, name: str, settings: Dict[str, Any], quotas: Dict[str, int]):
         self.org_id = org_id
         self.name = name
@@ -58,6 +72,8 @@ class Organization(CloudSignalAggregate):
 class NameClaim(CloudSignalAggregate):
     """Holds one name (a username, a rule set name) for one owner, so two claims collide."""
 
+    kind, _public_id_attribute, _label_attribute = "name_claim", "name", "name"
+
     def __init__(self, kind: str, org_id: str, name: str, owner: Optional[str]):
         self.kind = kind
         self.org_id = org_id
@@ -78,6 +94,8 @@ class NameClaim(CloudSignalAggregate):
 
 
 class MqttUser(CloudSignalAggregate):
+    kind, _public_id_attribute, _label_attribute = "user", "user_id", "name"
+
     def __init__(
         self,
         user_id: str,
@@ -123,6 +141,8 @@ class MqttUser(CloudSignalAggregate):
 class AclRule(CloudSignalAggregate):
     """An organization-level rule; rule sets keep theirs inside the set."""
 
+    kind, _public_id_attribute, _label_attribute = "acl_rule", "rule_id", "rule_id"
+
     def __init__(self, rule_id: str, org_id: str, rule: Dict[str, Any]):
         self.rule_id = rule_id
         self.org_id = org_id
@@ -138,6 +158,8 @@ class AclRule(CloudSignalAggregate):
 
 
 class AclRuleSet(CloudSignalAggregate):
+    kind, _public_id_attribute, _label_attribute = "rule_set", "rule_set_id", "name"
+
     def __init__(
         self, rule_set_id: str, org_id: str, name: str, description: str, rules: List[Dict[str, Any]]
     ):
@@ -165,6 +187,8 @@ class AclRuleSet(CloudSignalAggregate):
 
 
 class ApiKey(CloudSignalAggregate):
+    kind, _public_id_attribute, _label_attribute = "api_key", "key_id", "name"
+
     def __init__(
         self,
         key_id: str,
@@ -211,6 +235,8 @@ class ApiKey(CloudSignalAggregate):
 class Session(CloudSignalAggregate):
     """One MQTT connection as the broker reported it: opened at CONNECT, closed at disconnect."""
 
+    kind, _public_id_attribute, _label_attribute = "session", "session_id", "client_id"
+
     def __init__(
         self,
         session_id: str,
@@ -248,6 +274,8 @@ class Session(CloudSignalAggregate):
 class AuthProvider(CloudSignalAggregate):
     """How an organization trusts an identity provider's tokens for token exchange."""
 
+    kind, _public_id_attribute, _label_attribute = "auth_provider", "provider_id", "name"
+
     def __init__(self, provider_id: str, org_id: str, name: str, provider_type: str, settings: Dict[str, Any]):
         self.provider_id = provider_id
         self.org_id = org_id
@@ -267,6 +295,8 @@ class AuthProvider(CloudSignalAggregate):
 
 class TemporaryCredential(CloudSignalAggregate):
     """MQTT credentials `tok_...@org` minted from a verified token or by a secret key."""
+
+    kind, _public_id_attribute, _label_attribute = "temporary_credential", "credential_id", "name"
 
     def __init__(
         self,

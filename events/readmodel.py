@@ -5,9 +5,13 @@ several processes sharing one event store agree. Lookups that miss catch up once
 answer "not found", so a write made through another process is never reported missing.
 """
 
+import hashlib
+import json
 import threading
+from contextlib import contextmanager
+from array import array
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Tuple, TypeVar
 from uuid import UUID
 
 from events.acl import DEFAULT_PRIORITY, Rule
@@ -51,23 +55,37 @@ class ReadModel:
         self._open_sessions: Dict[str, Session] = {}  # session id -> session, every organization
         self._providers: Dict[str, Dict[str, AuthProvider]] = {}
         self._credentials: Dict[str, TemporaryCredential] = {}  # "tok_...@org" -> credential
+        # For the audit history: where each organization's events are in the log, and every
+        # aggregate it ever had (deleted ones too), by class.
+        self._org_positions: Dict[str, "array[int]"] = {}
+        self._org_of: Dict[UUID, str] = {}
+        self._ever: Dict[str, Dict[type, List[UUID]]] = {}
+        self._labels: Dict[UUID, Tuple[str, str, str]] = {}  # id -> (kind, public id, label), deleted too
 
     # -- following the log ------------------------------------------------------------------
 
-    def catch_up(self) -> int:
-        """Apply every notification recorded since the last call; returns how many."""
+    def catch_up(self, until: Optional[int] = None) -> int:
+        """Apply every notification recorded since the last call (up to position `until`, if
+        given); returns how many."""
         with self._lock:
             applied = 0
             recorder, mapper = self._app.recorder, self._app.mapper
-            while True:
-                page = recorder.select_notifications(self.position + 1, PAGE_SIZE)
+            while until is None or self.position < until:
+                page = recorder.select_notifications(self.position + 1, PAGE_SIZE, stop=until)
                 for notification in page:
                     if not notification.topic.startswith(_SKIPPED_TOPIC_PREFIX):
-                        self._apply(mapper.to_domain_event(notification))
+                        self._apply(mapper.to_domain_event(notification), notification.id)
                     self.position = notification.id
                 applied += len(page)
                 if len(page) < PAGE_SIZE:
-                    return applied
+                    break
+            return applied
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Hold the follower still, for a consistent look at the whole model."""
+        with self._lock:
+            yield
 
     def follow(self, interval: float = 0.05, on_error: Optional[Callable[[Exception], None]] = None) -> None:
         """Keep catching up in a daemon thread every `interval` seconds."""
@@ -88,8 +106,14 @@ class ReadModel:
         if self._follower:
             self._follower.join()
 
-    def _apply(self, domain_event: Any) -> None:
+    def _apply(self, domain_event: Any, position: int) -> None:
         aggregate = domain_event.mutate(self._aggregates.get(domain_event.originator_id))
+        org_id = self._org_of.get(aggregate.id)
+        if org_id is None:
+            org_id = self._org_of[aggregate.id] = aggregate.org_id
+            self._ever.setdefault(org_id, {}).setdefault(type(aggregate), []).append(aggregate.id)
+        self._org_positions.setdefault(org_id, array("q")).append(position)
+        self._labels[aggregate.id] = (aggregate.kind, aggregate.public_id, aggregate.label)
         if aggregate.deleted:
             self._aggregates.pop(aggregate.id, None)
         else:
@@ -173,6 +197,18 @@ class ReadModel:
 
         return self._find(lookup, f"auth provider {id_or_name!r} not found")
 
+    def event_positions(self, org_id: str) -> "array[int]":
+        """Positions in the log of the organization's events, ascending."""
+        return self._org_positions.get(org_id, array("q"))
+
+    def label(self, aggregate_id: UUID) -> Tuple[str, str, str]:
+        """(kind, public id, readable name) of any aggregate the log ever had."""
+        return self._labels[aggregate_id]
+
+    def ever(self, org_id: str, aggregate_class: type) -> List[UUID]:
+        """Ids of every aggregate of that class the organization ever had, deleted ones too."""
+        return list(self._ever.get(org_id, {}).get(aggregate_class, ()))
+
     def credentials_of(self, org_id: str) -> List[TemporaryCredential]:
         """The organization's temporary credentials that have not expired."""
         now = datetime.now(timezone.utc)
@@ -236,3 +272,16 @@ def as_rule(body: Dict[str, Any]) -> Rule:
         id=body["id"], topic=body["topic"], action=body["action"], permission=body["permission"],
         priority=body.get("priority", DEFAULT_PRIORITY), user=body.get("user"),
     )
+
+
+def digest(model: ReadModel) -> Dict[str, Dict[str, str]]:
+    """A fingerprint of every live aggregate in the model: kind -> public id -> sha256 of its state.
+
+    Two models built from the same log up to the same position have equal digests.
+    """
+    fingerprints: Dict[str, Dict[str, str]] = {}
+    for aggregate in list(model._aggregates.values()):
+        state = {k: v for k, v in vars(aggregate).items() if k != "_pending_events"}
+        text = json.dumps(state, sort_keys=True, default=str)
+        fingerprints.setdefault(aggregate.kind, {})[aggregate.public_id] = hashlib.sha256(text.encode()).hexdigest()
+    return fingerprints

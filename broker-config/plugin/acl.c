@@ -3,7 +3,9 @@
  * client, copy, free) and the MOSQ_EVT_ACL_CHECK callback. Every decision is
  * taken here from the client's stored state: no HTTP, no cached denials.
  * A publish the rules allow is then counted against the message quota of
- * the client's organization (orgs.c).
+ * the client's organization (orgs.c). So is a will: the broker checks it
+ * as a write of its client after that client's entry has departed
+ * (clients.c), and the departed entry answers it.
  */
 #include <string.h>
 #include <time.h>
@@ -171,7 +173,7 @@ int cs_acl__check_cb(int event, void *event_data, void *userdata)
 {
 	struct mosquitto_evt_acl_check *ed = event_data;
 	struct cs_plugin *cs = userdata;
-	struct cs_client *entry;
+	struct cs_client *entry, *departed;
 	const char *clientid;
 	bool allowed;
 
@@ -182,12 +184,17 @@ int cs_acl__check_cb(int event, void *event_data, void *userdata)
 	clientid = mosquitto_client_id(ed->client);
 	if(clientid == NULL || ed->topic == NULL) return MOSQ_ERR_ACL_DENIED;
 	entry = cs_clients__find(cs, clientid);
-	if(entry == NULL) return MOSQ_ERR_ACL_DENIED;
-
-	/* The entry belongs to another connection with this id. Only deliveries
-	 * to an offline persistent session may use it. */
-	if(entry->client != ed->client){
-		if(ed->access != MOSQ_ACL_READ || mosquitto_client_clean_session(ed->client)){
+	if(entry == NULL || entry->client != ed->client){
+		/* The will of a clean-session client that has just disconnected or
+		 * been taken over: checked against its own departed entry. */
+		departed = ed->access == MOSQ_ACL_WRITE ? cs_clients__find_departed(cs, ed->client) : NULL;
+		if(departed){
+			entry = departed;
+		}else if(entry == NULL){
+			return MOSQ_ERR_ACL_DENIED;
+		}else if(ed->access != MOSQ_ACL_READ || mosquitto_client_clean_session(ed->client)){
+			/* The entry belongs to another connection with this id. Only
+			 * deliveries to an offline persistent session may use it. */
 			return MOSQ_ERR_ACL_DENIED;
 		}
 	}
@@ -201,7 +208,7 @@ int cs_acl__check_cb(int event, void *event_data, void *userdata)
 		allowed = entry->is_superuser || cs_topic__evaluate(&entry->rules, ed->access, ed->topic);
 	}
 	if(!allowed) return MOSQ_ERR_ACL_DENIED;
-	/* The client's own publish (the entry's connection, checked above). */
+	/* The client's own publish or will (the entry's connection, checked above). */
 	if(ed->access == MOSQ_ACL_WRITE) return cs_orgs__count_publish(cs, entry->username);
 	return MOSQ_ERR_SUCCESS;
 }

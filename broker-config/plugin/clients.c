@@ -1,6 +1,30 @@
 /*
  * clients.c - per-client state: a uthash table keyed by client id holding
  * who owns the entry, username, superuser flag, expiry and rendered rules.
+ *
+ * Wills. Mosquitto 2.0.11 checks a will (MOSQ_EVT_ACL_CHECK, MOSQ_ACL_WRITE,
+ * on the departing client) only when it sends it, never at CONNECT, and
+ * after this plugin has let go of the client's entry:
+ *   - connection lost, keepalive, DISCONNECT 0x04: context__disconnect()
+ *     fires MOSQ_EVT_DISCONNECT, then context__send_will() checks the will;
+ *   - takeover: connect__on_authorised() runs after the new client's
+ *     BASIC_AUTH (which replaced the entry of this client id) and calls
+ *     context__send_will() on the old client before its MOSQ_EVT_DISCONNECT.
+ * So the entry a clean-session client leaves behind (at its DISCONNECT, or
+ * replaced by a takeover) becomes cs_plugin.departed, which acl.c consults
+ * for that client's writes only: its will meets its own rules and its
+ * organization's message quota, like its publishes. Both checks come right
+ * after the entry departs, with no other plugin event in between, so one
+ * slot is enough: the next departure replaces it and every MOSQ_EVT_TICK
+ * frees it. The TICK ends the loop iteration, before the broker frees the
+ * disconnected client (context__free_disused() at the top of the next one),
+ * so the client pointer cannot have been reused meanwhile; a CONNECT on the
+ * same pointer also drops it, in case TICKs are missing.
+ * Not covered: a clean DISCONNECT or a kick (the plugin always kicks
+ * with_will=false) send no will at all; an MQTT 5 Will Delay Interval sends
+ * the will seconds later, after the next TICK, so such a will of a
+ * clean-session client is denied (fail closed). Persistent sessions keep
+ * their entry, so their wills, delayed or not, are checked normally.
  */
 #include <string.h>
 #include <time.h>
@@ -49,8 +73,37 @@ void cs_clients__remove(struct cs_plugin *cs, struct cs_client *entry)
 	cs_clients__free(entry);
 }
 
+/* The client that just left, if it is this one (same pointer, same id). */
+struct cs_client *cs_clients__find_departed(struct cs_plugin *cs, const struct mosquitto *client)
+{
+	struct cs_client *entry = cs->departed;
+	const char *clientid;
+
+	if(entry == NULL || client == NULL || entry->client != client) return NULL;
+	clientid = mosquitto_client_id(client);
+	if(clientid == NULL || strcmp(clientid, entry->clientid)) return NULL;
+	return entry;
+}
+
+void cs_clients__forget_departed(struct cs_plugin *cs)
+{
+	cs_clients__free(cs->departed);
+	cs->departed = NULL;
+}
+
+/* Move the entry out of the client id table into the departed slot, until
+ * the will check that follows (see the top of this file). */
+static void cs_clients__depart(struct cs_plugin *cs, struct cs_client *entry)
+{
+	HASH_DELETE(hh, cs->clients, entry);
+	cs_clients__forget_departed(cs);
+	cs->departed = entry;
+}
+
 /* Store state for a freshly authenticated client, replacing any entry
- * for the same client id. tmpl rules are rendered with this client id. */
+ * for the same client id. tmpl rules are rendered with this client id.
+ * The entry of a connection being taken over departs: the broker checks
+ * its will right after this BASIC_AUTH. */
 int cs_clients__store(struct cs_plugin *cs, const struct mosquitto *client, const char *clientid,
 		const char *username, bool is_superuser, bool is_internal, time_t expire_at,
 		const struct cs_ruleset *tmpl)
@@ -69,8 +122,14 @@ int cs_clients__store(struct cs_plugin *cs, const struct mosquitto *client, cons
 	entry->is_internal = is_internal;
 	entry->expire_at = expire_at;
 
+	/* A departed client is gone for good once its pointer connects again. */
+	if(cs->departed && cs->departed->client == client) cs_clients__forget_departed(cs);
 	old = cs_clients__find(cs, clientid);
-	if(old) cs_clients__remove(cs, old);
+	if(old && old->client != client){
+		cs_clients__depart(cs, old);
+	}else if(old){
+		cs_clients__remove(cs, old);
+	}
 	HASH_ADD_KEYPTR(hh, cs->clients, entry->clientid, strlen(entry->clientid), entry);
 	if(entry->hh.tbl == NULL) goto error;
 	return MOSQ_ERR_SUCCESS;
@@ -160,10 +219,12 @@ void cs_clients__cleanup(struct cs_plugin *cs)
 	HASH_ITER(hh, cs->clients, entry, tmp){
 		cs_clients__remove(cs, entry);
 	}
+	cs_clients__forget_departed(cs);
 }
 
 /* Close the client's open session (sessions.c) and forget a clean-session
- * client when it goes away. Persistent sessions keep their entry so queued
+ * client when it goes away: its entry departs, for the will check that
+ * follows this event. Persistent sessions keep their entry so queued
  * deliveries still pass the read check; a reconnect replaces it. Entries
  * owned by another connection are never touched. */
 int cs_clients__disconnect_cb(int event, void *event_data, void *userdata)
@@ -176,7 +237,7 @@ int cs_clients__disconnect_cb(int event, void *event_data, void *userdata)
 	cs_sessions__close(cs, ed->client);
 	entry = cs_clients__find(cs, mosquitto_client_id(ed->client));
 	if(entry && entry->client == ed->client && mosquitto_client_clean_session(ed->client)){
-		cs_clients__remove(cs, entry);
+		cs_clients__depart(cs, entry);
 	}
 	return MOSQ_ERR_SUCCESS;
 }

@@ -6,7 +6,8 @@
  *   auth.c     MOSQ_EVT_BASIC_AUTH, service call, credential cache
  *   acl.c      rule parsing/rendering/storage, MOSQ_EVT_ACL_CHECK
  *   topic.c    pure topic functions: split, validate, covers, overlaps, render, evaluate
- *   clients.c  per-client state table, MOSQ_EVT_DISCONNECT, expiry kicks
+ *   clients.c  per-client state table, MOSQ_EVT_DISCONNECT, expiry kicks,
+ *              the departed client whose will is about to be checked
  *   sessions.c open-session table (keyed by client pointer), disconnect reasons
  *   orgs.c     per-organization limits: connection quota, message quota,
  *              no client id takeover across organizations
@@ -114,7 +115,9 @@ struct cs_ruleset {
 	int count;
 };
 
-/* Per-client state, keyed by client id. */
+/* Per-client state, keyed by client id. Once its clean-session client has
+ * left (or been taken over) the entry is out of that table and may be kept
+ * as cs_plugin.departed until the will check that follows (clients.c). */
 struct cs_client {
 	UT_hash_handle hh;
 	char *clientid;
@@ -252,6 +255,7 @@ struct cs_plugin {
 	int64_t last_tick_ms;
 	struct cs_http http;            /* auth calls, broker thread only */
 	struct cs_client *clients;
+	struct cs_client *departed;     /* last client that left, until the next TICK (clients.c) */
 	struct cs_cache_entry *cache;
 	char *events_url;
 	struct cs_events events;
@@ -299,6 +303,8 @@ int cs_clients__store(struct cs_plugin *cs, const struct mosquitto *client, cons
 		const char *username, bool is_superuser, bool is_internal, time_t expire_at,
 		const struct cs_ruleset *tmpl);
 struct cs_client *cs_clients__find(struct cs_plugin *cs, const char *clientid);
+struct cs_client *cs_clients__find_departed(struct cs_plugin *cs, const struct mosquitto *client);
+void cs_clients__forget_departed(struct cs_plugin *cs);
 void cs_clients__remove(struct cs_plugin *cs, struct cs_client *entry);
 int cs_clients__set_rules(struct cs_plugin *cs, const char *username, const struct cs_ruleset *tmpl);
 void cs_clients__set_expiry(struct cs_plugin *cs, const char *username, time_t expire_at);

@@ -5,6 +5,7 @@
  * (POST {service_url}/internal/broker/authenticate), keep each client's
  * ordered ACL rules in memory and decide every ACL check locally, accept
  * management commands on $CONTROL/cloudsignal/v1 from the internal user,
+ * check Last Will messages against their client's own rules (clients.c),
  * enforce per-organization limits (connection and message quotas, no client
  * id takeover across organizations; orgs.c), and kick clients whose
  * credentials expire. Fails closed: if the service
@@ -64,7 +65,9 @@ int64_t cs_plugin__now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* At most once a second: kick expired clients, drop stale cache entries. */
+/* Every TICK: log what the event sender recorded, forget the departed
+ * client (its will, if any, has been checked: clients.c). At most once a
+ * second: kick expired clients, drop stale cache entries. */
 int cs_plugin__tick_cb(int event, void *event_data, void *userdata)
 {
 	struct cs_plugin *cs = userdata;
@@ -74,6 +77,7 @@ int cs_plugin__tick_cb(int event, void *event_data, void *userdata)
 	(void)event;
 	(void)event_data;
 	cs_events__tick(&cs->events);
+	cs_clients__forget_departed(cs);
 	if(cs->last_tick_ms != 0 && now_ms - cs->last_tick_ms < 1000) return MOSQ_ERR_SUCCESS;
 	cs->last_tick_ms = now_ms;
 	now = time(NULL);

@@ -262,6 +262,9 @@ static void test_connect_and_acl(struct cs_plugin *cs)
 	c1.clean = true;
 	do_disconnect(cs, &c1);
 	CHECK(cs_clients__find(cs, "c1") == NULL);
+	/* Its will, checked after the DISCONNECT: its own rules, until the TICK. */
+	CHECK(do_acl(cs, &c1, MOSQ_ACL_WRITE, "org_x/c1/x") == MOSQ_ERR_SUCCESS);
+	cs_plugin__tick_cb(MOSQ_EVT_TICK, NULL, cs);
 	CHECK(do_acl(cs, &c1, MOSQ_ACL_WRITE, "org_x/c1/x") == MOSQ_ERR_ACL_DENIED);
 	do_disconnect(cs, &slash);
 	CHECK(cs_clients__find(cs, "a/b") == NULL);

@@ -24,12 +24,14 @@ from app.resources.internal.schemas import (
     AuthorizeSchema,
     BrokerEventsReplySchema,
     BrokerEventsSchema,
+    ReadModelDigestSchema,
     GoAuthAclSchema,
     GoAuthReplySchema,
     GoAuthSuperuserSchema,
     GoAuthUserSchema,
 )
 from events.context import acting_as
+from events.readmodel import digest
 from events.mqtt_access import authorize, broker_rules, expires_at, find_principal, limits, login
 
 log = logging.getLogger("cloudsignal.broker")
@@ -127,6 +129,17 @@ class BrokerEventsViews(MethodView):
         with acting_as("broker", request.headers.get("X-Request-Id")):
             changed = current_domain().record_broker_events(body["broker_id"], body["events"])
         return {"accepted": len(body["events"]), "changed": changed}
+
+
+@blp.route("/read-model")
+class ReadModelViews(MethodView):
+    @broker_only
+    @blp.response(200, ReadModelDigestSchema)
+    def get(self) -> Dict[str, Any]:
+        """This process's read model: its log position and a fingerprint of every live aggregate"""
+        view = current_domain().view
+        with view.paused():
+            return {"position": view.position, "aggregates": digest(view)}
 
 
 def _decide(username: str, client_id: Any, topic: str, actions: Tuple[str, ...]) -> Tuple[bool, str]:

@@ -105,3 +105,10 @@ class BrokerEventsSchema(BrokerSchema):
 class BrokerEventsReplySchema(ma.Schema):
     accepted = ma.fields.Integer(required=True)
     changed = ma.fields.Integer(required=True)
+
+
+class ReadModelDigestSchema(ma.Schema):
+    position = ma.fields.Integer(required=True, metadata={"description": "Last log position applied"})
+    aggregates = ma.fields.Dict(
+        keys=ma.fields.String(), values=ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String()),
+        metadata={"description": "kind -> public id -> sha256 of the aggregate's state"})
