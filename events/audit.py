@@ -30,21 +30,16 @@ def redact(value: Any) -> Any:
     return value
 
 
-def event_type(domain_event: Any) -> str:
-    """`MqttUser.Created` and the like."""
-    return type(domain_event).__qualname__
-
-
-def present_event(domain_event: Any, position: Optional[int], label: Tuple[str, str, str],
+def present_event(domain_event: Any, position: Optional[int], label: Tuple[str, str, str, str],
                   key_names: Dict[str, str]) -> Dict[str, Any]:
-    """An event as the API shows it; `label` is the aggregate's (kind, public id, name)."""
-    kind, public_id, name = label
+    """An event as the API shows it; `label` is the aggregate's (class, kind, public id, name)."""
+    class_name, kind, public_id, name = label
     change = {k: v for k, v in vars(domain_event).items() if k not in EVENT_BOOKKEEPING}
     actor = domain_event.actor
     return {
         "position": position,
         "time": domain_event.timestamp,
-        "type": event_type(domain_event),
+        "type": f"{class_name}.{type(domain_event).__name__}",  # MqttUser.Created, MqttUser.Deleted
         "aggregate": {"type": kind, "id": public_id, "name": name, "version": domain_event.originator_version},
         "actor": {"id": actor, "name": key_names.get(actor)},
         "request_id": domain_event.request_id,

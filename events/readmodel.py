@@ -60,7 +60,7 @@ class ReadModel:
         self._org_positions: Dict[str, "array[int]"] = {}
         self._org_of: Dict[UUID, str] = {}
         self._ever: Dict[str, Dict[type, List[UUID]]] = {}
-        self._labels: Dict[UUID, Tuple[str, str, str]] = {}  # id -> (kind, public id, label), deleted too
+        self._labels: Dict[UUID, Tuple[str, str, str, str]] = {}  # id -> (class, kind, public id, label)
 
     # -- following the log ------------------------------------------------------------------
 
@@ -113,7 +113,7 @@ class ReadModel:
             org_id = self._org_of[aggregate.id] = aggregate.org_id
             self._ever.setdefault(org_id, {}).setdefault(type(aggregate), []).append(aggregate.id)
         self._org_positions.setdefault(org_id, array("q")).append(position)
-        self._labels[aggregate.id] = (aggregate.kind, aggregate.public_id, aggregate.label)
+        self._labels[aggregate.id] = (type(aggregate).__name__, aggregate.kind, aggregate.public_id, aggregate.label)
         if aggregate.deleted:
             self._aggregates.pop(aggregate.id, None)
         else:
@@ -201,8 +201,8 @@ class ReadModel:
         """Positions in the log of the organization's events, ascending."""
         return self._org_positions.get(org_id, array("q"))
 
-    def label(self, aggregate_id: UUID) -> Tuple[str, str, str]:
-        """(kind, public id, readable name) of any aggregate the log ever had."""
+    def label(self, aggregate_id: UUID) -> Tuple[str, str, str, str]:
+        """(class name, kind, public id, readable name) of any aggregate the log ever had."""
         return self._labels[aggregate_id]
 
     def ever(self, org_id: str, aggregate_class: type) -> List[UUID]:

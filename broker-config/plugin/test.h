@@ -30,6 +30,7 @@ extern int test_last_log_level;
 extern char test_last_kick_id[256];
 extern char test_last_kick_user[256];
 extern int test_kick_count;
+extern int test_kicks_with_will;       /* kicks asking the broker to send the will */
 extern char *test_last_publish;        /* payload copy, NUL-terminated */
 extern char test_last_publish_topic[128];
 extern long test_alloc_outstanding;    /* mosquitto_* allocations not freed */
@@ -42,5 +43,6 @@ extern void (*test_kick_hook)(const char *clientid, const char *username);
 void test_plugin__run(void);
 void test_events__run(void);
 void test_orgs__run(void);
+void test_will__run(void);
 
 #endif

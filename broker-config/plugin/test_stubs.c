@@ -10,6 +10,7 @@ int test_last_log_level;
 char test_last_kick_id[256];
 char test_last_kick_user[256];
 int test_kick_count;
+int test_kicks_with_will;
 char *test_last_publish;
 char test_last_publish_topic[128];
 long test_alloc_outstanding;
@@ -81,7 +82,7 @@ int mosquitto_client_protocol_version(const struct mosquitto *client) { return c
 
 int mosquitto_kick_client_by_clientid(const char *clientid, bool with_will)
 {
-	(void)with_will;
+	if(with_will) test_kicks_with_will++;
 	if(clientid == NULL) abort(); /* would kick everybody */
 	snprintf(test_last_kick_id, sizeof(test_last_kick_id), "%s", clientid);
 	test_kick_count++;
@@ -91,7 +92,7 @@ int mosquitto_kick_client_by_clientid(const char *clientid, bool with_will)
 
 int mosquitto_kick_client_by_username(const char *username, bool with_will)
 {
-	(void)with_will;
+	if(with_will) test_kicks_with_will++;
 	if(username == NULL) abort();
 	snprintf(test_last_kick_user, sizeof(test_last_kick_user), "%s", username);
 	test_kick_count++;

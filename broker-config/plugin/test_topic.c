@@ -279,6 +279,7 @@ int main(void)
 	test_plugin__run();
 	test_events__run();
 	test_orgs__run();
+	test_will__run();
 
 	free(test_last_publish);
 	printf("%d passed, %d failed\n", cs_test_passed, cs_test_failed);

@@ -1,0 +1,444 @@
+/* test_will.c - unit tests for Last Will checks (the departed entry of
+ * clients.c, acl.c) with a tiny broker that follows Mosquitto 2.0.11:
+ *   - a lost connection fires MOSQ_EVT_DISCONNECT, then the will's ACL
+ *     write check (context__disconnect, context__send_will);
+ *   - a takeover checks the old client's will after the new client's
+ *     BASIC_AUTH and before the old client's DISCONNECT
+ *     (connect__on_authorised);
+ *   - a clean DISCONNECT or a kick without will checks no will;
+ *   - every loop iteration ends with a TICK. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "test.h"
+
+#define OPT(k, v) { (char *)(k), (char *)(v) }
+#define NO_WILL NULL
+#define NOT_CHECKED (-1)
+
+static struct cs_plugin *g_cs;
+static struct mosquitto *g_live[16];   /* connected fake clients */
+
+/* ---- a tiny broker around the callbacks ---------------------------------- */
+
+static void live_drop(struct mosquitto *c)
+{
+	for(int i = 0; i < 16; i++){
+		if(g_live[i] == c) g_live[i] = NULL;
+	}
+}
+
+static void live_add(struct mosquitto *c)
+{
+	for(int i = 0; i < 16; i++){
+		if(g_live[i] == c) return;
+	}
+	for(int i = 0; i < 16; i++){
+		if(g_live[i] == NULL){
+			g_live[i] = c;
+			return;
+		}
+	}
+	abort();
+}
+
+static int acl(struct mosquitto *c, int access, const char *topic)
+{
+	struct mosquitto_evt_acl_check ed;
+
+	memset(&ed, 0, sizeof(ed));
+	ed.client = c;
+	ed.access = access;
+	ed.topic = topic;
+	ed.qos = 1;
+	return cs_acl__check_cb(MOSQ_EVT_ACL_CHECK, &ed, g_cs);
+}
+
+static void disconnect_event(struct mosquitto *c)
+{
+	struct mosquitto_evt_disconnect ed;
+
+	live_drop(c);
+	memset(&ed, 0, sizeof(ed));
+	ed.client = c;
+	ed.reason = -1;
+	cs_clients__disconnect_cb(MOSQ_EVT_DISCONNECT, &ed, g_cs);
+}
+
+/* Connection lost (or DISCONNECT with reason 0x04): the DISCONNECT event,
+ * then the will check. Returns its result, or NOT_CHECKED without a will. */
+static int lose(struct mosquitto *c, const char *will)
+{
+	disconnect_event(c);
+	return will ? acl(c, MOSQ_ACL_WRITE, will) : NOT_CHECKED;
+}
+
+/* A kick without will: the DISCONNECT event inside the call, no will check. */
+static void kick_hook(const char *clientid, const char *username)
+{
+	for(int i = 0; i < 16; i++){
+		struct mosquitto *c = g_live[i];
+
+		if(c && ((clientid && !strcmp(c->id, clientid)) || (username && !strcmp(c->username, username)))){
+			disconnect_event(c);
+		}
+	}
+}
+
+/* BASIC_AUTH; on success a live client with the same id is taken over: its
+ * will (old_will) is checked, result in *old_will_rc, then its DISCONNECT. */
+static int connect_as(struct mosquitto *c, const char *old_will, int *old_will_rc)
+{
+	struct mosquitto_evt_basic_auth ed;
+	int rc;
+
+	if(old_will_rc) *old_will_rc = NOT_CHECKED;
+	memset(&ed, 0, sizeof(ed));
+	ed.client = c;
+	ed.username = (char *)c->username;
+	ed.password = (char *)"p";
+	rc = cs_auth__basic_auth_cb(MOSQ_EVT_BASIC_AUTH, &ed, g_cs);
+	if(rc != MOSQ_ERR_SUCCESS) return rc;
+	for(int i = 0; i < 16; i++){
+		struct mosquitto *old = g_live[i];
+
+		if(old && old != c && !strcmp(old->id, c->id)){
+			if(old_will){
+				int wrc = acl(old, MOSQ_ACL_WRITE, old_will);
+
+				if(old_will_rc) *old_will_rc = wrc;
+			}
+			disconnect_event(old);
+		}
+	}
+	live_add(c);
+	return rc;
+}
+
+static void tick(void)
+{
+	cs_plugin__tick_cb(MOSQ_EVT_TICK, NULL, g_cs);
+}
+
+static void cache(const char *user, bool su, time_t expire_at, const char *rules_json)
+{
+	cJSON *t = cJSON_Parse(rules_json);
+	struct cs_ruleset rs;
+	const char *err;
+
+	if(cs_acl__parse_rules(t, &rs, &err)) abort();
+	cJSON_Delete(t);
+	CHECK(cs_auth__cache_put(g_cs, user, "p", su, expire_at, &rs, NULL) == MOSQ_ERR_SUCCESS);
+}
+
+static bool control_ok(const char *payload)
+{
+	char *out = cs_control__handle(g_cs, payload, strlen(payload));
+	bool ok = out && strstr(out, "\"ok\":false") == NULL && strstr(out, "\"ok\":true") != NULL;
+
+	cJSON_free(out);
+	return ok;
+}
+
+static void start_plugin(void)
+{
+	struct mosquitto_opt opts[] = {
+		OPT("service_url", "http://127.0.0.1:1"), OPT("broker_secret", "s3cret"), OPT("timeout_ms", "500"),
+	};
+	void *ud = NULL;
+
+	if(mosquitto_plugin_init(NULL, &ud, opts, 3) != MOSQ_ERR_SUCCESS) abort();
+	g_cs = ud;
+	/* No background POSTs: session events just queue up. */
+	cs_events__stop(&g_cs->events);
+	memset(g_live, 0, sizeof(g_live));
+	test_kick_hook = kick_hook;
+}
+
+static void stop_plugin(void)
+{
+	struct mosquitto_opt opts[] = { OPT("service_url", "http://x") };
+
+	test_kick_hook = NULL;
+	mosquitto_plugin_cleanup(g_cs, opts, 1);
+	g_cs = NULL;
+}
+
+#define OWN_RULES "[{\"permission\":\"deny\",\"action\":\"publish\",\"topic\":\"org_x/${clientid}/ro\"}," \
+		"{\"permission\":\"allow\",\"action\":\"all\",\"topic\":\"org_x/${clientid}/#\"}," \
+		"{\"permission\":\"allow\",\"action\":\"publish\",\"topic\":\"agents/${clientid}/state\"}]"
+
+/* ---- tests --------------------------------------------------------------- */
+
+/* A clean-session client that loses its connection: its will meets its own
+ * rules, only for that client and only until the TICK. */
+static void test_lost_connection(void)
+{
+	struct mosquitto c1 = { "c1", "u@org_x", NULL, 5, true };
+	struct mosquitto c2 = { "c2", "u@org_x", NULL, 4, true };
+	struct mosquitto c1_other = { "c1", "u@org_x", NULL, 4, true };
+	struct mosquitto agent = { "agent-01", "u@org_x", NULL, 5, true };
+
+	start_plugin();
+	cache("u@org_x", false, 0, OWN_RULES);
+
+	CHECK(connect_as(&agent, NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
+	CHECK(lose(&agent, "agents/agent-01/state") == MOSQ_ERR_SUCCESS);
+	CHECK(cs_clients__find(g_cs, "agent-01") == NULL);   /* the id table is as before */
+	tick();
+	CHECK(g_cs->departed == NULL);
+
+	CHECK(connect_as(&c1, NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
+	CHECK(connect_as(&c2, NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
+	CHECK(lose(&c1, NO_WILL) == NOT_CHECKED);
+	/* The same rules as its publishes. */
+	CHECK(acl(&c1, MOSQ_ACL_WRITE, "org_x/c1/offline") == MOSQ_ERR_SUCCESS);
+	CHECK(acl(&c1, MOSQ_ACL_WRITE, "org_x/c1/ro") == MOSQ_ERR_ACL_DENIED);
+	CHECK(acl(&c1, MOSQ_ACL_WRITE, "org_x/c2/offline") == MOSQ_ERR_ACL_DENIED);
+	CHECK(acl(&c1, MOSQ_ACL_WRITE, "org_y/will") == MOSQ_ERR_ACL_DENIED);
+	CHECK(acl(&c1, MOSQ_ACL_WRITE, "$SYS/broker/x") == MOSQ_ERR_ACL_DENIED);
+	/* Only writes: nothing is delivered to or subscribed by a departed client. */
+	CHECK(acl(&c1, MOSQ_ACL_READ, "org_x/c1/x") == MOSQ_ERR_ACL_DENIED);
+	CHECK(acl(&c1, MOSQ_ACL_SUBSCRIBE, "org_x/c1/#") == MOSQ_ERR_ACL_DENIED);
+	/* Only that connection: same id, other connection. */
+	CHECK(acl(&c1_other, MOSQ_ACL_WRITE, "org_x/c1/offline") == MOSQ_ERR_ACL_DENIED);
+	/* Only that client id on that pointer. */
+	c1.id = "c1-renamed";
+	CHECK(acl(&c1, MOSQ_ACL_WRITE, "org_x/c1/offline") == MOSQ_ERR_ACL_DENIED);
+	c1.id = "c1";
+	/* Other clients are unaffected. */
+	CHECK(acl(&c2, MOSQ_ACL_WRITE, "org_x/c2/x") == MOSQ_ERR_SUCCESS);
+	CHECK(acl(&c2, MOSQ_ACL_WRITE, "org_x/c1/x") == MOSQ_ERR_ACL_DENIED);
+
+	/* The next departure replaces the slot. */
+	CHECK(lose(&c2, "org_x/c2/offline") == MOSQ_ERR_SUCCESS);
+	CHECK(acl(&c1, MOSQ_ACL_WRITE, "org_x/c1/offline") == MOSQ_ERR_ACL_DENIED);
+	CHECK(g_cs->departed && g_cs->departed->client == &c2);
+
+	/* The TICK ends it. */
+	tick();
+	CHECK(g_cs->departed == NULL);
+	CHECK(acl(&c2, MOSQ_ACL_WRITE, "org_x/c2/offline") == MOSQ_ERR_ACL_DENIED);
+
+	/* A will outside the rules is denied at once. */
+	CHECK(connect_as(&c1, NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
+	CHECK(lose(&c1, "org_y/will") == MOSQ_ERR_ACL_DENIED);
+	tick();
+
+	/* Cleanup with a client still departed frees it. */
+	CHECK(connect_as(&c1, NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
+	CHECK(lose(&c1, NO_WILL) == NOT_CHECKED);
+	CHECK(g_cs->departed != NULL);
+	stop_plugin();
+}
+
+/* The will counts against the organization's message quota, like a publish. */
+static void test_quota(void)
+{
+	struct mosquitto q1 = { "q1", "q@org_q", NULL, 5, true };
+	struct mosquitto q2 = { "q2", "q@org_q", NULL, 5, true };
+
+	start_plugin();
+	cache("q@org_q", false, 0, "[{\"permission\":\"allow\",\"action\":\"all\",\"topic\":\"org_q/#\"}]");
+	CHECK(control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_q\",\"messages_per_minute\":2}]}"));
+	CHECK(connect_as(&q1, NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
+	CHECK(connect_as(&q2, NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
+	CHECK(acl(&q1, MOSQ_ACL_WRITE, "org_q/data") == MOSQ_ERR_SUCCESS);
+	CHECK(lose(&q1, "org_q/q1/state") == MOSQ_ERR_SUCCESS);
+	CHECK(cs_orgs__find(g_cs, "org_q")->window_count == 2);
+	tick();
+	CHECK(lose(&q2, "org_q/q2/state") == MOSQ_ERR_ACL_DENIED);   /* over quota */
+	CHECK(cs_orgs__find(g_cs, "org_q")->window_count == 2);
+	tick();
+	stop_plugin();
+}
+
+/* Takeover: the old client's will meets the old client's rules; the new
+ * client's entry is untouched, before and after the TICK. */
+static void test_takeover(void)
+{
+	struct mosquitto t1 = { "dup", "a@org_x", NULL, 5, true };
+	struct mosquitto t2 = { "dup", "b@org_x", NULL, 5, true };
+	struct mosquitto t3 = { "dup", "b@org_x", NULL, 4, true };
+	struct mosquitto y1 = { "dup", "y@org_y", NULL, 5, true };
+	int will_rc;
+
+	start_plugin();
+	cache("a@org_x", false, 0, "[{\"permission\":\"allow\",\"action\":\"all\",\"topic\":\"org_x/a/#\"}]");
+	cache("b@org_x", false, 0, "[{\"permission\":\"allow\",\"action\":\"all\",\"topic\":\"org_x/b/#\"}]");
+	cache("y@org_y", false, 0, "[{\"permission\":\"allow\",\"action\":\"all\",\"topic\":\"#\"}]");
+
+	CHECK(connect_as(&t1, NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
+	CHECK(connect_as(&t2, "org_x/a/offline", &will_rc) == MOSQ_ERR_SUCCESS);
+	CHECK(will_rc == MOSQ_ERR_SUCCESS);
+	CHECK(cs_clients__find(g_cs, "dup")->client == &t2);
+	CHECK(acl(&t2, MOSQ_ACL_WRITE, "org_x/b/x") == MOSQ_ERR_SUCCESS);
+	CHECK(acl(&t2, MOSQ_ACL_WRITE, "org_x/a/x") == MOSQ_ERR_ACL_DENIED);
+	CHECK(acl(&t1, MOSQ_ACL_WRITE, "org_x/b/x") == MOSQ_ERR_ACL_DENIED);  /* not the new owner's rules */
+	tick();
+	CHECK(acl(&t1, MOSQ_ACL_WRITE, "org_x/a/offline") == MOSQ_ERR_ACL_DENIED);
+	CHECK(cs_clients__find(g_cs, "dup")->client == &t2);
+	CHECK(acl(&t2, MOSQ_ACL_WRITE, "org_x/b/x") == MOSQ_ERR_SUCCESS);
+
+	/* The old client's will outside its rules. */
+	CHECK(connect_as(&t3, "org_x/a/offline", &will_rc) == MOSQ_ERR_SUCCESS);
+	CHECK(will_rc == MOSQ_ERR_ACL_DENIED);
+	CHECK(cs_clients__find(g_cs, "dup")->client == &t3);
+
+	/* Another organization cannot take the id over: no will, nothing departs. */
+	tick();
+	CHECK(connect_as(&y1, "org_x/b/offline", &will_rc) == MOSQ_ERR_AUTH && will_rc == NOT_CHECKED);
+	CHECK(g_cs->departed == NULL && cs_clients__find(g_cs, "dup")->client == &t3);
+
+	/* Out of memory during the takeover: a refused CONNECT leaves the old
+	 * client's entry alone, an admitted one makes it depart; no leak. */
+	{
+		bool leak = false, kept = true, refused = false, admitted = false;
+
+		for(long i = 0; i < 12; i++){
+			long outstanding;
+			int rc;
+
+			CHECK(connect_as(&t2, NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
+			tick();
+			outstanding = test_alloc_outstanding;
+			test_fail_alloc_after = i;
+			rc = connect_as(&t3, "org_x/b/offline", &will_rc);
+			test_fail_alloc_after = -1;
+			if(rc == MOSQ_ERR_SUCCESS){
+				admitted = true;
+				if(will_rc != MOSQ_ERR_SUCCESS || cs_clients__find(g_cs, "dup")->client != &t3) kept = false;
+				tick();
+				/* t3's entry and session replace t2's: same allocations. */
+				if(test_alloc_outstanding != outstanding) leak = true;
+			}else{
+				refused = true;
+				if(cs_clients__find(g_cs, "dup")->client != &t2 || g_cs->departed != NULL) kept = false;
+				if(test_alloc_outstanding != outstanding) leak = true;
+			}
+		}
+		CHECK(!leak && kept && refused && admitted);
+	}
+	stop_plugin();
+}
+
+/* A reconnect with the same id is unaffected by the departed entry, and a
+ * CONNECT on the departed client's pointer drops it. */
+static void test_reconnect(void)
+{
+	struct mosquitto c1 = { "c1", "u@org_x", NULL, 5, true };
+	struct mosquitto c1b = { "c1", "u@org_x", NULL, 5, true };
+
+	start_plugin();
+	cache("u@org_x", false, 0, OWN_RULES);
+
+	CHECK(connect_as(&c1, NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
+	CHECK(lose(&c1, "org_x/c1/offline") == MOSQ_ERR_SUCCESS);
+	CHECK(connect_as(&c1b, NO_WILL, NULL) == MOSQ_ERR_SUCCESS);   /* before the TICK */
+	CHECK(cs_clients__find(g_cs, "c1")->client == &c1b);
+	CHECK(acl(&c1b, MOSQ_ACL_WRITE, "org_x/c1/x") == MOSQ_ERR_SUCCESS);
+	CHECK(acl(&c1b, MOSQ_ACL_READ, "org_x/c1/x") == MOSQ_ERR_SUCCESS);
+	tick();
+	CHECK(cs_clients__find(g_cs, "c1")->client == &c1b);
+	CHECK(acl(&c1b, MOSQ_ACL_SUBSCRIBE, "org_x/c1/#") == MOSQ_ERR_SUCCESS);
+	CHECK(lose(&c1b, "org_x/c1/offline") == MOSQ_ERR_SUCCESS);
+	tick();
+
+	/* No TICK in between: the pointer's next CONNECT drops the departed entry. */
+	CHECK(connect_as(&c1, NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
+	CHECK(lose(&c1, NO_WILL) == NOT_CHECKED);
+	CHECK(g_cs->departed && g_cs->departed->client == &c1);
+	CHECK(connect_as(&c1, NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
+	CHECK(g_cs->departed == NULL);
+	CHECK(cs_clients__find(g_cs, "c1")->client == &c1);
+	stop_plugin();
+}
+
+/* Persistent sessions keep their entry: their wills were and are checked
+ * normally, also after the TICK (an MQTT 5 Will Delay Interval). */
+static void test_persistent(void)
+{
+	struct mosquitto p1 = { "p1", "u@org_x", NULL, 4, false };
+
+	start_plugin();
+	cache("u@org_x", false, 0, OWN_RULES);
+	CHECK(connect_as(&p1, NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
+	CHECK(lose(&p1, "org_x/p1/offline") == MOSQ_ERR_SUCCESS);
+	CHECK(g_cs->departed == NULL && cs_clients__find(g_cs, "p1") != NULL);
+	tick();
+	CHECK(acl(&p1, MOSQ_ACL_WRITE, "org_x/p1/offline") == MOSQ_ERR_SUCCESS);
+	CHECK(acl(&p1, MOSQ_ACL_WRITE, "org_y/will") == MOSQ_ERR_ACL_DENIED);
+	stop_plugin();
+}
+
+/* Kicks never ask for the will; expired credentials deny the will. */
+static void test_kick_and_expiry(void)
+{
+	struct mosquitto k1 = { "k1", "u@org_x", NULL, 5, true };
+	struct mosquitto k2 = { "k2", "v@org_x", NULL, 5, true };
+	struct mosquitto e1 = { "e1", "e@org_x", NULL, 5, true };
+	struct mosquitto e2 = { "e2", "f@org_x", NULL, 5, true };
+
+	start_plugin();
+	cache("u@org_x", false, 0, OWN_RULES);
+	cache("v@org_x", false, 0, OWN_RULES);
+	cache("e@org_x", false, time(NULL) + 3600, OWN_RULES);
+	cache("f@org_x", false, time(NULL) + 3600, OWN_RULES);
+	test_kicks_with_will = 0;
+	test_kick_count = 0;
+
+	CHECK(connect_as(&k1, NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
+	CHECK(connect_as(&k2, NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
+	CHECK(control_ok("{\"commands\":[{\"command\":\"kick\",\"clientid\":\"k1\"},{\"command\":\"kick_user\",\"username\":\"v@org_x\"}]}"));
+	CHECK(test_kick_count == 2 && test_kicks_with_will == 0);
+	CHECK(cs_clients__find(g_cs, "k1") == NULL && cs_clients__find(g_cs, "k2") == NULL);
+
+	/* Expired before the TICK could kick: the will is denied like a publish. */
+	CHECK(connect_as(&e1, NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
+	CHECK(control_ok("{\"commands\":[{\"command\":\"set_expiry\",\"username\":\"e@org_x\",\"expire_at\":1000}]}"));
+	CHECK(lose(&e1, "org_x/e1/offline") == MOSQ_ERR_ACL_DENIED);
+
+	/* Kicked at the TICK for expiry: without will. */
+	CHECK(connect_as(&e2, NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
+	CHECK(control_ok("{\"commands\":[{\"command\":\"set_expiry\",\"username\":\"f@org_x\",\"expire_at\":1000}]}"));
+	g_cs->last_tick_ms = 0;
+	tick();
+	CHECK(test_kick_count == 3 && test_kicks_with_will == 0 && !strcmp(test_last_kick_id, "e2"));
+	CHECK(cs_clients__find(g_cs, "e2") == NULL);
+	tick();
+	CHECK(g_cs->departed == NULL);
+	stop_plugin();
+}
+
+/* The internal user's will is never limited, like its publishes. */
+static void test_internal(void)
+{
+	struct mosquitto svc = { "svc", "cloudsignal-internal", NULL, 5, true };
+	struct mosquitto_evt_basic_auth ed;
+
+	start_plugin();
+	memset(&ed, 0, sizeof(ed));
+	ed.client = &svc;
+	ed.username = (char *)"cloudsignal-internal";
+	ed.password = (char *)"s3cret";
+	CHECK(cs_auth__basic_auth_cb(MOSQ_EVT_BASIC_AUTH, &ed, g_cs) == MOSQ_ERR_SUCCESS);
+	CHECK(lose(&svc, "anything/at/all") == MOSQ_ERR_SUCCESS);
+	tick();
+	CHECK(acl(&svc, MOSQ_ACL_WRITE, "anything/at/all") == MOSQ_ERR_ACL_DENIED);
+	stop_plugin();
+}
+
+void test_will__run(void)
+{
+	long before = test_alloc_outstanding;
+
+	test_lost_connection();
+	test_quota();
+	test_takeover();
+	test_reconnect();
+	test_persistent();
+	test_kick_and_expiry();
+	test_internal();
+	CHECK(test_alloc_outstanding == before);
+}
