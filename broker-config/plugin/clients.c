@@ -124,14 +124,17 @@ int cs_clients__store(struct cs_plugin *cs, const struct mosquitto *client, cons
 
 	/* A departed client is gone for good once its pointer connects again. */
 	if(cs->departed && cs->departed->client == client) cs_clients__forget_departed(cs);
+	/* Add before dropping the old entry (uthash allows the duplicate key
+	 * meanwhile): only an add to an empty table can fail, so a refused
+	 * CONNECT never costs the old entry. */
 	old = cs_clients__find(cs, clientid);
+	HASH_ADD_KEYPTR(hh, cs->clients, entry->clientid, strlen(entry->clientid), entry);
+	if(entry->hh.tbl == NULL) goto error;
 	if(old && old->client != client){
 		cs_clients__depart(cs, old);
 	}else if(old){
 		cs_clients__remove(cs, old);
 	}
-	HASH_ADD_KEYPTR(hh, cs->clients, entry->clientid, strlen(entry->clientid), entry);
-	if(entry->hh.tbl == NULL) goto error;
 	return MOSQ_ERR_SUCCESS;
 
 error:

@@ -318,6 +318,7 @@ static void test_takeover(void)
 				if(test_alloc_outstanding != outstanding) leak = true;
 			}
 		}
+		fprintf(stderr, "DBG leak=%d kept=%d refused=%d admitted=%d\n", leak, kept, refused, admitted);
 		CHECK(!leak && kept && refused && admitted);
 	}
 	stop_plugin();

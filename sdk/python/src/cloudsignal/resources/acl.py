@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import List, Optional, Sequence, Union, cast
+from typing import Optional, Sequence, Union, cast
 
 from cloudsignal._http import HttpClient
 from cloudsignal.pagination import Page
@@ -76,7 +76,7 @@ class RuleSets(Resource):
 
     def create(self, name: str, *, description: Optional[str] = None, rules: Optional[Sequence[Rule]] = None) -> RuleSet:
         body = fields(name=name, description=description if description is not None else NOT_GIVEN,
-                      rules=List(rules) if rules is not None else NOT_GIVEN)
+                      rules=[dict(rule) for rule in rules] if rules is not None else NOT_GIVEN)
         return cast(RuleSet, self._http.request("POST", "/v2/acl/rule-sets", json=body))
 
     def update(

@@ -1,0 +1,82 @@
+"""``CloudSignal``: the typed REST client."""
+
+from __future__ import annotations
+
+import os
+from typing import Optional
+
+import requests
+
+from cloudsignal._http import DEFAULT_API_URL, HttpClient
+from cloudsignal.resources import (
+    Acl,
+    ApiKeys,
+    AuthProviders,
+    OrganizationResource,
+    Publish,
+    Sessions,
+    Tokens,
+    Users,
+)
+
+
+class CloudSignal:
+    """The CloudSignal REST API (``/v2``), one attribute per resource.
+
+    ``api_key`` defaults to ``$CLOUDSIGNAL_API_KEY`` and ``base_url`` to ``$CLOUDSIGNAL_API_URL``,
+    else ``http://127.0.0.1:8080``. Failed requests raise :class:`cloudsignal.APIError`
+    subclasses; 408, 429 and 5xx replies and connection errors are retried ``max_retries`` times
+    with exponential backoff and jitter, waiting as long as ``Retry-After`` asks.
+
+    Example::
+
+        from cloudsignal import CloudSignal
+
+        api = CloudSignal(api_key="sk_...", base_url="http://127.0.0.1:8080")
+        api.users.create("agent-01", "secure-password")
+        api.acl.rules.create("agents/{username}/#", action="both", permission="allow")
+        api.publish("agents/agent-01/inbox", {"task": "summarize-thread"}, qos=1)
+        for session in api.sessions.list():
+            print(session["client_id"])
+
+    Resources: ``users``, ``acl.rules``, ``acl.rule_sets``, ``acl.check()``, ``api_keys``,
+    ``sessions``, ``organization``, ``auth_providers``, ``tokens``, ``publish()``.
+    """
+
+    def __init__(
+        self,
+        api_key: Optional[str] = None,
+        base_url: Optional[str] = None,
+        *,
+        timeout: float = 30.0,
+        max_retries: int = 2,
+        session: Optional[requests.Session] = None,
+    ) -> None:
+        api_key = api_key if api_key is not None else os.environ.get("CLOUDSIGNAL_API_KEY")
+        base_url = base_url or os.environ.get("CLOUDSIGNAL_API_URL") or DEFAULT_API_URL
+        self._http = HttpClient(api_key, base_url, timeout=timeout, max_retries=max_retries, session=session)
+        self.users = Users(self._http)
+        self.acl = Acl(self._http)
+        self.api_keys = ApiKeys(self._http)
+        self.sessions = Sessions(self._http)
+        self.organization = OrganizationResource(self._http)
+        self.auth_providers = AuthProviders(self._http)
+        self.tokens = Tokens(self._http)
+        self.publish = Publish(self._http)
+
+    @property
+    def base_url(self) -> str:
+        return self._http.base_url
+
+    def close(self) -> None:
+        """Close the pooled HTTP connections."""
+        self._http.session.close()
+
+    def __enter__(self) -> "CloudSignal":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"CloudSignal(base_url={self.base_url!r})"

@@ -1,0 +1,16 @@
+"""The REST API's resources, each bound to one transport."""
+
+from cloudsignal.resources._base import NOT_GIVEN, NotGiven
+from cloudsignal.resources.acl import Acl, AclRules, RuleSets
+from cloudsignal.resources.api_keys import ApiKeys
+from cloudsignal.resources.auth_providers import AuthProviders
+from cloudsignal.resources.organization import OrganizationResource
+from cloudsignal.resources.publish import Publish
+from cloudsignal.resources.sessions import Sessions
+from cloudsignal.resources.tokens import Tokens
+from cloudsignal.resources.users import Users
+
+__all__ = [
+    "NOT_GIVEN", "NotGiven", "Acl", "AclRules", "RuleSets", "ApiKeys", "AuthProviders",
+    "OrganizationResource", "Publish", "Sessions", "Tokens", "Users",
+]
