@@ -9,6 +9,7 @@ from flask import Flask
 
 from app.config import domain_env, load_config
 from app.errors import register_error_handlers
+from app.observability import install_observability
 from app.ratelimit import OrganizationLimiter
 from app.extensions.smorest import Api
 from app.requests import install_request_hooks
@@ -65,10 +66,7 @@ def create_app(environ: Optional[Mapping[str, str]] = None, follow: bool = True)
     register_error_handlers(app)
     install_request_hooks(app)
 
-    @app.get("/healthz")
-    def healthz() -> dict:
-        return {"status": "ok"}
-
+    install_observability(app)
     return app
 
 

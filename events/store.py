@@ -11,6 +11,10 @@ def persistence_env(environ: Optional[Mapping[str, str]] = None) -> Dict[str, st
     """The eventsourcing settings for this deployment, read from `environ` (default os.environ)."""
     environ = os.environ if environ is None else environ
     url = environ.get("DATABASE_URL", "")
+    url_file = environ.get("CLOUDSIGNAL_DATABASE_URL_FILE")
+    if not url and url_file:  # a secret file, as Docker Compose mounts it
+        with open(url_file) as file:
+            url = file.read().strip()
     if url:
         parsed = urlparse(url)
         if parsed.scheme not in ("postgresql", "postgres"):
@@ -22,6 +26,8 @@ def persistence_env(environ: Optional[Mapping[str, str]] = None) -> Dict[str, st
             "POSTGRES_PORT": str(parsed.port or 5432),
             "POSTGRES_USER": unquote(parsed.username or "postgres"),
             "POSTGRES_PASSWORD": unquote(parsed.password or ""),
+            "POSTGRES_PRE_PING": "y",  # a pooled connection that died (database restart) is replaced
+            "POSTGRES_CONNECT_TIMEOUT": "3",
         }
     if environ.get("PERSISTENCE_MODULE") == "eventsourcing.popo":
         return {"PERSISTENCE_MODULE": "eventsourcing.popo"}

@@ -30,6 +30,7 @@ from app.resources.internal.schemas import (
     GoAuthSuperuserSchema,
     GoAuthUserSchema,
 )
+from app.observability import AUTH_DECISIONS, AUTH_LATENCY
 from events.context import acting_as
 from events.readmodel import digest
 from events.mqtt_access import authorize, broker_rules, expires_at, find_principal, limits, login
@@ -81,6 +82,13 @@ class BrokerAuthenticateViews(MethodView):
     @blp.response(200, AuthenticateReplySchema)
     def post(self, body: Dict[str, Any]) -> Dict[str, Any]:
         """Decide an MQTT CONNECT (EMQX HTTP authentication shape)"""
+        with AUTH_LATENCY.time():
+            reply = self.decide(body)
+        AUTH_DECISIONS.labels(reply["result"]).inc()
+        return reply
+
+    @staticmethod
+    def decide(body: Dict[str, Any]) -> Dict[str, Any]:
         if _internal_login(body["username"], body["password"]):
             return {"result": "allow", "is_superuser": True, "acl": [], "reason": "internal user"}
         view = current_domain().view

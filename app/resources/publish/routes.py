@@ -10,6 +10,7 @@ from flask.views import MethodView
 from app.broker.connection import BrokerConnection, BrokerTimeout, BrokerUnavailable, publish_properties
 from app.domain import broker_topic, current_broker, current_domain
 from app.errors import ApiError
+from app.observability import PUBLISHED
 from app.extensions.smorest import Blueprint
 from app.resources.publish.schemas import BatchReplySchema, BatchSchema, PublishReplySchema, PublishSchema
 
@@ -55,6 +56,7 @@ class PublishViews(MethodView):
         broker = current_broker()
         charge(1)
         message_id = broker.wait(start(broker, message), ACK_TIMEOUT)
+        PUBLISHED.labels(str(message["qos"])).inc()
         return {"topic": message["topic"], "qos": message["qos"], "retain": message["retain"],
                 "message_id": message_id, "acknowledged": message["qos"] > 0}
 
@@ -85,6 +87,7 @@ class PublishBatchViews(MethodView):
                     raise info
                 message_id = broker.wait(info, max(0.0, deadline - time.monotonic()))
                 results.append({"index": index, "ok": True, "message_id": message_id})
+                PUBLISHED.labels(str(body["messages"][index]["qos"])).inc()
             except BrokerUnavailable:
                 results.append({"index": index, "ok": False, "error": "broker_unavailable"})
             except BrokerTimeout:

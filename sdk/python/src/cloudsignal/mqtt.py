@@ -1,0 +1,637 @@
+"""``CloudSignalClient``: paho-mqtt 2.x with the platform's defaults built in.
+
+MQTT 5, handlers per topic filter with decoded payloads, publishes queued until the connection is
+up, reconnection with backoff and resubscription, the organization prefix of multi tenancy, and
+temporary credentials that refresh themselves.
+"""
+
+from __future__ import annotations
+
+import collections
+import inspect
+import itertools
+import logging
+import ssl
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable, Deque, Literal, Optional, TypeVar, Union
+from urllib.parse import urlparse
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+
+from cloudsignal._payload import JSON_CONTENT_TYPE, decode, encode
+from cloudsignal._topics import Namespace, matching_filter, org_of, resolve_tenancy
+from cloudsignal.errors import ConnectionRefused, MQTTError, PublishError, QueueFullError, SubscribeError
+from cloudsignal.types import MessageProperties
+
+log = logging.getLogger("cloudsignal.mqtt")
+
+DEFAULT_PORTS = {("tcp", False): 1883, ("tcp", True): 8883, ("websockets", False): 9001, ("websockets", True): 9001}
+Handler = Callable[..., Any]
+H = TypeVar("H", bound=Handler)
+
+
+@dataclass(frozen=True)
+class Message:
+    """A received message, for handlers that take a third argument.
+
+    ``topic`` is the topic as your code writes it (without the organization prefix),
+    ``payload`` the decoded payload, ``raw`` the bytes as sent.
+    """
+
+    topic: str
+    payload: Any
+    raw: bytes
+    qos: int
+    retain: bool
+    properties: Optional[Properties] = None
+
+    @property
+    def content_type(self) -> Optional[str]:
+        return getattr(self.properties, "ContentType", None)
+
+
+class _Ack:
+    """Something a packet id will resolve: a reason code, or a failure before it was sent."""
+
+    def __init__(self) -> None:
+        self._done = threading.Event()
+        self._failure: Optional[Exception] = None
+
+    def _succeed(self) -> None:
+        self._done.set()
+
+    def _fail(self, failure: Exception) -> None:
+        self._failure = failure
+        self._done.set()
+
+    def wait(self, timeout: Optional[float] = None) -> bool:
+        """Block until done: True once the broker took it, False when ``timeout`` passed first.
+
+        Raises the broker's refusal (:class:`PublishError`, :class:`SubscribeError`).
+        """
+        if not self._done.wait(timeout):
+            return False
+        if self._failure is not None:
+            raise self._failure
+        return True
+
+    def is_done(self) -> bool:
+        return self._done.is_set()
+
+
+class PublishHandle(_Ack):
+    """Returned by :meth:`CloudSignalClient.publish`; ``wait(timeout)`` blocks until the message
+    was sent (QoS 0) or acknowledged by the broker (QoS 1 and 2).
+
+    Example::
+
+        handle = client.publish("agents/agent-01/state", {"status": "idle"}, qos=1)
+        handle.wait(5)   # True, False on timeout; raises PublishError if the broker refused it
+    """
+
+    def __init__(self, topic: str, qos: int) -> None:
+        super().__init__()
+        self.topic, self.qos = topic, qos
+        self.mid: Optional[int] = None
+
+    def _resolve(self, reason: ReasonCode) -> None:
+        if reason.is_failure:
+            self._fail(PublishError(self.topic, str(reason)))
+        else:
+            self._succeed()
+
+    def is_published(self) -> bool:
+        return self.is_done() and self._failure is None
+
+
+class SubscribeHandle(_Ack):
+    """Returned by :meth:`CloudSignalClient.subscribe`; ``wait(timeout)`` blocks until the broker
+    granted the subscription (raises :class:`SubscribeError` when it refused it)."""
+
+    def __init__(self, topic_filter: str) -> None:
+        super().__init__()
+        self.topic_filter = topic_filter
+        self.granted_qos: Optional[int] = None
+
+    def _resolve(self, reason: ReasonCode) -> None:
+        if reason.is_failure:
+            self._fail(SubscribeError(self.topic_filter, str(reason)))
+        else:
+            self.granted_qos = reason.value
+            self._succeed()
+
+
+@dataclass
+class _Subscription:
+    topic_filter: str
+    qos: int
+    identifier: int
+    handlers: list[Callable[[Message], None]] = field(default_factory=list)
+    waiting: list[SubscribeHandle] = field(default_factory=list)
+    granted: Optional[ReasonCode] = None
+
+
+@dataclass
+class _Queued:
+    topic: str
+    payload: bytes
+    qos: int
+    retain: bool
+    properties: Optional[Properties]
+    handle: PublishHandle
+
+
+class _AckTable:
+    """Packet ids waiting for their acknowledgement. An acknowledgement may arrive before the
+    thread that sent the packet registered it; it is kept until then."""
+
+    EARLY_LIMIT = 1024
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._waiting: dict[int, Callable[[Any], None]] = {}
+        self._early: collections.OrderedDict[int, Any] = collections.OrderedDict()
+
+    def expect(self, mid: int, resolve: Callable[[Any], None]) -> None:
+        with self._lock:
+            if mid not in self._early:
+                self._waiting[mid] = resolve
+                return
+            value = self._early.pop(mid)
+        resolve(value)
+
+    def arrived(self, mid: int, value: Any) -> None:
+        with self._lock:
+            resolve = self._waiting.pop(mid, None)
+            if resolve is None:
+                self._early[mid] = value
+                while len(self._early) > self.EARLY_LIMIT:
+                    self._early.popitem(last=False)
+                return
+        resolve(value)
+
+
+def _properties(packet_type: int) -> Properties:
+    return Properties(packet_type)  # type: ignore[no-untyped-call]
+
+
+def _as_message_handler(handler: Handler) -> Callable[[Message], None]:
+    """Call ``handler(topic, payload)``, or ``handler(topic, payload, message)`` when it takes three."""
+    try:
+        parameters = list(inspect.signature(handler).parameters.values())
+    except (TypeError, ValueError):
+        parameters = []
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    wants_message = len(positional) >= 3 or any(p.kind == p.VAR_POSITIONAL for p in parameters)
+    if wants_message:
+        return lambda message: handler(message.topic, message.payload, message)
+    return lambda message: handler(message.topic, message.payload)
+
+
+class CloudSignalClient:
+    """An MQTT client for CloudSignal, wrapping paho-mqtt 2.x (MQTT 5 by default).
+
+    Example (publishes made before the connection is up are queued)::
+
+        from cloudsignal import CloudSignalClient
+        client = CloudSignalClient(host="127.0.0.1", username="agent-01@org_k7xm4pqr2n5t",
+                                   password="your-password")
+
+        @client.on_message("agents/+/state")
+        def handle_state(topic, payload):
+            print(f"{topic}: {payload}")
+
+        client.publish("agents/agent-01/state", {"status": "idle", "load": 0.12}, qos=1)
+        client.connect()   # blocks and runs the loop; Ctrl-C disconnects cleanly
+
+    Or in the background: ``client.start()`` ... ``client.stop()`` (also ``with client: ...``).
+
+    Arguments: ``port`` defaults to 1883 (8883 with ``tls``, 9001 over ``transport="websockets"``,
+    path ``ws_path``). ``tls`` is True (system CAs), a CA file path, or an ``ssl.SSLContext``.
+    ``tenancy`` is ``"single"`` or ``"multi"`` (default ``$CLOUDSIGNAL_TENANCY``, else single);
+    in multi tenancy the ``<org_id>/`` prefix is added to every topic sent and stripped from
+    every topic received. ``clean_start=False`` keeps the session ``session_expiry`` seconds
+    (3600). Up to ``queue_size`` publishes wait for the connection (:class:`QueueFullError`
+    beyond). Lost connections are retried after ``reconnect_delay`` seconds, doubling up to
+    ``max_reconnect_delay``; the first CONNECT refused by the broker (bad password) is not
+    retried: ``connect()`` raises :class:`ConnectionRefused`.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        username: Optional[str] = None,
+        password: Optional[str] = None,
+        port: Optional[int] = None,
+        tls: Union[None, bool, str, ssl.SSLContext] = None,
+        transport: Literal["tcp", "websockets"] = "tcp",
+        client_id: Optional[str] = None,
+        clean_start: bool = True,
+        keepalive: int = 60,
+        *,
+        tenancy: Optional[str] = None,
+        protocol: int = paho.MQTTv5,
+        ws_path: str = "/mqtt",
+        session_expiry: Optional[int] = None,
+        queue_size: int = 1000,
+        reconnect_delay: float = 1.0,
+        max_reconnect_delay: float = 30.0,
+    ) -> None:
+        if transport not in ("tcp", "websockets"):
+            raise ValueError("transport must be 'tcp' or 'websockets'")
+        self.host = host
+        self.port = port or DEFAULT_PORTS[(transport, bool(tls))]
+        self.username = username
+        self.client_id = client_id or f"cloudsignal-{uuid.uuid4().hex[:12]}"
+        self.tenancy = resolve_tenancy(tenancy)
+        self.protocol = protocol
+        self.clean_start = clean_start
+        self.keepalive = keepalive
+        self.session_expiry = session_expiry if session_expiry is not None else (0 if clean_start else 3600)
+        self.queue_size = queue_size
+        self._namespace = Namespace.for_user(username, self.tenancy)
+
+        self._mqtt = paho.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id,
+                                 protocol=MQTTProtocolVersion(protocol),
+                                 transport=transport, reconnect_on_failure=True,
+                                 clean_session=None if protocol == paho.MQTTv5 else clean_start)
+        self._mqtt.enable_logger(logging.getLogger("cloudsignal.paho"))
+        self._mqtt.reconnect_delay_set(max(1, round(reconnect_delay)), max(1, round(max_reconnect_delay)))
+        self._mqtt.max_queued_messages_set(queue_size)
+        if username is not None:
+            self._mqtt.username_pw_set(username, password)
+        if transport == "websockets":
+            self._mqtt.ws_set_options(path=ws_path)
+        if isinstance(tls, ssl.SSLContext):
+            self._mqtt.tls_set_context(tls)
+        elif isinstance(tls, str):
+            self._mqtt.tls_set(ca_certs=tls)
+        elif tls:
+            self._mqtt.tls_set()
+        self._mqtt.on_connect = self._on_connect
+        self._mqtt.on_disconnect = self._on_disconnect
+        self._mqtt.on_message = self._on_message
+        self._mqtt.on_publish = self._on_publish
+        self._mqtt.on_subscribe = self._on_subscribe
+
+        self._state_lock = threading.RLock()  # connected flag, queue, subscriptions
+        self._connected = threading.Event()
+        self._ever_connected = False
+        self._queue: Deque[_Queued] = collections.deque()
+        self._subscriptions: dict[str, _Subscription] = {}
+        self._identifiers = itertools.count(1)
+        self._publish_acks = _AckTable()
+        self._subscribe_acks = _AckTable()
+        self._refusal: Optional[ConnectionRefused] = None
+        self._stopping = threading.Event()
+        self._thread: Optional[threading.Thread] = None
+        self._refresher: Any = None  # a CredentialRefresher when built by from_token_exchange
+
+    # -- credentials from a token exchange ------------------------------------------------
+
+    @classmethod
+    def from_token_exchange(
+        cls,
+        api_url: str,
+        public_key: str,
+        token: Union[str, Callable[[], str]],
+        *,
+        provider: Optional[str] = None,
+        ttl: Optional[int] = None,
+        host: Optional[str] = None,
+        refresh: bool = True,
+        **options: Any,
+    ) -> "CloudSignalClient":
+        """A client on temporary credentials exchanged for an identity provider's token.
+
+        ``POST /v2/tokens/exchange`` with ``public_key`` (a ``pk_`` key is enough) turns the
+        token (a JWT from Supabase, Firebase, Auth0, Clerk or any OIDC provider) into
+        ``tok_...@org_...`` credentials; the reply also says the deployment's tenancy. The
+        credentials are refreshed at 80% of their lifetime (``refresh=False`` to opt out). When
+        ``token`` is a callable returning a fresh identity token, credentials that can no longer
+        be refreshed are exchanged again. ``host`` defaults to the API URL's host; other keyword
+        arguments go to the constructor.
+
+        Example::
+
+            client = CloudSignalClient.from_token_exchange(
+                "http://127.0.0.1:8080", "pk_...", id_token, provider="auth0")
+            client.subscribe("users/me/inbox", lambda topic, payload: print(payload))
+            client.connect()
+        """
+        from cloudsignal._credentials import CredentialRefresher
+        from cloudsignal.api import CloudSignal
+
+        api = CloudSignal(api_key=public_key, base_url=api_url)
+        identity_token = token() if callable(token) else token
+        credentials = api.tokens.exchange(identity_token, provider=provider, ttl=ttl)
+        options.setdefault("tenancy", credentials.get("tenancy", "single"))
+        client = cls(host or urlparse(api_url).hostname or "127.0.0.1", credentials["mqtt_username"],
+                     credentials["mqtt_password"], **options)
+        if refresh:
+            client._refresher = CredentialRefresher(
+                api.tokens, credentials, client._use_credentials,
+                token_source=token if callable(token) else None, provider=provider, ttl=ttl)
+        return client
+
+    def _use_credentials(self, username: str, password: str) -> None:
+        """New credentials, used from the next CONNECT on (the organization does not change)."""
+        if org_of(username) != org_of(self.username):
+            log.error("new credentials belong to another organization; keeping the old ones")
+            return
+        self.username = username
+        self._mqtt.username_pw_set(username, password)
+
+    # -- handlers and subscriptions -----------------------------------------------------------
+
+    def on_message(self, topic_filter: str, qos: int = 1) -> Callable[[H], H]:
+        """Decorator: call the function for every message matching ``topic_filter``.
+
+        The function gets ``(topic, payload)``, payload decoded (JSON value, else text, else
+        bytes), or ``(topic, payload, message)`` if it takes three arguments. Example::
+
+            @client.on_message("agents/+/state")
+            def handle_state(topic, payload):
+                print(topic, payload["status"])
+        """
+
+        def register(handler: H) -> H:
+            self.subscribe(topic_filter, handler, qos=qos)
+            return handler
+
+        return register
+
+    def subscribe(self, topic_filter: str, handler: Handler, qos: int = 1) -> SubscribeHandle:
+        """Subscribe ``handler`` to ``topic_filter`` (``+``/``#`` wildcards, ``$share/group/...``).
+
+        Works before and after connecting; subscriptions are renewed after every reconnect.
+        Example::
+
+            client.subscribe("agents/+/state", lambda topic, payload: print(topic, payload)).wait(5)
+        """
+        if not topic_filter:
+            raise ValueError("empty topic filter")
+        handle = SubscribeHandle(topic_filter)
+        with self._state_lock:
+            record = self._subscriptions.get(topic_filter)
+            send = record is None or record.qos != qos
+            if record is None:
+                record = _Subscription(topic_filter, qos, next(self._identifiers))
+                self._subscriptions[topic_filter] = record
+            record.qos = qos
+            record.handlers.append(_as_message_handler(handler))
+            if not send and record.granted is not None:
+                handle._resolve(record.granted)
+                return handle
+            record.waiting.append(handle)
+            if send and self._connected.is_set():
+                self._send_subscribe(record)
+        return handle
+
+    def unsubscribe(self, topic_filter: str) -> None:
+        """Drop every handler of ``topic_filter`` and unsubscribe from it."""
+        with self._state_lock:
+            if self._subscriptions.pop(topic_filter, None) is not None and self._connected.is_set():
+                self._mqtt.unsubscribe(self._namespace.topic(topic_filter))
+
+    def _send_subscribe(self, record: _Subscription) -> None:
+        properties = None
+        if self.protocol == paho.MQTTv5:
+            properties = _properties(PacketTypes.SUBSCRIBE)
+            properties.SubscriptionIdentifier = record.identifier
+        result, mid = self._mqtt.subscribe(self._namespace.topic(record.topic_filter), record.qos,
+                                           properties=properties)
+        if result == MQTTErrorCode.MQTT_ERR_SUCCESS and mid is not None:
+            self._subscribe_acks.expect(mid, lambda reasons: self._subscribed(record, reasons))
+
+    def _subscribed(self, record: _Subscription, reasons: list[ReasonCode]) -> None:
+        reason = reasons[0]
+        with self._state_lock:
+            record.granted = reason
+            waiting, record.waiting = record.waiting, []
+        if reason.is_failure:
+            log.warning("subscription to %r refused: %s", record.topic_filter, reason)
+        for handle in waiting:
+            handle._resolve(reason)
+
+    # -- publishing ------------------------------------------------------------------------------
+
+    def publish(
+        self,
+        topic: str,
+        payload: Any = None,
+        qos: int = 0,
+        retain: bool = False,
+        *,
+        properties: Optional[MessageProperties] = None,
+    ) -> PublishHandle:
+        """Publish; dict and list are sent as JSON, str as UTF-8, bytes as they are.
+
+        Before the connection is up the message waits in a bounded queue and is sent, in order,
+        once connected. ``properties`` takes MQTT 5's ``content_type``,
+        ``message_expiry_interval``, ``response_topic``, ``correlation_data`` and
+        ``user_properties``. Example::
+
+            client.publish("agents/agent-01/state", {"status": "idle", "load": 0.12}, qos=1).wait(5)
+        """
+        if not topic or "+" in topic or "#" in topic:
+            raise ValueError(f"cannot publish to {topic!r}: a topic name has no wildcards")
+        if qos not in (0, 1, 2):
+            raise ValueError("qos must be 0, 1 or 2")
+        data, content_type = encode(payload)
+        packet_properties = self._publish_properties(content_type, properties)
+        handle = PublishHandle(topic, qos)
+        queued = _Queued(topic, data, qos, retain, packet_properties, handle)
+        with self._state_lock:
+            if not self._connected.is_set():
+                if len(self._queue) >= self.queue_size:
+                    raise QueueFullError(f"{self.queue_size} publishes already wait for the connection")
+                self._queue.append(queued)
+            elif not self._send(queued):
+                self._connected.clear()
+        return handle
+
+    def _publish_properties(self, content_type: Optional[str], given: Optional[MessageProperties]) -> Optional[Properties]:
+        if self.protocol != paho.MQTTv5 or not (content_type or given):
+            return None
+        properties = _properties(PacketTypes.PUBLISH)
+        given = given or {}
+        if given.get("content_type") or content_type:
+            properties.ContentType = given.get("content_type") or content_type or JSON_CONTENT_TYPE
+        if "message_expiry_interval" in given:
+            properties.MessageExpiryInterval = int(given["message_expiry_interval"])
+        if given.get("response_topic"):
+            properties.ResponseTopic = self._namespace.topic(given["response_topic"])
+        if given.get("correlation_data"):
+            correlation = given["correlation_data"]
+            properties.CorrelationData = correlation.encode() if isinstance(correlation, str) else bytes(correlation)
+        if given.get("user_properties"):
+            properties.UserProperty = [(str(k), str(v)) for k, v in given["user_properties"].items()]
+        return properties
+
+    def _send(self, queued: _Queued) -> bool:
+        """Hand a message to paho (the state lock is held); False when the connection had just
+        dropped and the message went back to the front of the queue."""
+        info = self._mqtt.publish(self._namespace.topic(queued.topic), queued.payload, queued.qos,
+                                  queued.retain, queued.properties)
+        if info.rc == MQTTErrorCode.MQTT_ERR_NO_CONN and queued.qos == 0:
+            self._queue.appendleft(queued)  # paho keeps QoS 1 and 2 messages itself, not QoS 0
+            return False
+        if info.rc not in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN):
+            queued.handle._fail(MQTTError(f"publish to {queued.topic!r} failed: {paho.error_string(info.rc)}"))
+            return True
+        queued.handle.mid = info.mid
+        self._publish_acks.expect(info.mid, queued.handle._resolve)
+        return True
+
+    # -- running ---------------------------------------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    def wait_until_connected(self, timeout: Optional[float] = None) -> bool:
+        """Block until connected (True) or ``timeout`` passed (False); raises
+        :class:`ConnectionRefused` if the broker refused the first CONNECT."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self._connected.wait(0.05):
+            if self._refusal is not None:
+                raise self._refusal
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+        return True
+
+    def connect(self) -> None:
+        """Connect and run the network loop in this thread until :meth:`stop` (from a handler or
+        another thread) or Ctrl-C, which disconnect cleanly. Lost connections are retried with
+        backoff; raises :class:`ConnectionRefused` if the broker refuses the first CONNECT."""
+        try:
+            self._run()
+        except KeyboardInterrupt:
+            log.info("interrupted; disconnecting")
+            self._stopping.set()
+            self._mqtt.disconnect()
+        if self._refusal is not None and not self._ever_connected:
+            raise self._refusal
+
+    def start(self) -> None:
+        """Connect and run the network loop in a background thread; see :meth:`connect`."""
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._thread = threading.Thread(target=self._run, name=f"cloudsignal-{self.client_id}", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Disconnect cleanly and end the loop (of :meth:`start` or :meth:`connect`)."""
+        self._stopping.set()
+        if self._refresher is not None:
+            self._refresher.cancel()
+        self._mqtt.disconnect()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+
+    disconnect = stop
+
+    def __enter__(self) -> "CloudSignalClient":
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _run(self) -> None:
+        self._stopping.clear()
+        self._refusal = None
+        properties = None
+        if self.protocol == paho.MQTTv5 and self.session_expiry:
+            properties = _properties(PacketTypes.CONNECT)
+            properties.SessionExpiryInterval = self.session_expiry
+        if self.protocol == paho.MQTTv5:
+            self._mqtt.connect_async(self.host, self.port, self.keepalive, clean_start=self.clean_start,
+                                     properties=properties)
+        else:
+            self._mqtt.connect_async(self.host, self.port, self.keepalive)
+        if self._refresher is not None:
+            self._refresher.start()
+        try:
+            self._mqtt.loop_forever(retry_first_connection=True)
+        finally:
+            self._connected.clear()
+            if self._refresher is not None:
+                self._refresher.cancel()
+
+    # -- paho callbacks (network thread) -------------------------------------------------------
+
+    def _on_connect(self, client: paho.Client, userdata: Any, flags: Any, reason: ReasonCode,
+                    properties: Optional[Properties]) -> None:
+        if reason.is_failure:
+            log.warning("broker refused the connection: %s", reason)
+            if not self._ever_connected:
+                self._refusal = ConnectionRefused(str(reason))
+                client.disconnect()
+            return
+        session_present = bool(getattr(flags, "session_present", False))
+        log.info("connected to %s:%s as %s", self.host, self.port, self.username)
+        with self._state_lock:
+            self._ever_connected = True
+            if not session_present:
+                for record in self._subscriptions.values():
+                    self._send_subscribe(record)
+            else:
+                for record in self._subscriptions.values():  # the broker kept them
+                    if record.waiting:
+                        self._send_subscribe(record)
+            while self._queue:
+                if not self._send(self._queue.popleft()):
+                    return
+            self._connected.set()
+
+    def _on_disconnect(self, client: paho.Client, userdata: Any, flags: Any, reason: ReasonCode,
+                       properties: Optional[Properties]) -> None:
+        with self._state_lock:
+            self._connected.clear()
+        if not self._stopping.is_set() and self._refusal is None:
+            log.warning("connection lost (%s); reconnecting", reason)
+
+    def _on_message(self, client: paho.Client, userdata: Any, raw: paho.MQTTMessage) -> None:
+        topic = self._namespace.strip(raw.topic)
+        properties = getattr(raw, "properties", None)
+        data = bytes(raw.payload)
+        message = Message(topic, decode(data, getattr(properties, "ContentType", None)), data,
+                          raw.qos, bool(raw.retain), properties)
+        identifiers = getattr(properties, "SubscriptionIdentifier", None) or []
+        if isinstance(identifiers, int):
+            identifiers = [identifiers]
+        with self._state_lock:
+            records = list(self._subscriptions.values())
+        if identifiers:
+            chosen = [record for record in records if record.identifier in identifiers]
+        else:
+            chosen = [record for record in records
+                      if paho.topic_matches_sub(matching_filter(record.topic_filter), topic)]
+        for record in chosen:
+            for handler in list(record.handlers):
+                try:
+                    handler(message)
+                except Exception:
+                    log.exception("handler for %r failed on a message to %r", record.topic_filter, topic)
+
+    def _on_publish(self, client: paho.Client, userdata: Any, mid: int, reason: ReasonCode,
+                    properties: Optional[Properties]) -> None:
+        self._publish_acks.arrived(mid, reason)
+
+    def _on_subscribe(self, client: paho.Client, userdata: Any, mid: int, reasons: list[ReasonCode],
+                      properties: Optional[Properties]) -> None:
+        self._subscribe_acks.arrived(mid, reasons)
+
+    def __repr__(self) -> str:
+        state = "connected" if self.connected else "disconnected"
+        return f"CloudSignalClient({self.host}:{self.port}, {self.username!r}, {self.tenancy}, {state})"
