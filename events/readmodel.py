@@ -109,11 +109,11 @@ class ReadModel:
     def _apply(self, domain_event: Any, position: int) -> None:
         aggregate = domain_event.mutate(self._aggregates.get(domain_event.originator_id))
         org_id = self._org_of.get(aggregate.id)
-        if org_id is None:
+        if org_id is None:  # the aggregate's first event: note what the audit history needs
             org_id = self._org_of[aggregate.id] = aggregate.org_id
             self._ever.setdefault(org_id, {}).setdefault(type(aggregate), []).append(aggregate.id)
+            self._labels[aggregate.id] = (type(aggregate).__name__, aggregate.kind, aggregate.public_id, aggregate.label)
         self._org_positions.setdefault(org_id, array("q")).append(position)
-        self._labels[aggregate.id] = (type(aggregate).__name__, aggregate.kind, aggregate.public_id, aggregate.label)
         if aggregate.deleted:
             self._aggregates.pop(aggregate.id, None)
         else:
@@ -202,8 +202,11 @@ class ReadModel:
         return self._org_positions.get(org_id, array("q"))
 
     def label(self, aggregate_id: UUID) -> Tuple[str, str, str, str]:
-        """(class name, kind, public id, readable name) of any aggregate the log ever had."""
-        return self._labels[aggregate_id]
+        """(class name, kind, public id, readable name) of any aggregate the log ever had: its
+        current name while it lives, the one it was created with once deleted."""
+        class_name, kind, public_id, name = self._labels[aggregate_id]
+        live = self._aggregates.get(aggregate_id)
+        return class_name, kind, public_id, live.label if live is not None else name
 
     def ever(self, org_id: str, aggregate_class: type) -> List[UUID]:
         """Ids of every aggregate of that class the organization ever had, deleted ones too."""
