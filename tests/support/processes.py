@@ -49,6 +49,18 @@ class PostgresCluster:
             _as_postgres([str(self.bin / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]),
             check=True, stdout=subprocess.DEVNULL,
         )
+        return self.resume()
+
+    def pause(self) -> None:
+        """Stop the server, keeping its data (a database outage)."""
+        subprocess.run(
+            _as_postgres([str(self.bin / "pg_ctl"), "-D", str(self.dir / "data"), "-m", "fast", "-w", "stop"]),
+            check=True, stdout=subprocess.DEVNULL,
+        )
+
+    def resume(self) -> "PostgresCluster":
+        """Start the server on its data and port."""
+        data = self.dir / "data"
         options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
         subprocess.run(
             _as_postgres([str(self.bin / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(self.dir / "log"), "-w", "start"]),
