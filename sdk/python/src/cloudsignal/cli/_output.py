@@ -87,10 +87,7 @@ def print_record(record: Mapping[str, Any], fields: Optional[Sequence[str]] = No
 
 def print_list(page: Any, columns: Sequence[Column], as_json: bool, fetch_all: bool, empty: str) -> None:
     """A page (or every page with ``--all``) as JSON or a table; the next cursor on stderr."""
-    if fetch_all:
-        body = {"data": list(page), "next_cursor": None}
-    else:
-        body = page.to_dict()
+    body: dict[str, Any] = {"data": list(page), "next_cursor": None} if fetch_all else page.to_dict()
     if as_json:
         print_json(body)
         return
