@@ -5,10 +5,10 @@ BIN := $(VENV)/bin
 PLUGIN := broker-config/plugin/cloudsignal_auth.so
 APT_PACKAGES := python3 python3-venv postgresql redis-server curl openssl \
 	mosquitto mosquitto-clients mosquitto-dev libcjson-dev libcurl4-openssl-dev uthash-dev libssl-dev \
-	pkg-config gcc make
+	pkg-config gcc make docker-compose
 PYTEST_ARGS ?=
 
-.PHONY: deps apt venv plugin run tls test bench clean
+.PHONY: deps apt venv plugin run tls test test-reliability bench clean
 
 deps: apt venv plugin
 
@@ -48,6 +48,10 @@ tls: apt
 test: deps
 	$(MAKE) -s -C broker-config/plugin test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The fault suite alone, with a longer soak (make test runs it with a 20 s soak).
+test-reliability: deps
+	SOAK_SECONDS=180 $(BIN)/python -m pytest -s tests/reliability
 
 bench: deps
 	@command -v go >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q golang-go

@@ -1,5 +1,5 @@
 /** An event map: event name to listener signature. */
-export type EventMap = { [event: string]: (...args: any[]) => void }
+type EventMap<Events> = { [E in keyof Events]: (...args: any[]) => void }
 
 /**
  * A small event emitter whose events and listener arguments are typed by a map, with no Node
@@ -8,7 +8,7 @@ export type EventMap = { [event: string]: (...args: any[]) => void }
  * const events = new TypedEmitter<{ ready: (at: Date) => void }>()
  * events.on('ready', (at) => console.log(at.toISOString()))
  */
-export class TypedEmitter<Events extends EventMap> {
+export class TypedEmitter<Events extends EventMap<Events>> {
   private readonly listeners = new Map<keyof Events, Set<Events[keyof Events]>>()
 
   /** Call `listener` on every `event`; returns a function that removes it. */

@@ -22,7 +22,7 @@ export class PageRequest<T> implements PromiseLike<Page<T>>, AsyncIterable<T> {
 
   /** Every page, the first included. */
   async *pages(): AsyncGenerator<Page<T>> {
-    let page = await this
+    let page: Page<T> = await (this as PromiseLike<Page<T>>)
     yield page
     while (page.next_cursor) {
       page = await this.fetchPage(page.next_cursor)
