@@ -26,7 +26,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(postgres, tm
              # revoking or rotating the run's own key would leave the rest unauthorised
              "--exclude-path-regex", r"^/(internal/|v2/events/stream|v2/api-keys/\{key_id\})",
              "--phases", "examples,fuzzing", "--request-timeout", "15", "--seed", "1"],
-            capture_output=True, text=True, timeout=600)
+            capture_output=True, text=True, timeout=600, cwd=tmp_path)
         summary = result.stdout[-4000:]
         print(summary)
         assert result.returncode == 0, summary
