@@ -537,9 +537,11 @@ export class CloudSignalClient extends TypedEmitter<CloudSignalClientEvents> {
   }
 
   private onSuback(subscription: Subscription, error: Error | null, granted: ISubscriptionGrant[] | undefined): void {
-    const code = granted?.[0]?.qos
+    // A refusal arrives as an error carrying the SUBACK (MQTT.js's ErrorWithSubackPacket).
+    const refused = (error as { packet?: { granted?: number[] } } | null)?.packet?.granted?.[0]
+    const code = refused ?? granted?.[0]?.qos
     let failure: CloudSignalError | undefined
-    if (error) failure = this.failure(error, `subscribe to ${subscription.filter} failed`)
+    if (error && refused === undefined) failure = this.failure(error, `subscribe to ${subscription.filter} failed`)
     else if (code === undefined || code >= 0x80) {
       const reasonCode = code ?? 0x80
       failure = new MqttError(`subscribe to ${subscription.filter} refused: ${mqttReason(reasonCode)}`,
