@@ -23,7 +23,7 @@ log = logging.getLogger("cloudsignal")
 
 DEFAULT_API_URL = "http://127.0.0.1:8080"
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-MAX_RETRY_WAIT = 60.0  # a longer Retry-After is reported, not slept through
+MAX_RETRY_WAIT = 60.0  # by default, a longer Retry-After is raised, not slept through
 
 
 class HttpClient:
@@ -36,8 +36,10 @@ class HttpClient:
         timeout: float = 30.0,
         max_retries: int = 2,
         session: Optional[requests.Session] = None,
+        max_retry_wait: float = MAX_RETRY_WAIT,
     ) -> None:
         self.api_key = api_key
+        self.max_retry_wait = max_retry_wait
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.max_retries = max_retries
@@ -79,7 +81,7 @@ class HttpClient:
                 if response.status_code not in RETRY_STATUSES:
                     raise failure
                 wait = retry_wait(response)
-            if attempt >= self.max_retries or (wait is not None and wait > MAX_RETRY_WAIT):
+            if attempt >= self.max_retries or (wait is not None and wait > self.max_retry_wait):
                 raise failure
             delay = wait if wait is not None else backoff(attempt)
             log.info("%s %s failed (%s); retrying in %.2fs", method, path, failure, delay)

@@ -26,7 +26,8 @@ class CloudSignal:
     ``api_key`` defaults to ``$CLOUDSIGNAL_API_KEY`` and ``base_url`` to ``$CLOUDSIGNAL_API_URL``,
     else ``http://127.0.0.1:8080``. Failed requests raise :class:`cloudsignal.APIError`
     subclasses; 408, 429 and 5xx replies and connection errors are retried ``max_retries`` times
-    with exponential backoff and jitter, waiting as long as ``Retry-After`` asks.
+    with exponential backoff and jitter, waiting as long as ``Retry-After`` asks (a wait longer
+    than ``max_retry_wait`` seconds raises at once). 400, 401, 403, 404 and 409 are never retried.
 
     Example::
 
@@ -50,11 +51,13 @@ class CloudSignal:
         *,
         timeout: float = 30.0,
         max_retries: int = 2,
+        max_retry_wait: float = 60.0,
         session: Optional[requests.Session] = None,
     ) -> None:
         api_key = api_key if api_key is not None else os.environ.get("CLOUDSIGNAL_API_KEY")
         base_url = base_url or os.environ.get("CLOUDSIGNAL_API_URL") or DEFAULT_API_URL
-        self._http = HttpClient(api_key, base_url, timeout=timeout, max_retries=max_retries, session=session)
+        self._http = HttpClient(api_key, base_url, timeout=timeout, max_retries=max_retries, session=session,
+                                max_retry_wait=max_retry_wait)
         self.users = Users(self._http)
         self.acl = Acl(self._http)
         self.api_keys = ApiKeys(self._http)

@@ -293,6 +293,8 @@ class CloudSignalClient:
         self._stopping = threading.Event()
         self._thread: Optional[threading.Thread] = None
         self._refresher: Any = None  # a CredentialRefresher when built by from_token_exchange
+        self._connect_listeners: list[Callable[[], Any]] = []
+        self._disconnect_listeners: list[Callable[[str], Any]] = []
 
     # -- credentials from a token exchange ------------------------------------------------
 
@@ -341,6 +343,19 @@ class CloudSignalClient:
                 token_source=token if callable(token) else None, provider=provider, ttl=ttl)
         return client
 
+    def set_will(self, topic: str, payload: Any = None, qos: int = 0, retain: bool = False) -> None:
+        """The message the broker publishes for this client if it disconnects without saying so
+        (network loss, crash; not :meth:`stop` or Ctrl-C). Call before connecting. Example::
+
+            client.set_will("agents/agent-01/status", {"online": False}, qos=1, retain=True)
+        """
+        data, content_type = encode(payload)
+        properties = None
+        if self.protocol == paho.MQTTv5 and content_type:
+            properties = _properties(PacketTypes.WILLMESSAGE)
+            properties.ContentType = content_type
+        self._mqtt.will_set(self._namespace.topic(topic), data, qos, retain, properties)
+
     def _use_credentials(self, username: str, password: str) -> None:
         """New credentials, used from the next CONNECT on (the organization does not change)."""
         if org_of(username) != org_of(self.username):
@@ -350,6 +365,28 @@ class CloudSignalClient:
         self._mqtt.username_pw_set(username, password)
 
     # -- handlers and subscriptions -----------------------------------------------------------
+
+    def on_connect(self, listener: Callable[[], Any]) -> Callable[[], Any]:
+        """Call ``listener()`` after every successful (re)connection; usable as a decorator."""
+        self._connect_listeners.append(listener)
+        return listener
+
+    def on_disconnect(self, listener: Callable[[str], Any]) -> Callable[[str], Any]:
+        """Call ``listener(reason)`` whenever the connection ends; usable as a decorator::
+
+            @client.on_disconnect
+            def lost(reason):
+                print("disconnected:", reason)
+        """
+        self._disconnect_listeners.append(listener)
+        return listener
+
+    def _notify(self, listeners: list[Callable[..., Any]], *args: Any) -> None:
+        for listener in list(listeners):
+            try:
+                listener(*args)
+            except Exception:
+                log.exception("connection listener %r failed", listener)
 
     def on_message(self, topic_filter: str, qos: int = 1) -> Callable[[H], H]:
         """Decorator: call the function for every message matching ``topic_filter``.
@@ -593,6 +630,7 @@ class CloudSignalClient:
                 if not self._send(self._queue.popleft()):
                     return
             self._connected.set()
+        self._notify(self._connect_listeners)
 
     def _on_disconnect(self, client: paho.Client, userdata: Any, flags: Any, reason: ReasonCode,
                        properties: Optional[Properties]) -> None:
@@ -600,6 +638,7 @@ class CloudSignalClient:
             self._connected.clear()
         if not self._stopping.is_set() and self._refusal is None:
             log.warning("connection lost (%s); reconnecting", reason)
+        self._notify(self._disconnect_listeners, str(reason))
 
     def _on_message(self, client: paho.Client, userdata: Any, raw: paho.MQTTMessage) -> None:
         topic = self._namespace.strip(raw.topic)
