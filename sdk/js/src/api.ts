@@ -1,7 +1,9 @@
 // The typed REST client: one method per endpoint of /v2, grouped by resource.
 import { HttpClient, type Path, type QueryValue, type RateLimit, type RequestOptions, type RetryInfo } from './http.js'
 import { PageRequest } from './pagination.js'
+import { readServerSentEvents } from './sse.js'
 import type {
+  AuditAccess, AuditAccessParams, AuditEvent, AuditState, AuditStateParams, EventListParams, EventStreamParams,
   AclCheck, AclDecision, AclRule, AclRuleCreate, AclRuleUpdate, ApiKey, ApiKeyCreate, ApiKeyUpdate, AuthProvider,
   AuthProviderCreate, AuthProviderUpdate, BatchPublishResult, Credentials, ListParams, NewApiKey, Organization,
   OrganizationUpdate, Page, PublishRequest, PublishResult, RuleSet, RuleSetCreate, RuleSetUpdate, Session,
@@ -297,6 +299,61 @@ export class TokensResource {
 }
 
 /**
+ * The organization's history: every change as an event, recorded with who made it and in which request.
+ * @example
+ * for await (const event of api.events.list({ type: 'MqttUser' })) console.log(event.type, event.actor?.id)
+ * for await (const event of api.events.stream()) console.log('live:', event.type) // until you break
+ */
+export class EventsResource {
+  constructor(private readonly http: Requester) {}
+
+  /** Recorded events, oldest first (`next_cursor` is the last position, to pass as `after`). */
+  list(params: EventListParams = {}, options?: RequestOptions): PageRequest<AuditEvent> {
+    return list(this.http, '/v2/events', params as Record<string, QueryValue>, options)
+  }
+
+  /**
+   * Follow new events live (Server-Sent Events). With `follow` (default true) a stream the server
+   * ends is reopened after the last event received, so the iteration only ends when you `break`
+   * or abort `signal`.
+   */
+  async *stream(params: EventStreamParams = {}, options: RequestOptions & { follow?: boolean } = {}):
+    AsyncGenerator<AuditEvent> {
+    const { follow = true, ...requestOptions } = options
+    let after = params.after ?? params.cursor ?? undefined
+    for (;;) {
+      const reply = await this.http.open('GET', '/v2/events/stream',
+        { query: { ...params, cursor: undefined, after } }, requestOptions)
+      if (!reply.body) return
+      for await (const message of readServerSentEvents(reply.body)) {
+        if (message.id !== undefined && /^\d+$/.test(message.id)) after = Number(message.id)
+        yield JSON.parse(message.data) as AuditEvent
+      }
+      if (!follow || requestOptions.signal?.aborted) return
+    }
+  }
+}
+
+/**
+ * Questions about the past, answered from the event log.
+ * @example
+ * const { allowed, reason } = await api.audit.access({ username: 'agent-01', topic: 'a/b', action: 'publish', at: '2025-06-01T12:00:00Z' })
+ */
+export class AuditResource {
+  constructor(private readonly http: Requester) {}
+
+  /** Could this user publish or subscribe to this topic at that moment? With the rule and the events. */
+  access(params: AuditAccessParams, options?: RequestOptions): Promise<AuditAccess> {
+    return this.http.request('GET', '/v2/audit/access', { query: params }, options)
+  }
+
+  /** Users, rules, rule sets and API keys as they were at that moment. */
+  state(params: AuditStateParams, options?: RequestOptions): Promise<AuditState> {
+    return this.http.request('GET', '/v2/audit/state', { query: params }, options)
+  }
+}
+
+/**
  * The typed REST client for the CloudSignal API (`/v2`), over `fetch`: Node 20+ and browsers.
  * Errors are `CloudSignalError` subclasses; 408/429/5xx and network failures are retried with
  * backoff, honouring `Retry-After`; lists are awaited for a page or iterated with `for await`.
@@ -315,6 +372,8 @@ export class CloudSignalApi {
   readonly sessions: SessionsResource
   readonly authProviders: AuthProvidersResource
   readonly tokens: TokensResource
+  readonly events: EventsResource
+  readonly audit: AuditResource
   private readonly http: HttpClient
 
   constructor(options: CloudSignalApiOptions) {
@@ -337,6 +396,8 @@ export class CloudSignalApi {
     this.sessions = new SessionsResource(this.http)
     this.authProviders = new AuthProvidersResource(this.http)
     this.tokens = new TokensResource(this.http)
+    this.events = new EventsResource(this.http)
+    this.audit = new AuditResource(this.http)
   }
 
   /** The organization's request pool as the last reply reported it. */

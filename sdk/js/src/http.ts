@@ -47,7 +47,7 @@ export interface HttpSettings {
   onRetry: ((info: RetryInfo) => void) | undefined
 }
 
-type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE'
+export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE'
 export type Path = keyof paths
 export type QueryValue = string | number | boolean | null | undefined
 
@@ -65,18 +65,28 @@ export class HttpClient {
 
   constructor(private readonly settings: HttpSettings) {}
 
+  /** A JSON request; resolves with the reply's body (undefined for 204). */
   async request<T>(method: Method, path: Path, call: Call = {}, options: RequestOptions = {}): Promise<T> {
+    return (await this.exchange(method, path, call, options, readBody)) as T
+  }
+
+  /** A request whose successful reply is returned unread (a stream); failures as for `request`. */
+  async open(method: Method, path: Path, call: Call = {}, options: RequestOptions = {}): Promise<Response> {
+    return this.exchange(method, path, call, options, async (reply) => reply, true)
+  }
+
+  private async exchange<R>(method: Method, path: Path, call: Call, options: RequestOptions,
+                            read: (reply: Response) => Promise<R>, streaming = false): Promise<R> {
     const url = this.url(path, call)
     const maxRetries = options.maxRetries ?? this.settings.maxRetries
     for (let attempt = 0; ; attempt++) {
       let error: CloudSignalError
       let wait: number | undefined
       try {
-        const reply = await this.send(method, url, call.body, options)
+        const reply = await this.send(method, url, call.body, options, streaming)
         this.noteRateLimit(reply.headers)
-        const body = await readBody(reply)
-        if (reply.ok) return body as T
-        error = errorFromReply(reply.status, reply.headers, body)
+        if (reply.ok) return await read(reply)
+        error = errorFromReply(reply.status, reply.headers, await readBody(reply))
         if (!RETRYABLE_STATUS.has(reply.status)) throw error
         const after = retryAfterSeconds(reply.headers, reply.status === 429)
         if (after !== undefined) wait = after * 1000
@@ -105,9 +115,11 @@ export class HttpClient {
     return url
   }
 
-  private async send(method: Method, url: URL, body: unknown, options: RequestOptions): Promise<Response> {
+  /** One attempt. `streaming`: the caller's signal keeps aborting the body after the headers came. */
+  private async send(method: Method, url: URL, body: unknown, options: RequestOptions,
+                     streaming: boolean): Promise<Response> {
     const headers: Record<string, string> = {
-      Accept: 'application/json',
+      Accept: 'application/json, text/event-stream;q=0.9',
       Authorization: `Bearer ${this.settings.apiKey}`,
       ...this.settings.headers,
       ...options.headers,
@@ -124,17 +136,19 @@ export class HttpClient {
     const onAbort = () => controller.abort(options.signal?.reason)
     options.signal?.throwIfAborted()
     options.signal?.addEventListener('abort', onAbort, { once: true })
+    let reply: Response | undefined
     try {
-      return await this.settings.fetch(url, {
+      reply = await this.settings.fetch(url, {
         method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: controller.signal,
       })
+      return reply
     } catch (error) {
       if (options.signal?.aborted) throw options.signal.reason
       if (timedOut) throw new APITimeoutError(`${method} ${url.pathname}: no reply within ${timeout} ms`, error)
       throw new APIConnectionError(`${method} ${url.pathname}: cannot reach ${url.origin} (${String(error)})`, error)
     } finally {
       clearTimeout(timer)
-      options.signal?.removeEventListener('abort', onAbort)
+      if (!(streaming && reply?.ok)) options.signal?.removeEventListener('abort', onAbort)
     }
   }
 

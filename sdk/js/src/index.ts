@@ -10,8 +10,8 @@ export type { PublishPayload } from './payload.js'
 export { TypedEmitter } from './emitter.js'
 
 export {
-  AclResource, AclRulesResource, ApiKeysResource, AuthProvidersResource, CloudSignalApi, OrganizationResource,
-  RuleSetsResource, SessionsResource, TokensResource, UsersResource,
+  AclResource, AclRulesResource, ApiKeysResource, AuditResource, AuthProvidersResource, CloudSignalApi, EventsResource,
+  OrganizationResource, RuleSetsResource, SessionsResource, TokensResource, UsersResource,
 } from './api.js'
 export type { CloudSignalApiOptions } from './api.js'
 export type { RateLimit, RequestOptions, RetryInfo } from './http.js'
@@ -26,6 +26,7 @@ export type { CloudSignalErrorJSON } from './errors.js'
 
 export type {
   AclCheck, AclDecision, AclRule, AclRuleCreate, AclRuleUpdate, ApiKey, ApiKeyCreate, ApiKeyScope, ApiKeyUpdate,
+  AuditAccess, AuditAccessParams, AuditEvent, AuditState, AuditStateParams, EventListParams, EventStreamParams,
   AuthProvider, AuthProviderCreate, AuthProviderUpdate, BatchPublishResult, Credentials, ErrorBody, ListParams,
   NewApiKey, Organization, OrganizationUpdate, Page, PublishProperties, PublishRequest, PublishResult, RuleInput,
   RuleSet, RuleSetCreate, RuleSetUpdate, Session, SessionHistoryParams, SessionListParams, Tenancy, TerminateResult,

@@ -269,3 +269,46 @@ export type Credentials = Reply<Schemas['Credential']>
  * new CloudSignalClient({ host, username, password, tenancy: 'multi' })
  */
 export type Tenancy = 'single' | 'multi'
+
+/**
+ * One recorded change: who (`actor`), what (`aggregate`, `type`, `change`), when and in which request.
+ * @example
+ * for await (const event of api.events.list({ type: 'MqttUser' })) console.log(event.position, event.type)
+ */
+export type AuditEvent = Reply<Schemas['Event']>
+/**
+ * Filters of `api.events.list`: `type` (`MqttUser.Created`, or `MqttUser`), `aggregate`, `actor`, `since`, `until`, `after`.
+ * @example
+ * const params: EventListParams = { actor: 'key_...', since: '2025-01-01T00:00:00Z' }
+ */
+export type EventListParams = Query<'/v2/events'>
+/**
+ * Filters of `api.events.stream`, as for `list`, plus `timeout` (seconds before the server ends a stream).
+ * @example
+ * const params: EventStreamParams = { type: 'ApiKey' }
+ */
+export type EventStreamParams = Query<'/v2/events/stream'>
+/**
+ * The question of `api.audit.access`: could `username` publish or subscribe to `topic` at `at`?
+ * @example
+ * const params: AuditAccessParams = { username: 'agent-01', topic: 'a/b', action: 'publish', at: '2025-06-01T12:00:00Z' }
+ */
+export type AuditAccessParams = Query<'/v2/audit/access'>
+/**
+ * The answer of `api.audit.access`, with the rule that decided and the events behind it.
+ * @example
+ * const { allowed, events }: AuditAccess = await api.audit.access(params)
+ */
+export type AuditAccess = Reply<Schemas['Access']>
+/**
+ * The moment of `api.audit.state`.
+ * @example
+ * const params: AuditStateParams = { at: '2025-06-01T12:00:00Z' }
+ */
+export type AuditStateParams = Query<'/v2/audit/state'>
+/**
+ * Users, rules, rule sets and API keys as they were at a moment.
+ * @example
+ * const { users }: AuditState = await api.audit.state({ at: '2025-06-01T12:00:00Z' })
+ */
+export type AuditState = Reply<Schemas['State']>

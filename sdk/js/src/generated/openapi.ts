@@ -1533,6 +1533,207 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v2/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organization's events, oldest first, by position in the log */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Position to start after (`next_cursor` of the previous page) */
+                    after?: number;
+                    /** @description Same as `after` */
+                    cursor?: number | null;
+                    limit?: number;
+                    /** @description `MqttUser.Created`, or `MqttUser` for all of one kind */
+                    type?: string | null;
+                    /** @description Public id, e.g. usr_..., rule_... */
+                    aggregate?: string | null;
+                    /** @description API key id, `system` or `broker` */
+                    actor?: string | null;
+                    since?: string | null;
+                    until?: string | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EventPage"];
+                    };
+                };
+                400: components["responses"]["BAD_REQUEST"];
+                401: components["responses"]["UNAUTHORIZED"];
+                403: components["responses"]["FORBIDDEN"];
+                429: components["responses"]["TOO_MANY_REQUESTS"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/events/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Follow the organization's new events live (Server-Sent Events) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Position to start after (`next_cursor` of the previous page) */
+                    after?: number;
+                    /** @description Same as `after` */
+                    cursor?: number | null;
+                    limit?: number;
+                    /** @description `MqttUser.Created`, or `MqttUser` for all of one kind */
+                    type?: string | null;
+                    /** @description Public id, e.g. usr_..., rule_... */
+                    aggregate?: string | null;
+                    /** @description API key id, `system` or `broker` */
+                    actor?: string | null;
+                    since?: string | null;
+                    until?: string | null;
+                    /** @description Seconds before the stream ends (reconnect with Last-Event-ID) */
+                    timeout?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Server-Sent Events: `id` is the position, `event` the type, `data` the event */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["BAD_REQUEST"];
+                401: components["responses"]["UNAUTHORIZED"];
+                403: components["responses"]["FORBIDDEN"];
+                429: components["responses"]["TOO_MANY_REQUESTS"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/audit/access": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Could this user publish or subscribe to this topic at that moment? With the rule and events */
+        get: {
+            parameters: {
+                query: {
+                    username: string;
+                    topic: string;
+                    action: "publish" | "subscribe";
+                    /** @description ISO 8601 with a time zone */
+                    at: string;
+                    client_id?: string | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Access"];
+                    };
+                };
+                400: components["responses"]["BAD_REQUEST"];
+                401: components["responses"]["UNAUTHORIZED"];
+                403: components["responses"]["FORBIDDEN"];
+                429: components["responses"]["TOO_MANY_REQUESTS"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/audit/state": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Users, rules, rule sets and API keys as they were at that moment */
+        get: {
+            parameters: {
+                query: {
+                    at: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["State"];
+                    };
+                };
+                400: components["responses"]["BAD_REQUEST"];
+                401: components["responses"]["UNAUTHORIZED"];
+                403: components["responses"]["FORBIDDEN"];
+                429: components["responses"]["TOO_MANY_REQUESTS"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1970,6 +2171,60 @@ export interface components {
         Refresh: {
             mqtt_username: string;
             mqtt_password: string;
+        };
+        EventAggregate: {
+            /** @description organization, user, acl_rule, rule_set, api_key, session, auth_provider, temporary_credential */
+            type?: string;
+            id?: string;
+            name?: string;
+            version?: number;
+        };
+        EventActor: {
+            /** @description API key id, `system` or `broker` */
+            id?: string;
+            name?: string | null;
+        };
+        Event: {
+            position?: number | null;
+            /** Format: date-time */
+            time?: string;
+            type?: string;
+            aggregate?: components["schemas"]["EventAggregate"];
+            actor?: components["schemas"]["EventActor"];
+            request_id?: string | null;
+            /** @description The event's fields; hashes and secrets are never included */
+            change?: unknown;
+        };
+        EventPage: {
+            data: components["schemas"]["Event"][];
+            /** @description Pass as `after`; null when nothing more is recorded yet */
+            next_cursor: string | null;
+        };
+        Access: {
+            /** Format: date-time */
+            at?: string;
+            allowed?: boolean;
+            reason?: string;
+            matched_rule?: (Record<string, never> | null) | components["schemas"]["Rule"];
+            source?: string | null;
+            /** @description The events behind the answer */
+            events?: components["schemas"]["Event"][];
+        };
+        State: {
+            /** Format: date-time */
+            at?: string;
+            users?: {
+                [key: string]: unknown;
+            }[];
+            rules?: {
+                [key: string]: unknown;
+            }[];
+            rule_sets?: {
+                [key: string]: unknown;
+            }[];
+            api_keys?: {
+                [key: string]: unknown;
+            }[];
         };
     };
     responses: {
