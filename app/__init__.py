@@ -2,9 +2,10 @@
 
 import logging
 import os
+import time
 from typing import Mapping, Optional
 
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
 from flask import Flask
 
 from app.config import domain_env, load_config
@@ -44,7 +45,7 @@ def create_app(environ: Optional[Mapping[str, str]] = None, follow: bool = True)
     app = Flask("cloudsignal")
     app.config.update(load_config(environ))
 
-    domain = build_domain(environ)
+    domain = build_domain(environ, wait_for_store=60)
     if follow:
         domain.view.follow(on_error=lambda error: log.warning("read model follow failed: %s", error))
     app.extensions["cloudsignal"] = domain
@@ -70,10 +71,19 @@ def create_app(environ: Optional[Mapping[str, str]] = None, follow: bool = True)
     return app
 
 
-def build_domain(environ: Mapping[str, str], build_view: bool = True) -> CloudSignal:
+def build_domain(environ: Mapping[str, str], build_view: bool = True, wait_for_store: float = 0) -> CloudSignal:
+    """The domain application on the configured store; waits up to `wait_for_store` seconds for
+    an unreachable database (a worker booting during a database restart)."""
     env = {**persistence_env(environ), **domain_env(environ)}
-    try:
-        return CloudSignal(env=env, build_view=build_view)
-    except IntegrityError:
-        # Processes starting together on a new database race to create its tables; one wins.
-        return CloudSignal(env=env, build_view=build_view)
+    deadline = time.monotonic() + wait_for_store
+    while True:
+        try:
+            return CloudSignal(env=env, build_view=build_view)
+        except IntegrityError:
+            # Processes starting together on a new database race to create its tables; one wins.
+            return CloudSignal(env=env, build_view=build_view)
+        except (OperationalError, InterfaceError) as error:
+            if time.monotonic() > deadline:
+                raise
+            log.warning("event store unreachable, retrying: %s", error)
+            time.sleep(1)

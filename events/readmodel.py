@@ -91,12 +91,15 @@ class ReadModel:
         """Keep catching up in a daemon thread every `interval` seconds."""
 
         def run() -> None:
+            failing = False
             while not self._stopping.wait(interval):
                 try:
                     self.catch_up()
+                    failing = False
                 except Exception as error:  # the store may be briefly unreachable; keep going
-                    if on_error:
+                    if on_error and not failing:  # once per outage, not every interval
                         on_error(error)
+                    failing = True
 
         self._follower = threading.Thread(target=run, name="read-model-follower", daemon=True)
         self._follower.start()

@@ -113,9 +113,9 @@ class Service:
             if self.process.poll() is not None:
                 raise RuntimeError(f"service exited at start; see {self.log_path}:\n{self.log_path.read_text()[-3000:]}")
             try:
-                if requests.get(f"{self.url}/healthz", timeout=1).ok:
+                if requests.get(f"{self.url}/healthz", timeout=5).ok:
                     return self
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or too busy booting to answer
                 pass
             time.sleep(0.1)
         raise RuntimeError(f"service did not answer within {timeout}s; see {self.log_path}")
