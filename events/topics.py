@@ -8,7 +8,22 @@ MAX_TOPIC_LEVELS = 64
 PLACEHOLDERS = ("{username}", "{client_id}", "{org_id}")
 CLAIM_PLACEHOLDER = re.compile(r"^\{claims\.[A-Za-z0-9_]{1,64}\}$")  # a token claim, temporary credentials
 
-_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+# What MQTT (and Mosquitto) refuse in UTF-8 strings: control characters, UTF-16 surrogates (they
+# cannot be encoded) and Unicode noncharacters.
+_UNWANTED_CHARS = re.compile(
+    "[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff"
+    "\U0001fffe\U0001ffff\U0002fffe\U0002ffff\U0003fffe\U0003ffff\U0004fffe\U0004ffff"
+    "\U0005fffe\U0005ffff\U0006fffe\U0006ffff\U0007fffe\U0007ffff\U0008fffe\U0008ffff"
+    "\U0009fffe\U0009ffff\U000afffe\U000affff\U000bfffe\U000bffff\U000cfffe\U000cffff"
+    "\U000dfffe\U000dffff\U000efffe\U000effff\U000ffffe\U000fffff\U0010fffe\U0010ffff]"
+)
+
+
+def mqtt_string_error(value: str) -> Optional[str]:
+    """Why `value` cannot travel as an MQTT UTF-8 string, or None."""
+    if _UNWANTED_CHARS.search(value):
+        return "must not contain control characters, surrogates or Unicode noncharacters"
+    return None
 _PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 
 
@@ -16,10 +31,11 @@ def topic_error(topic: str, *, wildcards: bool, placeholders: bool = False) -> O
     """Why `topic` is not a valid topic (wildcards=False) or filter (wildcards=True), or None."""
     if topic == "":
         return "must not be empty"
-    if len(topic.encode("utf-8", "surrogatepass")) > MAX_TOPIC_BYTES:
+    unwanted = mqtt_string_error(topic)
+    if unwanted:
+        return unwanted
+    if len(topic.encode("utf-8")) > MAX_TOPIC_BYTES:
         return f"must be at most {MAX_TOPIC_BYTES} bytes"
-    if _CONTROL_CHARS.search(topic):
-        return "must not contain NUL or control characters"
     if topic.startswith("$"):
         return "topics starting with '$' are reserved for the broker"
     levels = topic.split("/")

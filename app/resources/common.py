@@ -5,7 +5,7 @@ from typing import Any, Dict, List
 
 import marshmallow as ma
 
-from events.topics import topic_error
+from events.topics import mqtt_string_error, topic_error
 
 NAME_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
 NAME_RULE = "1-64 letters, digits, '-', '_' or '.'"
@@ -42,6 +42,13 @@ def topic_validator(*, wildcards: bool, placeholders: bool = False) -> Any:
             raise ma.ValidationError(error)
 
     return validate
+
+
+def mqtt_string(value: str) -> None:
+    """Validator: the value can travel as an MQTT UTF-8 string."""
+    error = mqtt_string_error(value)
+    if error:
+        raise ma.ValidationError(error)
 
 
 def timestamps(aggregate: Any) -> Dict[str, Any]:

@@ -1,6 +1,6 @@
 import marshmallow as ma
 
-from app.resources.common import topic_validator
+from app.resources.common import mqtt_string, topic_validator
 
 MAX_BATCH = 1000
 
@@ -8,16 +8,24 @@ MAX_BATCH = 1000
 class AnyJson(ma.fields.Raw):
     """A string (sent as is) or any other JSON value (sent JSON-encoded)."""
 
+    def _deserialize(self, value, attr, data, **kwargs):  # type: ignore[no-untyped-def]
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ma.ValidationError("a string payload must be valid Unicode (no lone surrogates)") from None
+        return value
+
 
 class PropertiesSchema(ma.Schema):
-    content_type = ma.fields.String(validate=ma.validate.Length(max=256))
+    content_type = ma.fields.String(validate=[ma.validate.Length(max=256), mqtt_string])
     message_expiry_interval = ma.fields.Integer(
         validate=ma.validate.Range(min=0, max=2**32 - 1), metadata={"description": "Seconds"})
     response_topic = ma.fields.String(validate=topic_validator(wildcards=False))
-    correlation_data = ma.fields.String(validate=ma.validate.Length(max=1024))
+    correlation_data = ma.fields.String(validate=[ma.validate.Length(max=1024), mqtt_string])
     user_properties = ma.fields.Dict(
-        keys=ma.fields.String(validate=ma.validate.Length(min=1, max=256)),
-        values=ma.fields.String(validate=ma.validate.Length(max=1024)),
+        keys=ma.fields.String(validate=[ma.validate.Length(min=1, max=256), mqtt_string]),
+        values=ma.fields.String(validate=[ma.validate.Length(max=1024), mqtt_string]),
         validate=ma.validate.Length(max=32),
     )
 
