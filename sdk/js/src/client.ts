@@ -598,6 +598,7 @@ export class CloudSignalClient extends TypedEmitter<CloudSignalClientEvents> {
     if (!properties) return undefined
     const { subscriptionIdentifier: _ignored, ...rest } = properties as MessageProperties & { subscriptionIdentifier?: unknown }
     if (rest.responseTopic) rest.responseTopic = this.namespace.strip(rest.responseTopic)
+    if (rest.userProperties) rest.userProperties = { ...rest.userProperties } // a plain object, not null-prototype
     return rest
   }
 

@@ -1,0 +1,187 @@
+"""The JavaScript/TypeScript SDK (sdk/js, `@cloudsignal/sdk`) against the real stack.
+
+Each test prepares what a user would have (an organization, its secret key, MQTT users, rules)
+through the REST API, then runs JS test files with `node --test` against PostgreSQL, the service
+and Mosquitto with the plugin, passing addresses and keys in CS_* variables. The Python side takes
+part where the Acceptance asks for it: a paho client exchanges messages with the JS client, and a
+controller stops and starts the broker when a JS test asks (files in CS_CONTROL_DIR).
+
+Needs Node.js 20+, `npm ci` in sdk/js, and Debian's chromium for the browser test.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import tarfile
+import threading
+import time
+from pathlib import Path
+from typing import Callable, Dict, Iterator, List, Optional
+
+import pytest
+
+from tests.broker.conftest import Stack, allow, make_user, start_stack
+from tests.conftest import Client
+from tests.support.mqtt import MqttTestClient
+from tests.support.processes import ROOT
+
+SDK = ROOT / "sdk" / "js"
+CHROMIUM = "/usr/bin/chromium"
+
+
+def npm(*args: str, cwd: Path = SDK, timeout: float = 300) -> str:
+    result = subprocess.run(["npm", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    assert result.returncode == 0, f"npm {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def built() -> None:
+    """The SDK built (dist/) and its tests compiled (build/test/), from the current sources."""
+    if shutil.which("node") is None or not (SDK / "node_modules").is_dir():
+        pytest.fail("the JS SDK needs Node.js 20+ and its packages: apt-get install nodejs npm; cd sdk/js && npm ci")
+    npm("run", "build")
+    npm("run", "build:test")
+
+
+class Controller:
+    """Carries out what a JS test asks through files in a directory: `<id>.request` holds a command;
+    the answer is `<id>.done` or `<id>.failed` (with the error)."""
+
+    def __init__(self, directory: Path, actions: Dict[str, Callable[[], None]]):
+        self.directory, self.actions = directory, actions
+        self.handled: List[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> "Controller":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for request in sorted(self.directory.glob("*.request")):
+                command = request.read_text().strip()
+                request.unlink()
+                try:
+                    self.actions[command]()
+                    self.handled.append(command)
+                    (self.directory / f"{request.stem}.done").write_text("")
+                except Exception as error:  # reported to the JS test, which fails with it
+                    (self.directory / f"{request.stem}.failed").write_text(f"{type(error).__name__}: {error}")
+            time.sleep(0.05)
+
+
+def run_node(files: List[str], env: Dict[str, str], tmp_path: Path, timeout: float = 120,
+             actions: Optional[Dict[str, Callable[[], None]]] = None) -> str:
+    """Run compiled JS test files with `node --test`; fail with their output unless all pass."""
+    control = tmp_path / "control"
+    control.mkdir(exist_ok=True)
+    artifacts = tmp_path / "artifacts"
+    artifacts.mkdir(exist_ok=True)
+    full_env = {**os.environ, **env, "CS_CONTROL_DIR": str(control), "CS_ARTIFACTS_DIR": str(artifacts)}
+    command = ["node", "--test", "--test-reporter=spec", "--test-concurrency=1",
+               *[str(SDK / "build" / "test" / name) for name in files]]
+    with Controller(control, actions or {}):
+        result = subprocess.run(command, cwd=SDK, env=full_env, capture_output=True, text=True, timeout=timeout)
+    output = result.stdout + result.stderr
+    print(output)  # shown with -s or -rP
+    assert result.returncode == 0, f"node --test {' '.join(files)} failed:\n{output}"
+    return output
+
+
+def stack_env(stack: Stack, org: Dict[str, str], tenancy: str) -> Dict[str, str]:
+    return {"CS_API_URL": stack.service.url, "CS_SECRET_KEY": org["key"], "CS_ORG_ID": org["org_id"],
+            "CS_MQTT_PORT": str(stack.broker.port), "CS_WS_PORT": str(stack.broker.settings.ws_port),
+            "CS_TENANCY": tenancy}
+
+
+def restart_actions(stack: Stack) -> Dict[str, Callable[[], None]]:
+    return {"stop-broker": stack.broker.stop, "start-broker": lambda: stack.broker.start() and None}
+
+
+@pytest.fixture(scope="module")
+def single(postgres, tmp_path_factory: pytest.TempPathFactory, built: None) -> Iterator[Dict]:
+    """A single-tenancy deployment, as `make run` starts it: its one organization and secret key."""
+    stack = start_stack(postgres, "single", tmp_path_factory.mktemp("js-single-logs"), database="js_single")
+    try:
+        initialised = stack.service.admin("init", "--json")
+        assert initialised.returncode == 0, initialised.stderr
+        org = json.loads(initialised.stdout)
+        yield {"stack": stack, "org": org, "api": Client(stack.service.url, org["key"]),
+               "env": stack_env(stack, org, "single")}
+    finally:
+        stack.service.stop()
+        stack.broker.remove()
+
+
+@pytest.fixture(scope="module")
+def multi(postgres, tmp_path_factory: pytest.TempPathFactory, built: None) -> Iterator[Stack]:
+    """A multi-tenancy deployment; each test gets its own organization from it."""
+    stack = start_stack(postgres, "multi", tmp_path_factory.mktemp("js-multi-logs"), database="js_multi")
+    yield stack
+    stack.service.stop()
+    stack.broker.remove()
+
+
+def new_org(stack: Stack) -> Dict:
+    org = stack.new_org("JS SDK")
+    return {"org": org, "api": Client(stack.service.url, org["key"]), "env": stack_env(stack, org, "multi")}
+
+
+class EchoBot:
+    """A paho client that answers every message on `listen` with `{"echo": <its JSON>}` on `reply`."""
+
+    def __init__(self, port: int, username: str, password: str, listen: str, reply: str):
+        self.received: List[tuple] = []
+        self.reply = reply
+        self.mqtt = MqttTestClient(port, username, password)
+        assert self.mqtt.accepted, self.mqtt.connect_reason
+        self.mqtt.client.on_message = self._on_message
+        assert self.mqtt.subscribed(listen)
+
+    def _on_message(self, client, userdata, message) -> None:
+        self.received.append((message.topic, message.payload))
+        answer = {"echo": json.loads(message.payload)}
+        client.publish(self.reply, json.dumps(answer, separators=(",", ":")), qos=1)
+
+    def close(self) -> None:
+        self.mqtt.close()
+
+
+# -- the MQTT client -----------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def agents(single: Dict) -> Dict:
+    """agent-01 of the documented example, and python-01 for the paho side."""
+    api = single["api"]
+    allow(api, "agents/+/state")
+    make_user(api, "agent-01", "your-password")
+    make_user(api, "python-01", "python-password")
+    return single
+
+
+def test_documented_example_with_a_python_client(agents: Dict, tmp_path: Path) -> None:
+    stack, org = agents["stack"], agents["org"]
+    bot = EchoBot(stack.broker.port, f"python-01@{org['org_id']}", "python-password",
+                  listen="agents/agent-01/state", reply="agents/python-01/state")
+    try:
+        run_node(["CloudSignalClient.example.test.js"], agents["env"], tmp_path)
+    finally:
+        bot.close()
+    # What the JS client published reached Python as published: the example's, then the queued test's.
+    assert bot.received[0] == ("agents/agent-01/state", b'{"status":"idle","load":0.12}')
+    assert json.loads(bot.received[1][1]) == {"status": "busy", "load": 0.5}
+
+
+def test_client_messaging_and_auth_errors(single: Dict, tmp_path: Path) -> None:
+    run_node(["CloudSignalClient.messaging.test.js", "CloudSignalClient.auth.test.js"], single["env"], tmp_path)
+
+
+def test_client_reconnects_after_a_broker_restart(single: Dict, tmp_path: Path) -> None:
+    run_node(["CloudSignalClient.reconnect.test.js"], single["env"], tmp_path, actions=restart_actions(single["stack"]))
