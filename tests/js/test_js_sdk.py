@@ -21,10 +21,10 @@ from typing import Callable, Dict, Iterator, List, Optional
 
 import pytest
 
-from tests.broker.conftest import Stack, allow, make_user, start_stack
+from tests.broker.conftest import Stack, allow, make_user
 from tests.conftest import Client
 from tests.support.mqtt import MqttTestClient
-from tests.support.processes import ROOT
+from tests.support.processes import ROOT, Broker, PostgresCluster, Service
 
 SDK = ROOT / "sdk" / "js"
 CHROMIUM = "/usr/bin/chromium"
@@ -95,6 +95,21 @@ def run_node(files: List[str], env: Dict[str, str], tmp_path: Path, timeout: flo
     return output
 
 
+def start_js_stack(postgres: PostgresCluster, tenancy: str, log_dir: Path, database: str) -> Stack:
+    """The stack of tests/broker's start_stack, with the event store's tables created before the
+    service boots: its two workers racing to create them on a new database sometimes both fail
+    ("already exists"), which made runs flaky."""
+    service = Service({"DATABASE_URL": postgres.create_database(database), "CLOUDSIGNAL_TENANCY": tenancy},
+                      workers=2, log_dir=log_dir)
+    broker = Broker(service.url)
+    service.env.update({"CLOUDSIGNAL_BROKER_SECRET": broker.secret, "CLOUDSIGNAL_BROKER_PORT": str(broker.port)})
+    tables = service.admin("orgs", "list")
+    assert tables.returncode == 0, tables.stderr
+    broker.start()
+    service.start()
+    return Stack(service, broker)
+
+
 def stack_env(stack: Stack, org: Dict[str, str], tenancy: str) -> Dict[str, str]:
     return {"CS_API_URL": stack.service.url, "CS_SECRET_KEY": org["key"], "CS_ORG_ID": org["org_id"],
             "CS_MQTT_PORT": str(stack.broker.port), "CS_WS_PORT": str(stack.broker.settings.ws_port),
@@ -108,7 +123,7 @@ def restart_actions(stack: Stack) -> Dict[str, Callable[[], None]]:
 @pytest.fixture(scope="module")
 def single(postgres, tmp_path_factory: pytest.TempPathFactory, built: None) -> Iterator[Dict]:
     """A single-tenancy deployment, as `make run` starts it: its one organization and secret key."""
-    stack = start_stack(postgres, "single", tmp_path_factory.mktemp("js-single-logs"), database="js_single")
+    stack = start_js_stack(postgres, "single", tmp_path_factory.mktemp("js-single-logs"), "js_single")
     try:
         initialised = stack.service.admin("init", "--json")
         assert initialised.returncode == 0, initialised.stderr
@@ -123,7 +138,7 @@ def single(postgres, tmp_path_factory: pytest.TempPathFactory, built: None) -> I
 @pytest.fixture(scope="module")
 def multi(postgres, tmp_path_factory: pytest.TempPathFactory, built: None) -> Iterator[Stack]:
     """A multi-tenancy deployment; each test gets its own organization from it."""
-    stack = start_stack(postgres, "multi", tmp_path_factory.mktemp("js-multi-logs"), database="js_multi")
+    stack = start_js_stack(postgres, "multi", tmp_path_factory.mktemp("js-multi-logs"), "js_multi")
     yield stack
     stack.service.stop()
     stack.broker.remove()
@@ -185,3 +200,19 @@ def test_client_messaging_and_auth_errors(single: Dict, tmp_path: Path) -> None:
 
 def test_client_reconnects_after_a_broker_restart(single: Dict, tmp_path: Path) -> None:
     run_node(["CloudSignalClient.reconnect.test.js"], single["env"], tmp_path, actions=restart_actions(single["stack"]))
+
+
+def test_multi_tenancy_prefix_and_token_exchange(multi: Stack, tmp_path: Path) -> None:
+    tenant = new_org(multi)
+    org_id = tenant["org"]["org_id"]
+    allow(tenant["api"], "rooms/#")
+    make_user(tenant["api"], "js-01", "js-password")
+    make_user(tenant["api"], "py-01", "py-password")
+    bot = EchoBot(multi.broker.port, f"py-01@{org_id}", "py-password",
+                  listen=f"{org_id}/rooms/js", reply=f"{org_id}/rooms/py")
+    try:
+        run_node(["CloudSignalClient.tenancy.test.js"],
+                 {**tenant["env"], "CS_USER": "js-01", "CS_PASSWORD": "js-password"}, tmp_path)
+    finally:
+        bot.close()
+    assert bot.received == [(f"{org_id}/rooms/js", b'{"hello":"python"}')]

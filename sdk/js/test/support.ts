@@ -1,7 +1,7 @@
 // What the JS tests share. tests/js/test_js_sdk.py starts the real stack (PostgreSQL, the service,
 // Mosquitto with the plugin), prepares an organization and passes everything in CS_* variables;
 // it also acts on CS_CONTROL_DIR requests (stop or start the broker) while a test waits.
-import { randomBytes } from 'node:crypto'
+import { createHmac, randomBytes } from 'node:crypto'
 import { readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { CloudSignalApi, type CloudSignalClient, type CloudSignalClientEvents } from '@cloudsignal/sdk'
@@ -87,4 +87,24 @@ export class Inbox<T = unknown> {
     await eventually(() => this.messages.length >= count, timeout, `${count} message(s), got ${this.messages.length}`)
     return this.messages
   }
+}
+
+/** An HS256 JWT, as an identity provider sharing `secret` with the organization would sign it. */
+export function signJwt(claims: Record<string, unknown>, secret: string): string {
+  const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
+  const now = Math.floor(Date.now() / 1000)
+  const unsigned = `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode({ iat: now, exp: now + 300, ...claims })}`
+  return `${unsigned}.${createHmac('sha256', secret).update(unsigned).digest('base64url')}`
+}
+
+/** A `jwt` auth provider with a shared secret whose users get `users/{claims.sub}/#`, and a public key. */
+export async function tokenExchangeSetup(): Promise<{ secret: string; publicKey: string }> {
+  const secret = `shared-secret-${randomBytes(12).toString('hex')}`
+  const ruleSet = unique('token-users')
+  await api().acl.ruleSets.create({
+    name: ruleSet, rules: [{ topic: 'users/{claims.sub}/#', action: 'both', permission: 'allow' }],
+  })
+  await api().authProviders.create({ name: unique('app'), type: 'jwt', secret, acl_set: ruleSet })
+  const { key } = await api().apiKeys.create({ name: 'browser', type: 'public' })
+  return { secret, publicKey: key }
 }
