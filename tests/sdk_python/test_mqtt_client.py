@@ -109,10 +109,12 @@ def test_payloads_arrive_decoded_and_handlers_may_take_the_message(sdk_stack, ap
     seen: "queue.Queue" = queue.Queue()
     client = CloudSignalClient("127.0.0.1", f"decoder@{org['org_id']}", "secure-password",
                                port=sdk_stack.broker.port, tenancy="multi")
-    client.subscribe("test/two/#", lambda topic, payload: seen.put((topic, payload)))
-    client.subscribe("test/three/#", lambda topic, payload, message: seen.put((topic, message.raw, message.qos)))
+    subscriptions = [
+        client.subscribe("test/two/#", lambda topic, payload: seen.put((topic, payload))),
+        client.subscribe("test/three/#", lambda topic, payload, message: seen.put((topic, message.raw, message.qos))),
+    ]
     with client:
-        assert client.wait_until_connected(WAIT)
+        assert all(subscription.wait(WAIT) for subscription in subscriptions)
         prefix = org["org_id"] + "/"
         for suffix, data in [("json", b'{"a": [1, 2]}'), ("text", "héllo".encode()), ("bytes", b"\xff\x00\xfe"),
                              ("number", b"42")]:
@@ -157,9 +159,10 @@ def test_reconnect_after_a_broker_restart_resumes_subscriptions(sdk_stack, api, 
     seen: "queue.Queue" = queue.Queue()
     client = CloudSignalClient("127.0.0.1", f"survivor@{org['org_id']}", "secure-password",
                                port=sdk_stack.broker.port, tenancy="multi", max_reconnect_delay=2)
-    client.subscribe("test/restart/#", lambda topic, payload: seen.put((topic, payload))).wait(WAIT)
+    subscription = client.subscribe("test/restart/#", lambda topic, payload: seen.put((topic, payload)))
+    assert not subscription.wait(0.1), "acknowledged only once connected"
     with client:
-        assert client.wait_until_connected(WAIT)
+        assert subscription.wait(WAIT)
         raw.publish(prefix + "test/restart/before", b"1")
         assert seen.get(timeout=WAIT) == ("test/restart/before", 1)
 
@@ -211,10 +214,10 @@ def test_websockets_transport(sdk_stack, api, org):
     seen: "queue.Queue" = queue.Queue()
     client = CloudSignalClient("127.0.0.1", f"browser@{org['org_id']}", "secure-password",
                                port=sdk_stack.broker.settings.ws_port, transport="websockets", tenancy="multi")
-    client.subscribe("test/ws", lambda topic, payload: seen.put((topic, payload)))
+    subscription = client.subscribe("test/ws", lambda topic, payload: seen.put((topic, payload)))
     with client:
-        assert client.wait_until_connected(WAIT)
-        client.publish("test/ws", {"over": "websockets"}, qos=1).wait(WAIT)
+        assert subscription.wait(WAIT)
+        assert client.publish("test/ws", {"over": "websockets"}, qos=1).wait(WAIT)
         assert seen.get(timeout=WAIT) == ("test/ws", {"over": "websockets"})
 
 
@@ -266,11 +269,11 @@ def test_credentials_from_token_exchange_are_refreshed_before_they_expire(sdk_st
         client = CloudSignalClient.from_token_exchange(sdk_stack.service.url, public_key, idp.token(), ttl=3,
                                                        port=sdk_stack.broker.port)
         assert client.tenancy == "multi" and client.username.startswith("tok_")
-        client.subscribe("users/user-123/inbox", lambda topic, payload: seen.put(payload))
+        subscription = client.subscribe("users/user-123/inbox", lambda topic, payload: seen.put(payload))
         disconnects = []
         client.on_disconnect(disconnects.append)
         with client:
-            assert client.wait_until_connected(WAIT)
+            assert subscription.wait(WAIT)
             time.sleep(4.5)  # past the first expiry: refreshed at 80% of each lifetime
             assert client.connected and not disconnects, "the broker did not kick refreshed credentials"
             assert client.publish("users/user-123/inbox", {"still": "here"}, qos=1).wait(WAIT)
