@@ -216,3 +216,21 @@ def test_multi_tenancy_prefix_and_token_exchange(multi: Stack, tmp_path: Path) -
     finally:
         bot.close()
     assert bot.received == [(f"{org_id}/rooms/js", b'{"hello":"python"}')]
+
+
+# -- the REST client -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("test_file", [
+    "CloudSignalApi.users.test.js", "CloudSignalApi.keys.test.js", "CloudSignalApi.sessions.test.js",
+    "CloudSignalApi.publish.test.js", "CloudSignalApi.acl.test.js", "CloudSignalApi.organization.test.js",
+])
+def test_rest_client(multi: Stack, test_file: str, tmp_path: Path) -> None:
+    """Each file against an organization of its own."""
+    run_node([test_file], new_org(multi)["env"], tmp_path)
+
+
+def test_rest_client_errors_and_retries(multi: Stack, tmp_path: Path) -> None:
+    tenant = new_org(multi)
+    quota = multi.service.admin("orgs", "quotas", "--org", tenant["org"]["org_id"], "--set", "rate_limit_per_minute=5")
+    assert quota.returncode == 0, quota.stderr
+    run_node(["CloudSignalApi.errors.test.js"], tenant["env"], tmp_path)

@@ -32,15 +32,30 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Poll `probe` until it returns something truthy; throw after `timeout` ms. */
+type Truthy<T> = Exclude<T, false | null | undefined | 0 | ''>
+
 export async function eventually<T>(probe: () => T | Promise<T>, timeout = 5000,
-                                      what = 'condition'): Promise<NonNullable<T>> {
+                                      what = 'condition'): Promise<Truthy<T>> {
   const deadline = Date.now() + timeout
   for (;;) {
     const result = await probe()
-    if (result) return result as NonNullable<T>
+    if (result) return result as Truthy<T>
     if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`)
     await sleep(50)
   }
+}
+
+/**
+ * The error `call` rejects with, once it rejects with an instance of `type`. The service runs two
+ * processes whose read models follow the event log within about 50 ms, so a read right after a
+ * delete may still see the old state on the other process.
+ */
+export async function eventuallyRejects<E>(call: () => PromiseLike<unknown>, type: new (...args: any[]) => E,
+                                           timeout = 2000): Promise<E> {
+  return eventually(async () => {
+    const error = await Promise.resolve(call()).then(() => undefined, (caught: unknown) => caught)
+    return error instanceof type ? error : undefined
+  }, timeout, `a ${type.name}`)
 }
 
 /** The arguments of the client's next `event`; rejects after `timeout` ms. */
