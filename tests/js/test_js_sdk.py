@@ -234,3 +234,13 @@ def test_rest_client_errors_and_retries(multi: Stack, tmp_path: Path) -> None:
     quota = multi.service.admin("orgs", "quotas", "--org", tenant["org"]["org_id"], "--set", "rate_limit_per_minute=5")
     assert quota.returncode == 0, quota.stderr
     run_node(["CloudSignalApi.errors.test.js"], tenant["env"], tmp_path)
+
+
+# -- the browser build ---------------------------------------------------------------------------
+
+def test_browser_build_in_headless_chromium(multi: Stack, tmp_path: Path) -> None:
+    assert Path(CHROMIUM).exists(), "the browser test needs Debian's chromium: apt-get install chromium"
+    run_node(["Browser.websocket.test.js"], new_org(multi)["env"], tmp_path, timeout=90)
+    screenshot = tmp_path / "artifacts" / "browser.png"
+    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (SDK / "test-artifacts" / "browser.png").read_bytes() == screenshot.read_bytes()
