@@ -428,15 +428,17 @@ class CloudSignalClient:
                 handle._resolve(record.granted)
                 return handle
             record.waiting.append(handle)
-            if send and self._connected.is_set():
-                self._send_subscribe(record)
+            send = send and self._connected.is_set()  # else the next CONNECT subscribes it
+        if send:
+            self._send_subscribe(record)
         return handle
 
     def unsubscribe(self, topic_filter: str) -> None:
         """Drop every handler of ``topic_filter`` and unsubscribe from it."""
         with self._state_lock:
-            if self._subscriptions.pop(topic_filter, None) is not None and self._connected.is_set():
-                self._mqtt.unsubscribe(self._namespace.topic(topic_filter))
+            known = self._subscriptions.pop(topic_filter, None) is not None
+        if known and self._connected.is_set():
+            self._mqtt.unsubscribe(self._namespace.topic(topic_filter))
 
     def _send_subscribe(self, record: _Subscription) -> None:
         properties = None
@@ -486,13 +488,15 @@ class CloudSignalClient:
         packet_properties = self._publish_properties(content_type, properties)
         handle = PublishHandle(topic, qos)
         queued = _Queued(topic, data, qos, retain, packet_properties, handle)
+        # Never call paho holding the state lock from here: paho may call back into this client
+        # (a failed write reports the disconnection) while the network thread waits for it.
         with self._state_lock:
             if not self._connected.is_set():
                 if len(self._queue) >= self.queue_size:
                     raise QueueFullError(f"{self.queue_size} publishes already wait for the connection")
                 self._queue.append(queued)
-            elif not self._send(queued):
-                self._connected.clear()
+                return handle
+        self._send(queued)  # after the queue was drained: on_connect drains before setting connected
         return handle
 
     def _publish_properties(self, content_type: Optional[str], given: Optional[MessageProperties]) -> Optional[Properties]:
@@ -514,12 +518,14 @@ class CloudSignalClient:
         return properties
 
     def _send(self, queued: _Queued) -> bool:
-        """Hand a message to paho (the state lock is held); False when the connection had just
-        dropped and the message went back to the front of the queue."""
+        """Hand a message to paho; False when the connection had just dropped and the message
+        went back to the front of the queue."""
         info = self._mqtt.publish(self._namespace.topic(queued.topic), queued.payload, queued.qos,
                                   queued.retain, queued.properties)
         if info.rc == MQTTErrorCode.MQTT_ERR_NO_CONN and queued.qos == 0:
-            self._queue.appendleft(queued)  # paho keeps QoS 1 and 2 messages itself, not QoS 0
+            with self._state_lock:  # paho keeps QoS 1 and 2 messages itself, not QoS 0
+                self._connected.clear()
+                self._queue.appendleft(queued)
             return False
         if info.rc not in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN):
             queued.handle._fail(MQTTError(f"publish to {queued.topic!r} failed: {paho.error_string(info.rc)}"))
@@ -634,8 +640,7 @@ class CloudSignalClient:
 
     def _on_disconnect(self, client: paho.Client, userdata: Any, flags: Any, reason: ReasonCode,
                        properties: Optional[Properties]) -> None:
-        with self._state_lock:
-            self._connected.clear()
+        self._connected.clear()
         if not self._stopping.is_set() and self._refusal is None:
             log.warning("connection lost (%s); reconnecting", reason)
         self._notify(self._disconnect_listeners, str(reason))

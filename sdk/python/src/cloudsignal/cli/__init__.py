@@ -88,8 +88,9 @@ def run(args: Optional[Sequence[str]] = None, env: Optional[Environment] = None)
     except APIError as error:
         click.echo(describe(error), file=env.stderr)
         return error_status(error)
-    except KeyboardInterrupt:
-        return ExitStatus.OK
+    except KeyboardInterrupt:  # 'subscribe' ends on Ctrl-C by design and exits 0 itself
+        click.echo("Interrupted.", file=env.stderr)
+        return ExitStatus.ERROR
     return result if isinstance(result, int) else ExitStatus.OK
 
 
