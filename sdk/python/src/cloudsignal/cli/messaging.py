@@ -83,8 +83,8 @@ def subscribe(topics: Sequence[str], qos: int, count: Optional[int], mqtt_host: 
     """Print messages as they arrive, until Ctrl-C (or --count messages).
 
     Mints temporary MQTT credentials with POST /v2/tokens (the key needs the tokens:create
-    scope; a secret key has it), connects to the broker at --mqtt-host/--mqtt-port and
-    subscribes. The credentials get the organization's rules, plus --acl-set's; they are
+    scope; a secret key has it), connects to the broker given by --mqtt-host and
+    --mqtt-port, and subscribes. The credentials get the organization's rules, plus --acl-set's; they are
     refreshed while running and expire on their own. Lines are 'TOPIC PAYLOAD' on stdout
     (JSON payloads as JSON), or JSON objects with --json.
 
