@@ -169,6 +169,71 @@ class EchoBot:
         self.mqtt.close()
 
 
+# -- the package ---------------------------------------------------------------------------------
+
+def test_types_follow_the_openapi_document(multi: Stack) -> None:
+    """src/generated/openapi.ts is what openapi-typescript makes of the running service's document:
+    an API change without regenerated types (and adapted src/types.ts, src/api.ts) fails here."""
+    result = subprocess.run(["node", "scripts/generate-types.mjs", "--check", f"{multi.service.url}/v2/openapi.json"],
+                            cwd=SDK, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_exports_documented_and_identical_in_every_build(built: None, tmp_path: Path) -> None:
+    run_node(["Package.exports.test.js"], {}, tmp_path)
+
+
+CONSUMER_ESM = """\
+import { CloudSignalApi, CloudSignalClient, NotFoundError, type QoS, type User } from '@cloudsignal/sdk'
+
+const qos: QoS = 1
+const client = new CloudSignalClient({ host: '127.0.0.1', username: 'agent-01@org_x', password: 'p', autoConnect: false })
+client.on('authError', (error) => console.log(error.reasonCode))
+client.subscribe('agents/+/state', (topic: string, message: { status: string }) => console.log(topic, message.status))
+void client.publish('agents/agent-01/state', { status: 'idle' }, { qos })
+const api = new CloudSignalApi({ apiKey: 'sk_x' })
+const users: Promise<User[]> = api.users.list().toArray()
+const id: Promise<string> = api.users.get('agent-01').then((user) => user.mqtt_username)
+// @ts-expect-error the port is a number
+new CloudSignalClient({ host: 'h', username: 'u@o', password: 'p', port: '1883' })
+// @ts-expect-error users.create needs a password
+void api.users.create({ username: 'x' })
+console.log(typeof CloudSignalClient, typeof NotFoundError, users instanceof Promise, id instanceof Promise)
+"""
+
+CONSUMER_CJS = """\
+import sdk = require('@cloudsignal/sdk')
+const error: sdk.CloudSignalError = new sdk.NotFoundError('gone', { status: 404, code: 'not_found', headers: new Headers() })
+const grant: Promise<sdk.SubscriptionGrant> | undefined = undefined
+console.log(typeof sdk.CloudSignalApi, error.status, grant)
+"""
+
+
+def test_npm_pack_types_resolve_for_esm_and_commonjs_consumers(built: None, tmp_path: Path) -> None:
+    """The packed tarball installed into a fresh project: tsc (NodeNext) checks an ESM and a CommonJS
+    consumer against its declarations, and both run."""
+    tarball = npm("pack", "--pack-destination", str(tmp_path)).strip().splitlines()[-1]
+    with tarfile.open(tmp_path / tarball) as packed:
+        names = packed.getnames()
+    assert "package/dist/esm/index.d.ts" in names and "package/dist/cjs/index.d.ts" in names
+    assert "package/dist/browser/cloudsignal.js" in names and not any("/test/" in name for name in names)
+    consumer = tmp_path / "consumer"
+    consumer.mkdir()
+    (consumer / "package.json").write_text(json.dumps({"name": "consumer", "private": True, "type": "module"}))
+    npm("install", "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts", str(tmp_path / tarball),
+        cwd=consumer)
+    (consumer / "esm.ts").write_text(CONSUMER_ESM)
+    (consumer / "cjs.cts").write_text(CONSUMER_CJS)
+    tsc = subprocess.run([str(SDK / "node_modules" / ".bin" / "tsc"), "--strict", "--target", "es2022",
+                          "--module", "nodenext", "--moduleResolution", "nodenext", "--types", "node",
+                          "esm.ts", "cjs.cts"], cwd=consumer, capture_output=True, text=True, timeout=120)
+    assert tsc.returncode == 0, tsc.stdout + tsc.stderr
+    ran = subprocess.run(["node", "esm.js"], cwd=consumer, capture_output=True, text=True, timeout=30)
+    assert ran.stdout.strip() == "function function true true", ran.stdout + ran.stderr
+    ran = subprocess.run(["node", "cjs.cjs"], cwd=consumer, capture_output=True, text=True, timeout=30)
+    assert ran.stdout.strip() == "function 404 undefined", ran.stdout + ran.stderr
+
+
 # -- the MQTT client -----------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,11 @@ import type {
   TokenRefreshRequest, User, UserCreate, UserUpdate,
 } from './types.js'
 
-/** Settings of `new CloudSignalApi(...)`. */
+/**
+ * Settings of `new CloudSignalApi(...)`.
+ * @example
+ * const options: CloudSignalApiOptions = { apiKey: 'sk_...', baseUrl: 'http://127.0.0.1:8080', maxRetries: 5 }
+ */
 export interface CloudSignalApiOptions {
   /** `sk_...` (everything), `rk_...` (its scopes) or `pk_...` (token exchange, organization id and name). */
   apiKey: string

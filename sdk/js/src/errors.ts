@@ -1,7 +1,11 @@
 // One error tree for the REST client and the MQTT client. HTTP errors carry the reply's `status`,
 // `code` (its `error` field), `detail` and `requestId`; MQTT errors carry the broker's reason code.
 
-/** What every CloudSignal error serialises to. */
+/**
+ * What every CloudSignal error serialises to.
+ * @example
+ * const json: CloudSignalErrorJSON = error.toJSON() // { name, message, status, code, detail, requestId }
+ */
 export interface CloudSignalErrorJSON {
   name: string
   message: string

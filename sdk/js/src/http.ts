@@ -3,7 +3,11 @@
 import { APIConnectionError, APITimeoutError, CloudSignalError, errorFromReply, retryAfterSeconds } from './errors.js'
 import type { paths } from './generated/openapi.js'
 
-/** Per-request settings that override the client's. */
+/**
+ * Per-request settings that override the client's.
+ * @example
+ * await api.users.create(user, { requestId: 'deploy-42', timeout: 5000, maxRetries: 0 } satisfies RequestOptions)
+ */
 export interface RequestOptions {
   /** Abort the request (and any wait between retries). */
   signal?: AbortSignal
@@ -17,7 +21,11 @@ export interface RequestOptions {
   headers?: Record<string, string>
 }
 
-/** Told to `onRetry` before each wait. */
+/**
+ * Told to `onRetry` before each wait.
+ * @example
+ * new CloudSignalApi({ apiKey, onRetry: (info: RetryInfo) => console.warn(`retry ${info.attempt} in ${info.delay} ms`, info.error.code) })
+ */
 export interface RetryInfo {
   method: string
   path: string
@@ -28,7 +36,11 @@ export interface RetryInfo {
   error: CloudSignalError
 }
 
-/** The organization's request pool, from the last reply's `X-RateLimit-*` headers. */
+/**
+ * The organization's request pool, from the last reply's `X-RateLimit-*` headers.
+ * @example
+ * const { remaining, reset }: RateLimit = api.rateLimit!
+ */
 export interface RateLimit {
   limit: number
   remaining: number

@@ -1,6 +1,10 @@
 // Payloads: what `publish` accepts and what subscribers receive.
 
-/** What `publish` sends: a string as UTF-8, bytes as they are, any other value JSON-encoded. */
+/**
+ * What `publish` sends: a string as UTF-8, bytes as they are, any other value JSON-encoded.
+ * @example
+ * const payload: PublishPayload = { status: 'idle', load: 0.12 } // sent as '{"status":"idle","load":0.12}'
+ */
 export type PublishPayload = string | Uint8Array | object | number | boolean | null
 
 const encoder = new TextEncoder()
