@@ -27,10 +27,10 @@ apt:
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: setup.cfg pyproject.toml
+$(VENV)/.installed: setup.cfg pyproject.toml sdk/python/pyproject.toml
 	test -x $(BIN)/python || python3 -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[test]' -e 'sdk/python[dev]'
 	touch $@
 
 plugin: apt
@@ -47,6 +47,7 @@ tls: apt
 
 test: deps
 	$(MAKE) -s -C broker-config/plugin test
+	$(BIN)/mypy --strict sdk/python/src/cloudsignal
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The fault suite alone, with a longer soak (make test runs it with a 20 s soak).
