@@ -116,3 +116,19 @@ def test_filters_errors_and_isolation(stack, api, username):
         assert future == []
     finally:
         client.close()
+
+
+def test_the_documented_sessions_curl_call(stack, api, org, username):
+    import json
+    import subprocess
+
+    client = connect(stack, username, client_id="curl-listed")
+    try:
+        assert eventually(lambda: sessions(api))
+        documented = 'curl http://127.0.0.1:8080/v2/sessions -H "Authorization: Bearer sk_..."'
+        command = documented.replace("http://127.0.0.1:8080", stack.service.url).replace("sk_...", org["key"])
+        reply = json.loads(subprocess.run(["bash", "-c", command.replace("curl ", "curl -s ", 1)],
+                                          capture_output=True, text=True, check=True).stdout)
+        assert [s["client_id"] for s in reply["data"]] == ["curl-listed"]
+    finally:
+        client.close()
