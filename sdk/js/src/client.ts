@@ -466,7 +466,8 @@ export class CloudSignalClient extends TypedEmitter<CloudSignalClientEvents> {
 
   private url(): string {
     const protocol = this.options.protocol ?? defaultProtocol()
-    const host = this.options.host.includes(':') ? `[${this.options.host}]` : this.options.host
+    const bare = this.options.host.replace(/^\[(.*)\]$/, '$1') // URL.hostname keeps IPv6 brackets
+    const host = bare.includes(':') ? `[${bare}]` : bare
     const port = this.options.port ?? DEFAULT_PORTS[protocol]
     const path = protocol === 'ws' || protocol === 'wss' ? (this.options.path ?? '/mqtt') : ''
     return `${protocol}://${host}:${port}${path}`

@@ -97,6 +97,9 @@ test('a page connects over WebSockets with exchanged credentials and receives an
   assert.deepEqual(received[0].message, { text: 'hello from POST /v2/publish' })
   assert.equal(received[0].bytes, new TextEncoder().encode(received[0].text).length)
   assert.equal(await page.textContent('#status'), 'connected over WebSockets')
+  // And the other way: bytes published from the page come back through its subscription.
+  assert.deepEqual(await page.evaluate((topic) => (window as any).roundTrip(topic), 'users/browser-user/bytes'),
+    [0, 1, 2, 254, 255])
 
   const screenshot = join(env('CS_ARTIFACTS_DIR'), 'browser.png')
   await page.screenshot({ path: screenshot, fullPage: true })
