@@ -105,8 +105,13 @@ def start_js_stack(postgres: PostgresCluster, tenancy: str, log_dir: Path, datab
     service.env.update({"CLOUDSIGNAL_BROKER_SECRET": broker.secret, "CLOUDSIGNAL_BROKER_PORT": str(broker.port)})
     tables = service.admin("orgs", "list")
     assert tables.returncode == 0, tables.stderr
-    broker.start()
-    service.start()
+    try:
+        broker.start()
+        service.start()
+    except Exception:
+        service.stop()
+        broker.remove()
+        raise
     return Stack(service, broker)
 
 
