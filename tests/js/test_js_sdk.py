@@ -120,7 +120,10 @@ def stack_env(stack: Stack, org: Dict[str, str], tenancy: str) -> Dict[str, str]
 
 
 def restart_actions(stack: Stack) -> Dict[str, Callable[[], None]]:
-    return {"stop-broker": stack.broker.stop, "start-broker": lambda: stack.broker.start() and None}
+    def start() -> None:
+        stack.broker.start()
+
+    return {"stop-broker": stack.broker.stop, "start-broker": start}
 
 
 @pytest.fixture(scope="module")
