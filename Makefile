@@ -5,12 +5,12 @@ BIN := $(VENV)/bin
 PLUGIN := broker-config/plugin/cloudsignal_auth.so
 APT_PACKAGES := python3 python3-venv postgresql redis-server curl openssl \
 	mosquitto mosquitto-clients mosquitto-dev libcjson-dev libcurl4-openssl-dev uthash-dev libssl-dev \
-	pkg-config gcc make docker-compose
+	pkg-config gcc make docker-compose chromium
 PYTEST_ARGS ?=
 
-.PHONY: deps apt venv plugin run tls test test-reliability bench clean
+.PHONY: deps apt node venv plugin js run tls test test-reliability bench clean
 
-deps: apt venv plugin
+deps: apt venv plugin js
 
 # Install only the Debian packages that are missing; nothing to do when all are there. Debian
 # starts its own mosquitto service on 1883 where systemd runs: stop it, ours takes the port.
@@ -31,6 +31,20 @@ $(VENV)/.installed: setup.cfg pyproject.toml sdk/python/pyproject.toml
 	test -x $(BIN)/python || python3 -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test]' -e 'sdk/python[dev]'
+	touch $@
+
+# Node.js 20 or newer for the TypeScript SDK: use the machine's if it has one (Debian 12's own
+# nodejs is 18, too old for the browser tests' playwright-core).
+node:
+	@if ! command -v node >/dev/null || ! command -v npm >/dev/null; then \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm; fi
+	@node -e 'process.exit(+process.versions.node.split(".")[0] < 20)' || \
+	  echo "warning: Node.js $$(node --version) is older than 20; the JS SDK's browser test needs 20"
+
+js: node sdk/js/node_modules/.package-lock.json
+
+sdk/js/node_modules/.package-lock.json: sdk/js/package-lock.json
+	cd sdk/js && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
 	touch $@
 
 plugin: apt
@@ -62,5 +76,5 @@ bench: deps
 	$(BIN)/python bench/publish.py
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var sdk/js/node_modules sdk/js/dist
 	$(MAKE) -s -C broker-config/plugin clean

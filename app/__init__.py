@@ -5,8 +5,9 @@ import os
 import time
 from typing import Mapping, Optional
 
-from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError
+from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError, ProgrammingError
 from flask import Flask
+from flask_cors import CORS
 
 from app.config import domain_env, load_config
 from app.errors import register_error_handlers
@@ -68,6 +69,11 @@ def create_app(environ: Optional[Mapping[str, str]] = None, follow: bool = True)
     install_request_hooks(app)
 
     install_observability(app)
+    # Browsers call the API from other origins (token exchange with a public key, above all).
+    CORS(app, resources={r"/v2/*": {"origins": app.config["CORS_ORIGINS"]}},
+         allow_headers=["Authorization", "Content-Type", "X-Secret-Key", "X-Request-Id"],
+         expose_headers=["X-Request-Id", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset",
+                         "Retry-After"])
     return app
 
 
@@ -76,12 +82,17 @@ def build_domain(environ: Mapping[str, str], build_view: bool = True, wait_for_s
     an unreachable database (a worker booting during a database restart)."""
     env = {**persistence_env(environ), **domain_env(environ)}
     deadline = time.monotonic() + wait_for_store
+    races = 0
     while True:
         try:
             return CloudSignal(env=env, build_view=build_view)
-        except IntegrityError:
-            # Processes starting together on a new database race to create its tables; one wins.
-            return CloudSignal(env=env, build_view=build_view)
+        except (IntegrityError, ProgrammingError):
+            # Processes starting together on a new database race to create its tables: the
+            # losers see "already exists" and find the tables there when they try again.
+            races += 1
+            if races > 5:
+                raise
+            time.sleep(0.1 * races)
         except (OperationalError, InterfaceError) as error:
             if time.monotonic() > deadline:
                 raise

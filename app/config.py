@@ -22,6 +22,7 @@ def load_config(environ: Mapping[str, str]) -> Dict[str, Any]:
         "BROKER_HOST": environ.get("CLOUDSIGNAL_BROKER_HOST", "127.0.0.1"),
         "BROKER_PORT": int(environ.get("CLOUDSIGNAL_BROKER_PORT", "1883")),
         "RATELIMIT_STORAGE": environ.get("CLOUDSIGNAL_RATELIMIT_STORAGE", "memory://"),
+        "CORS_ORIGINS": [o.strip() for o in environ.get("CLOUDSIGNAL_CORS_ORIGINS", "*").split(",") if o.strip()],
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "API_TITLE": "CloudSignal API",
         "API_VERSION": "v2",

@@ -81,6 +81,11 @@ class ReadModel:
                     break
             return applied
 
+    def catch_up_if_behind(self) -> None:
+        """Catch up when the log has grown past this model (one `max(id)` query when it has not)."""
+        if self._app.recorder.max_notification_id() > self.position:
+            self.catch_up()
+
     @contextmanager
     def paused(self) -> Iterator[None]:
         """Hold the follower still, for a consistent look at the whole model."""

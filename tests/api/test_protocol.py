@@ -71,3 +71,14 @@ def test_openapi_documents_every_endpoint_scope_and_error(service):
     schemas = spec["components"]["schemas"]
     assert {"error", "message", "detail", "request_id"} <= set(schemas["Error"]["properties"])
     assert "bearerAuth" in spec["components"]["securitySchemes"]
+
+
+def test_browsers_may_call_the_api_from_another_origin(service, org):
+    preflight = requests.options(f"{service.url}/v2/tokens/exchange", timeout=10, headers={
+        "Origin": "https://app.example.test", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type"})
+    assert preflight.status_code == 200
+    assert preflight.headers["Access-Control-Allow-Origin"] in ("*", "https://app.example.test")
+    reply = requests.get(f"{service.url}/v2/organization", timeout=10,
+                         headers={"Origin": "https://app.example.test", "Authorization": f"Bearer {org['key']}"})
+    assert "X-RateLimit-Remaining" in reply.headers["Access-Control-Expose-Headers"]

@@ -14,6 +14,7 @@ from app.resources.audit.schemas import (
     AccessSchema,
     EventPageSchema,
     EventQueryArgsSchema,
+    EventSchema,
     StateQueryArgsSchema,
     StateSchema,
     StreamQueryArgsSchema,
@@ -75,7 +76,8 @@ class EventStreamViews(MethodView):
                 items, last, _ = read_events(domain, org_id, after, 100, wanted)
                 after = max(after, last)
                 for item in items:
-                    yield f"id: {item['position']}\nevent: {item['type']}\ndata: {json.dumps(item, default=str)}\n\n"
+                    data = json.dumps(EventSchema().dump(item))  # the same shape as GET /v2/events
+                    yield f"id: {item['position']}\nevent: {item['type']}\ndata: {data}\n\n"
                 if items:
                     quiet_since = time.monotonic()
                 else:
