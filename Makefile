@@ -38,12 +38,12 @@ $(VENV)/.installed: setup.cfg pyproject.toml sdk/python/pyproject.toml
 node:
 	@if ! command -v node >/dev/null || ! command -v npm >/dev/null; then \
 	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm; fi
-	@node -e 'process.exit(+process.versions.node.split(".")[0] < 20)' || \
+	@node -e 'process.exit(Number(process.versions.node.split(".")[0]) < 20 ? 1 : 0)' || \
 	  echo "warning: Node.js $$(node --version) is older than 20; the JS SDK's browser test needs 20"
 
-js: node sdk/js/node_modules/.package-lock.json
+js: node sdk/js/dist/.built
 
-sdk/js/node_modules/.package-lock.json: sdk/js/package-lock.json
+sdk/js/dist/.built: sdk/js/package-lock.json $(shell find sdk/js/src -type f 2>/dev/null)
 	cd sdk/js && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
 	touch $@
 
