@@ -11,7 +11,9 @@ from cloudsignal._http import DEFAULT_API_URL, HttpClient
 from cloudsignal.resources import (
     Acl,
     ApiKeys,
+    Audit,
     AuthProviders,
+    Events,
     OrganizationResource,
     Publish,
     Sessions,
@@ -39,9 +41,13 @@ class CloudSignal:
         api.publish("agents/agent-01/inbox", {"task": "summarize-thread"}, qos=1)
         for session in api.sessions.list():
             print(session["client_id"])
+        for event in api.events.list(type="MqttUser"):
+            print(event["type"], event["aggregate"]["name"], event["actor"]["name"])
+        print(api.audit.access("agent-01", "agents/agent-01/x", "publish", at="2025-01-31T12:00:00Z"))
 
     Resources: ``users``, ``acl.rules``, ``acl.rule_sets``, ``acl.check()``, ``api_keys``,
-    ``sessions``, ``organization``, ``auth_providers``, ``tokens``, ``publish()``.
+    ``sessions``, ``organization``, ``auth_providers``, ``tokens``, ``publish()``, ``events``
+    (``list``, ``stream``), ``audit`` (``access``, ``state``).
     """
 
     def __init__(
@@ -66,6 +72,8 @@ class CloudSignal:
         self.auth_providers = AuthProviders(self._http)
         self.tokens = Tokens(self._http)
         self.publish = Publish(self._http)
+        self.events = Events(self._http)
+        self.audit = Audit(self._http)
 
     @property
     def base_url(self) -> str:

@@ -180,3 +180,85 @@ class Credentials(TypedDict, total=False):
     provider: Optional[str]
     user_id: str
     tenancy: str
+
+
+class EventAggregate(TypedDict, total=False):
+    """What an event happened to: ``type`` (``user``, ``acl_rule``, ``rule_set``, ``api_key``,
+    ``session``, ``organization``, ...), public ``id``, ``name`` and ``version`` after the event."""
+
+    type: str
+    id: str
+    name: Optional[str]
+    version: int
+
+
+class EventActor(TypedDict, total=False):
+    """Who caused an event: an API key (``id`` ``key_...`` and its ``name``), or ``system`` /
+    ``broker`` (``name`` None)."""
+
+    id: str
+    name: Optional[str]
+
+
+class Event(TypedDict, total=False):
+    """One entry of the organization's history (``GET /v2/events``, ``/v2/events/stream``).
+
+    ``position`` orders the log (pass the last one seen as ``after``); ``type`` is
+    ``<Aggregate>.<Event>`` such as ``MqttUser.Created``; ``change`` holds the event's fields,
+    never a password, key hash or secret.
+    """
+
+    position: int
+    time: str
+    type: str
+    aggregate: EventAggregate
+    actor: EventActor
+    request_id: Optional[str]
+    change: dict[str, Any]
+
+
+class AccessAnswer(TypedDict, total=False):
+    """``GET /v2/audit/access``: could the user publish or subscribe to the topic ``at`` then,
+    decided by ``matched_rule`` from ``source`` (``organization`` or a rule set's name), with the
+    ``events`` that made it so."""
+
+    at: str
+    allowed: bool
+    reason: str
+    matched_rule: Optional[Rule]
+    source: Optional[str]
+    events: list[Event]
+
+
+class StateUser(TypedDict, total=False):
+    id: str
+    username: str
+    rule_set_id: Optional[str]
+    disabled: bool
+    metadata: dict[str, Any]
+    created_at: str
+
+
+class StateRuleSet(TypedDict, total=False):
+    id: str
+    name: str
+    rules: list[Rule]
+
+
+class StateApiKey(TypedDict, total=False):
+    id: str
+    name: str
+    type: KeyType
+    scopes: list[str]
+    revoked: bool
+    created_at: str
+
+
+class AuditState(TypedDict, total=False):
+    """``GET /v2/audit/state``: users, rules, rule sets and API keys as they were ``at``."""
+
+    at: str
+    users: list[StateUser]
+    rules: list[Rule]
+    rule_sets: list[StateRuleSet]
+    api_keys: list[StateApiKey]

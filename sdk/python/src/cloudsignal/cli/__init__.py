@@ -26,7 +26,7 @@ KEY_ERRORS = {"missing_api_key", "invalid_api_key", "api_key_revoked", "api_key_
 @click.version_option(__version__, prog_name="cloudsignal")
 @click.pass_context
 def cli(ctx: click.Context, api_key: Optional[str], api_url: Optional[str]) -> None:
-    """Manage a CloudSignal deployment: MQTT users, ACL rules, keys, sessions, messages.
+    """Manage a CloudSignal deployment: MQTT users, ACL rules, keys, sessions, messages, history.
 
     Authenticate once with 'cloudsignal auth login', or set CLOUDSIGNAL_API_KEY (and
     CLOUDSIGNAL_API_URL) in CI. Every command takes --json to print the API's JSON.
@@ -38,6 +38,7 @@ def cli(ctx: click.Context, api_key: Optional[str], api_url: Optional[str]) -> N
       cloudsignal acl create --topic "agents/{username}/#" --action publish --permission allow
       cloudsignal publish --topic "test/hello" --message "Hello from CLI"
       cloudsignal subscribe --topic "test/#"
+      cloudsignal events tail --type MqttUser
     """
     existing = ctx.find_object(State)
     env = existing.env if existing else Environment()
@@ -45,10 +46,11 @@ def cli(ctx: click.Context, api_key: Optional[str], api_url: Optional[str]) -> N
 
 
 def _register() -> None:
-    from cloudsignal.cli import acl, auth, keys, messaging, org, providers, sessions, tokens, users
+    from cloudsignal.cli import acl, audit, auth, events, keys, messaging, org, providers, sessions, tokens, users
 
     for command in (auth.auth, users.users, acl.acl, keys.keys, sessions.sessions, org.org,
-                    providers.providers, tokens.tokens, messaging.publish, messaging.subscribe):
+                    providers.providers, tokens.tokens, messaging.publish, messaging.subscribe,
+                    events.events, audit.audit):
         cli.add_command(command)
 
 

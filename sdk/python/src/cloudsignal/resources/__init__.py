@@ -3,7 +3,9 @@
 from cloudsignal.resources._base import NOT_GIVEN, NotGiven
 from cloudsignal.resources.acl import Acl, AclRules, RuleSets
 from cloudsignal.resources.api_keys import ApiKeys
+from cloudsignal.resources.audit import Audit
 from cloudsignal.resources.auth_providers import AuthProviders
+from cloudsignal.resources.events import Events
 from cloudsignal.resources.organization import OrganizationResource
 from cloudsignal.resources.publish import Publish
 from cloudsignal.resources.sessions import Sessions
@@ -11,6 +13,6 @@ from cloudsignal.resources.tokens import Tokens
 from cloudsignal.resources.users import Users
 
 __all__ = [
-    "NOT_GIVEN", "NotGiven", "Acl", "AclRules", "RuleSets", "ApiKeys", "AuthProviders",
+    "NOT_GIVEN", "NotGiven", "Acl", "AclRules", "RuleSets", "ApiKeys", "Audit", "AuthProviders", "Events",
     "OrganizationResource", "Publish", "Sessions", "Tokens", "Users",
 ]
