@@ -1,6 +1,7 @@
 """The organization's event history, a live stream of it, and point-in-time questions."""
 
 import json
+import threading
 import time
 from typing import Any, Dict, Iterator
 
@@ -8,6 +9,7 @@ from flask import Response, g, request, stream_with_context
 from flask.views import MethodView
 
 from app.domain import current_domain
+from app.errors import ApiError
 from app.extensions.smorest import Blueprint
 from app.resources.audit.schemas import (
     AccessQueryArgsSchema,
@@ -25,7 +27,10 @@ from events.errors import InvalidInput
 from events.topics import topic_error
 
 blp = Blueprint("audit", __name__, url_prefix="/v2", description="Audit history")
-HEARTBEAT_SECONDS = 15
+HEARTBEAT_SECONDS = 5  # also how soon a departed client's thread is noticed and freed
+# Each live stream holds one of the process's request threads; keep most of them for the API.
+STREAMS_PER_PROCESS = 2
+_stream_slots = threading.BoundedSemaphore(STREAMS_PER_PROCESS)
 
 
 def event_filter(args: Dict[str, Any]):
@@ -55,7 +60,7 @@ class EventViews(MethodView):
         """The organization's events, oldest first, by position in the log"""
         items, last, more = read_events(current_domain(), g.org_id, start_position(args), args["limit"],
                                         event_filter(args))
-        return {"data": items, "next_cursor": str(last) if more or items else None}
+        return {"data": items, "next_cursor": str(last) if more else None}
 
 
 @blp.route("/events/stream")
@@ -63,12 +68,22 @@ class EventStreamViews(MethodView):
     @blp.auth("events:read")
     @blp.arguments(StreamQueryArgsSchema, location="query")
     @blp.response(200, description="Server-Sent Events: `id` is the position, `event` the type, `data` the event")
+    @blp.errors(503)
     def get(self, args: Dict[str, Any]) -> Response:
         """Follow the organization's new events live (Server-Sent Events)"""
         domain, org_id, wanted = current_domain(), g.org_id, event_filter(args)
         after, deadline = start_position(args), time.monotonic() + args["timeout"]
+        if not _stream_slots.acquire(blocking=False):
+            raise ApiError(503, f"this server process already serves {STREAMS_PER_PROCESS} live streams; retry "
+                                "shortly or poll GET /v2/events", "too_many_streams", headers={"Retry-After": "5"})
 
         def stream() -> Iterator[str]:
+            try:
+                yield from follow()
+            finally:
+                _stream_slots.release()
+
+        def follow() -> Iterator[str]:
             nonlocal after
             quiet_since = time.monotonic()
             yield ": connected\n\n"

@@ -52,7 +52,8 @@ class EventSchema(ma.Schema):
 class EventPageSchema(ma.Schema):
     data = ma.fields.List(ma.fields.Nested(EventSchema), required=True)
     next_cursor = ma.fields.String(allow_none=True, required=True,
-                                   metadata={"description": "Pass as `after`; null when nothing more is recorded yet"})
+                                   metadata={"description": "Pass as `after`; null on the last page (poll again with "
+                                                            "the last event's position for newer ones)"})
 
 
 class AccessQueryArgsSchema(ma.Schema):
