@@ -14,6 +14,8 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Tuple, TypeVar
 from uuid import UUID
 
+from eventsourcing.persistence import InterfaceError, OperationalError
+
 from events.acl import DEFAULT_PRIORITY, Rule
 from events.domainmodel import (
     AclRule,
@@ -82,9 +84,15 @@ class ReadModel:
             return applied
 
     def catch_up_if_behind(self) -> None:
-        """Catch up when the log has grown past this model (one `max(id)` query when it has not)."""
-        if self._app.recorder.max_notification_id() > self.position:
-            self.catch_up()
+        """Catch up when the log has grown past this model (one `max(id)` query when it has not).
+
+        With the store unreachable, answer from memory: reads stay available in an outage.
+        """
+        try:
+            if self._app.recorder.max_notification_id() > self.position:
+                self.catch_up()
+        except (OperationalError, InterfaceError):
+            pass
 
     @contextmanager
     def paused(self) -> Iterator[None]:

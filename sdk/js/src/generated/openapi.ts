@@ -1632,6 +1632,7 @@ export interface paths {
                 401: components["responses"]["UNAUTHORIZED"];
                 403: components["responses"]["FORBIDDEN"];
                 429: components["responses"]["TOO_MANY_REQUESTS"];
+                503: components["responses"]["SERVICE_UNAVAILABLE"];
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
@@ -2197,7 +2198,7 @@ export interface components {
         };
         EventPage: {
             data: components["schemas"]["Event"][];
-            /** @description Pass as `after`; null when nothing more is recorded yet */
+            /** @description Pass as `after`; null on the last page (poll again with the last event's position for newer ones) */
             next_cursor: string | null;
         };
         Access: {

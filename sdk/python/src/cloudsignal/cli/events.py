@@ -77,7 +77,7 @@ def list_events(event_type: Optional[str], aggregate: Optional[str], actor: Opti
                 as_json: bool) -> None:
     """List events, oldest first: position, time, type, what changed, and who did it.
 
-    With --json, 'next_cursor' is the last position examined: pass it as --after later to get
+    With --json and --all, 'next_cursor' is the last event's position: pass it as --after later to get
     only newer events.
 
     \b
@@ -90,11 +90,10 @@ def list_events(event_type: Optional[str], aggregate: Optional[str], actor: Opti
                                       after=after, limit=limit)
     if fetch_all:
         data: list[Any] = []
-        cursor = page.next_cursor
         for each in page.iter_pages():
             data.extend(each.data)
-            cursor = each.next_cursor or cursor
-        body: dict[str, Any] = {"data": data, "next_cursor": cursor}
+        # where to resume later: the last event listed (the server's cursor is null on its last page)
+        body: dict[str, Any] = {"data": data, "next_cursor": str(data[-1]["position"]) if data else None}
     else:
         body = page.to_dict()
     if as_json:

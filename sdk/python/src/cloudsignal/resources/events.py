@@ -72,8 +72,9 @@ class Events(Resource):
         ``type`` is an event type (``MqttUser.Created``) or an aggregate's (``MqttUser``, every
         event of users); ``aggregate`` a public id (``usr_...``, ``rule_...``); ``actor`` an API key
         id, ``system`` or ``broker``; ``since`` (inclusive) and ``until`` (exclusive) ISO 8601 times
-        with a zone or aware datetimes. The page's ``next_cursor`` is the last position examined:
-        pass it as ``after`` to continue, later too (it is None once nothing more is recorded).
+        with a zone or aware datetimes. The page's ``next_cursor`` continues the listing (pass it as
+        ``after``); it is None on the last page, where the last event's ``position`` is the place
+        to continue from later.
 
         Example::
 
