@@ -2,6 +2,7 @@
 
 import glob
 import os
+import random
 import shutil
 import signal
 import socket
@@ -18,10 +19,28 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 
+_handed_out: set = set()  # never the same port twice in one test session
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A free loopback port below the kernel's ephemeral range, so that no outgoing connection
+    takes it between now and the moment our server binds it."""
+    low = 10000
+    try:
+        ephemeral_start = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        ephemeral_start = 32768
+    while True:
+        port = random.randrange(low, max(low + 1000, ephemeral_start))
+        if port in _handed_out:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            _handed_out.add(port)
+            return port
 
 
 def _as_postgres(args: List[str]) -> List[str]:
