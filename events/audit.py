@@ -22,11 +22,16 @@ EVENT_BOOKKEEPING = {"originator_id", "originator_version", "originator_topic", 
 
 
 def redact(value: Any) -> Any:
-    """Drop secret material (hashes, shared secrets) at any depth."""
+    """Drop secret material (hashes, shared secrets) at any depth; times become ISO 8601 text and
+    UUIDs text, so the result is plain JSON."""
     if isinstance(value, dict):
         return {k: redact(v) for k, v in value.items() if k not in SECRET_FIELDS}
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return [redact(item) for item in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
     return value
 
 

@@ -47,6 +47,8 @@ def test_history_with_actors_request_ids_and_no_secrets(api, org, service):
     text = json.dumps(history)
     assert "argon2" not in text and "key_hash" not in text and "password_hash" not in text
     assert "x" * 32 not in text and key["key"] not in text
+    key_created = next(e for e in history if e["type"] == "ApiKey.Created" and e["aggregate"]["id"] == key["id"])
+    assert "expires_at" in key_created["change"]  # times inside a change are plain JSON too
     # a restricted key with events:read reads the history too
     assert Client(service.url, key["key"]).get("/v2/events").status_code == 200
 
