@@ -98,7 +98,7 @@ def test_another_organizations_topics_are_unreachable(stack, api, prefix):
         assert mine.subscribed(prefix + "#")
         assert not mine.subscribed(their_prefix + "#")
         assert mine.publish(their_prefix + "x", b"intrusion").is_failure
-        assert mine.publish(f"$CONTROL/cloudsignal/v1", b'{"commands": []}').is_failure
+        assert mine.publish("$CONTROL/cloudsignal/v1", b'{"commands": []}').is_failure
         assert theirs.receive(timeout=0.5) is None
         assert not theirs.publish(their_prefix + "private", b"theirs").is_failure
         assert mine.receive(timeout=0.5) is None

@@ -9,7 +9,6 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.broker.conftest import make_user
 from tests.conftest import Client
 from tests.support.identity import IdentityProvider
 from tests.support.mqtt import MqttTestClient

@@ -1,6 +1,5 @@
 """Hostile input: schemathesis against the OpenAPI document, and malformed MQTT at the broker."""
 
-import json
 import socket
 import struct
 import subprocess

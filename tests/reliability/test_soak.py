@@ -8,7 +8,6 @@ import os
 import threading
 import time
 
-import paho.mqtt.client as mqtt
 
 from tests.broker.conftest import allow, make_user, start_stack
 from tests.conftest import Client, eventually

@@ -20,7 +20,7 @@ from cloudsignal import (
     RateLimitError,
     ValidationError,
 )
-from tests.broker.conftest import allow, make_user
+from tests.broker.conftest import allow
 from tests.conftest import eventually
 from tests.support.mqtt import MqttTestClient
 from tests.support.processes import free_port
