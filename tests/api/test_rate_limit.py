@@ -42,7 +42,7 @@ def test_the_limit_is_shared_across_processes_and_keys(two_processes):
     assert refused.status_code == 429 and refused.json()["error"] == "rate_limited"
     reset = int(refused.headers["X-RateLimit-Reset"])
     assert time.time() < reset <= time.time() + 61
-    assert 1 <= int(refused.headers["Retry-After"]) <= 61
+    assert 0 < int(refused.headers["Retry-After"]) <= 61
     assert on_first.get("/v2/users").status_code == 429
     # another organization has its own pool
     assert Client(first.url, other["key"]).get("/v2/users").status_code == 200

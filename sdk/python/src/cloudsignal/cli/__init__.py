@@ -5,7 +5,6 @@ Exit statuses: 0 ok, 1 failure (the API's message on stderr), 2 usage, 4 not aut
 
 from __future__ import annotations
 
-import sys
 from typing import Optional, Sequence
 
 import click
@@ -98,4 +97,4 @@ def run(args: Optional[Sequence[str]] = None, env: Optional[Environment] = None)
 
 def main() -> None:
     """Console script entry point."""
-    sys.exit(run())
+    raise SystemExit(run())
