@@ -14,8 +14,6 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Tuple, TypeVar
 from uuid import UUID
 
-from eventsourcing.persistence import InterfaceError, OperationalError
-
 from events.acl import DEFAULT_PRIORITY, Rule
 from events.domainmodel import (
     AclRule,
@@ -83,24 +81,13 @@ class ReadModel:
                     break
             return applied
 
-    def catch_up_if_behind(self) -> None:
-        """Catch up when the log has grown past this model (one `max(id)` query when it has not).
-
-        With the store unreachable, answer from memory: reads stay available in an outage.
-        """
-        try:
-            if self._app.recorder.max_notification_id() > self.position:
-                self.catch_up()
-        except (OperationalError, InterfaceError):
-            pass
-
     @contextmanager
     def paused(self) -> Iterator[None]:
         """Hold the follower still, for a consistent look at the whole model."""
         with self._lock:
             yield
 
-    def follow(self, interval: float = 0.05, on_error: Optional[Callable[[Exception], None]] = None) -> None:
+    def follow(self, interval: float = 0.02, on_error: Optional[Callable[[Exception], None]] = None) -> None:
         """Keep catching up in a daemon thread every `interval` seconds."""
 
         def run() -> None:

@@ -715,7 +715,7 @@ export interface paths {
         };
         put?: never;
         post?: never;
-        /** Revoke an API key; it stops working at once */
+        /** Revoke an API key; it stops working at once (other service processes: within ~20 ms) */
         delete: {
             parameters: {
                 query?: never;
