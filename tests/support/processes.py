@@ -137,6 +137,7 @@ class Service:
             except requests.RequestException:  # not listening yet, or too busy booting to answer
                 pass
             time.sleep(0.1)
+        self.stop()  # do not leave a half-started service behind
         raise RuntimeError(f"service did not answer within {timeout}s; see {self.log_path}")
 
     def stop(self) -> None:
