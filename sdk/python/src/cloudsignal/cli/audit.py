@@ -8,7 +8,16 @@ import click
 
 from cloudsignal.cli._context import state
 from cloudsignal.cli._options import moment
-from cloudsignal.cli._output import Column, field, json_option, out, print_json, print_record, print_table
+from cloudsignal.cli._output import (
+    Column,
+    field,
+    json_option,
+    out,
+    print_json,
+    print_record,
+    print_table,
+)
+from cloudsignal.cli.acl import RULE_COLUMNS
 from cloudsignal.cli.events import COLUMNS as EVENT_COLUMNS
 
 Action = Literal["publish", "subscribe"]
@@ -19,14 +28,6 @@ USER_COLUMNS = [
     ("RULE SET", field("rule_set_id")),
     ("DISABLED", field("disabled")),
     ("CREATED", field("created_at")),
-]
-RULE_COLUMNS = [
-    ("ID", field("id")),
-    ("TOPIC", field("topic")),
-    ("ACTION", field("action")),
-    ("PERMISSION", field("permission")),
-    ("PRIORITY", field("priority")),
-    ("USER", field("user")),
 ]
 RULE_SET_COLUMNS = [
     ("ID", field("id")),
