@@ -25,10 +25,6 @@ from app.resources.internal.schemas import (
     BrokerEventsReplySchema,
     BrokerEventsSchema,
     ReadModelDigestSchema,
-    GoAuthAclSchema,
-    GoAuthReplySchema,
-    GoAuthSuperuserSchema,
-    GoAuthUserSchema,
 )
 from app.observability import AUTH_DECISIONS, AUTH_LATENCY
 from events.context import acting_as
@@ -38,7 +34,6 @@ from events.mqtt_access import authorize, broker_rules, expires_at, find_princip
 log = logging.getLogger("cloudsignal.broker")
 blp = Blueprint("internal", __name__, url_prefix="/internal",
                 description="Broker integration: loopback only, broker secret required")
-GO_AUTH_ACTIONS = {1: ("subscribe",), 2: ("publish",), 3: ("subscribe", "publish"), 4: ("subscribe",)}
 
 
 def _is_loopback(address: str) -> bool:
@@ -164,44 +159,5 @@ def _decide(username: str, client_id: Any, topic: str, actions: Tuple[str, ...])
     return True, "allowed"
 
 
-def _go_auth_reply(allowed: bool, error: str = "") -> Tuple[Dict[str, Any], int]:
-    """go-auth reads the status (`status` mode) or `{ok, error}` (`json` mode)."""
-    return ({"ok": True}, 200) if allowed else ({"ok": False, "error": error}, 403)
-
-
-@blp.route("/go-auth/user")
-class GoAuthUserViews(MethodView):
-    @broker_only
-    @blp.arguments(GoAuthUserSchema)
-    @blp.response(200, GoAuthReplySchema)
-    @blp.alt_response(403, schema=GoAuthReplySchema, description="Refused")
-    def post(self, body: Dict[str, Any]) -> Any:
-        """mosquitto-go-auth: check a CONNECT's username and password"""
-        if _internal_login(body["username"], body["password"]):
-            return _go_auth_reply(True)
-        decision = login(current_domain().view, body["username"], body["password"])
-        return _go_auth_reply(decision.allowed, decision.reason)
-
-
-@blp.route("/go-auth/superuser")
-class GoAuthSuperuserViews(MethodView):
-    @broker_only
-    @blp.arguments(GoAuthSuperuserSchema)
-    @blp.response(200, GoAuthReplySchema)
-    @blp.alt_response(403, schema=GoAuthReplySchema, description="Not a superuser")
-    def post(self, body: Dict[str, Any]) -> Any:
-        """mosquitto-go-auth: only the service's internal user is a superuser"""
-        internal = body["username"] == current_app.config["INTERNAL_USERNAME"]
-        return _go_auth_reply(internal, "" if internal else "not a superuser")
-
-
-@blp.route("/go-auth/acl")
-class GoAuthAclViews(MethodView):
-    @broker_only
-    @blp.arguments(GoAuthAclSchema)
-    @blp.response(200, GoAuthReplySchema)
-    @blp.alt_response(403, schema=GoAuthReplySchema, description="Denied")
-    def post(self, body: Dict[str, Any]) -> Any:
-        """mosquitto-go-auth: check a read, write or subscribe"""
-        allowed, reason = _decide(body["username"], body["clientid"], body["topic"], GO_AUTH_ACTIONS[body["acc"]])
-        return _go_auth_reply(allowed, reason)
+# mosquitto-go-auth's HTTP backend lives in its own module, on this blueprint.
+from app.resources.internal import go_auth  # noqa: E402,F401  (registers its routes)
