@@ -1,12 +1,19 @@
 """mosquitto-go-auth's HTTP backend: `/internal/go-auth/{user,superuser,acl}`.
 
 Stock go-auth (github.com/iegomez/mosquitto-go-auth) with `auth_opt_backends http` asks these on
-every CONNECT, superuser check and ACL check. Registered on the internal blueprint.
+every CONNECT, superuser check and ACL check (see broker-config/go-auth.conf and the README's
+go-auth section). Registered on the internal blueprint.
+
+A returning client's password is checked against `events.verified` (a keyed digest of the last
+password that verified, per principal) before Argon2: go-auth without its own cache asks on every
+CONNECT, and Argon2id would cost each one about 22 ms.
 """
 
+import logging
+import time
 from typing import Any, Dict, Tuple
 
-from flask import current_app
+from flask import current_app, request
 from flask.views import MethodView
 
 from app.domain import current_domain
@@ -17,9 +24,35 @@ from app.resources.internal.schemas import (
     GoAuthSuperuserSchema,
     GoAuthUserSchema,
 )
-from events.mqtt_access import login
+from events import verified
+from events.mqtt_access import find_principal, login
 
+log = logging.getLogger("cloudsignal.broker")
+_query_warned_at = [float("-inf")]
 GO_AUTH_ACTIONS = {1: ("subscribe",), 2: ("publish",), 3: ("subscribe", "publish"), 4: ("subscribe",)}
+
+
+def presented_secret() -> str:
+    """The broker secret as go-auth sends it (`broker_only` reads Bearer itself, for our plugin).
+
+    go-auth cannot set headers, but Go's net/http turns a URL's userinfo (`http://go-auth:<secret>@
+    127.0.0.1:8081/...`, from `auth_opt_http_host go-auth:<secret>@127.0.0.1`) into
+    `Authorization: Basic` and prints it as `go-auth:***@` in its errors. The query string form
+    `?broker_secret=` still works for existing configurations but is deprecated: go-auth logs the
+    full URL, query included, on every failed request (a service outage fills the broker's log).
+    """
+    credentials = request.authorization
+    if credentials is not None and credentials.type == "basic":
+        return credentials.password or ""
+    presented = request.args.get("broker_secret", "")
+    if presented:
+        now = time.monotonic()
+        if now - _query_warned_at[0] >= 600:  # once per 10 minutes per process: go-auth asks a lot
+            _query_warned_at[0] = now
+            log.warning("deprecated: the broker secret arrived as ?broker_secret=, which go-auth writes to the "
+                        "broker's log on every HTTP error; put it in the URL's userinfo instead "
+                        "(auth_opt_http_host go-auth:<secret>@127.0.0.1, see broker-config/go-auth.conf)")
+    return presented
 
 
 def _go_auth_reply(allowed: bool, error: str = "") -> Tuple[Dict[str, Any], int]:
@@ -35,9 +68,17 @@ class GoAuthUserViews(MethodView):
     @blp.alt_response(403, schema=GoAuthReplySchema, description="Refused")
     def post(self, body: Dict[str, Any]) -> Any:
         """mosquitto-go-auth: check a CONNECT's username and password"""
-        if _internal_login(body["username"], body["password"]):
+        username, password = body["username"], body["password"]
+        if _internal_login(username, password):
             return _go_auth_reply(True)
-        decision = login(current_domain().view, body["username"], body["password"])
+        view = current_domain().view
+        principal = find_principal(view, username)
+        if principal is not None and verified.cached(principal, password):
+            return _go_auth_reply(True)  # verified before, same hash, not disabled or expired now
+        seen_hash = getattr(principal, "password_hash", None)  # read before login() verifies
+        decision = login(view, username, password)
+        if decision.allowed and decision.principal is principal and seen_hash is not None:
+            verified.remember(principal, password, seen_hash)
         return _go_auth_reply(decision.allowed, decision.reason)
 
 

@@ -1,7 +1,8 @@
 """Endpoints the broker calls: EMQX's HTTP auth shapes and mosquitto-go-auth's HTTP backend.
 
-They answer loopback peers only, and only with the broker secret: `Authorization: Bearer <secret>`,
-or `?broker_secret=` for go-auth, which cannot send headers.
+They answer loopback peers only, and only with the broker secret: `Authorization: Bearer <secret>`
+(our plugin), HTTP Basic with the secret as password (go-auth, from the URL's userinfo), or the
+deprecated `?broker_secret=` (go-auth would log it).
 """
 
 import functools
@@ -55,7 +56,7 @@ def broker_only(view: Callable) -> Callable:
         if not _is_loopback(request.remote_addr or ""):
             raise ApiError(403, "internal endpoints answer loopback peers only", "forbidden")
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        presented = token.strip() if scheme.lower() == "bearer" else request.args.get("broker_secret", "")
+        presented = token.strip() if scheme.lower() == "bearer" else go_auth.presented_secret()
         if not hmac.compare_digest(presented.encode(), secret.encode()):
             raise ApiError(401, "missing or wrong broker secret", "unauthorized")
         return view(*args, **kwargs)
