@@ -1,15 +1,16 @@
 """ACL evaluation, shared by the simulator (`POST /v2/acl/check`) and the broker hooks.
 
 Rules are tried lowest priority number first (deny before allow at equal priority, then in the
-order given); the first rule that matches decides; no match denies. An allow rule matches when its
-rendered topic covers the whole requested topic or filter; a deny rule matches when it overlaps it,
-so a subscription that could receive any denied topic is refused.
+order given); the first rule whose rendered topic covers the whole requested topic or filter
+decides; no match denies. A deny rule that only overlaps a subscription filter does not refuse the
+subscription: the broker checks every delivery, where that rule covers the topics it names, so
+those are withheld while the rest of the filter is delivered (as Mosquitto's own ACL file does).
 """
 
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 import re
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from events.topics import covers, overlaps
 
@@ -34,6 +35,9 @@ class Decision:
     allowed: bool
     rule: Optional[Rule]
     reason: str
+    # Deny rules tried before the granting rule that overlap a granted subscription filter: the
+    # topics they name are withheld from its deliveries.
+    withheld: Tuple[Rule, ...] = ()
 
 
 def ordered(rules: Iterable[Rule]) -> List[Rule]:
@@ -91,6 +95,7 @@ def evaluate(
     claims: Optional[Dict[str, Any]] = None,
 ) -> Decision:
     """Decide whether `username` may `action` on `topic` (a topic name or subscription filter)."""
+    withheld: List[Rule] = []
     for rule in ordered(rules):
         if not applies_to(rule, username=username, action=action):
             continue
@@ -99,8 +104,13 @@ def evaluate(
             if rule.permission == "allow":
                 continue
             pattern = broadened(rule.topic)  # a deny never narrows for want of a client id
-        if rule.permission == "allow" and covers(pattern, topic):
-            return Decision(True, rule, f"allowed by rule {rule.id}")
-        if rule.permission == "deny" and overlaps(pattern, topic):
+        if covers(pattern, topic):
+            if rule.permission == "allow":
+                reason = f"allowed by rule {rule.id}"
+                if withheld:
+                    reason += "; deliveries on topics of " + ", ".join(r.id for r in withheld) + " are withheld"
+                return Decision(True, rule, reason, tuple(withheld))
             return Decision(False, rule, f"denied by rule {rule.id}")
+        if rule.permission == "deny" and overlaps(pattern, topic):
+            withheld.append(rule)
     return Decision(False, None, "no rule matched; the default is deny")

@@ -93,10 +93,10 @@ class PointInTime:
         user, user_events = self.user(name)
         if user is None:
             return {"allowed": False, "reason": f"no user {name!r} existed then", "matched_rule": None,
-                    "source": None, "events": user_events}
+                    "source": None, "withheld": [], "events": user_events}
         if user.disabled:
             return {"allowed": False, "reason": "the user was disabled", "matched_rule": None, "source": None,
-                    "events": user_events}
+                    "withheld": [], "events": user_events}
         rules: List[Tuple[Any, str, List[Any]]] = []  # (rule, source, events behind it)
         if user.rule_set_id:
             rule_set, set_events = self.history(AclRuleSet.create_id(user.rule_set_id))
@@ -110,7 +110,8 @@ class PointInTime:
                                       org_id=self.org_id, topic=topic, action=action)
         source, rule_events = next(((where, ev) for rule, where, ev in rules if rule is decision.rule), (None, []))
         return {"allowed": decision.allowed, "reason": decision.reason,
-                "matched_rule": decision.rule.__dict__ if decision.rule else None, "source": source,
+                "matched_rule": decision.rule.__dict__ if decision.rule else None,
+                "withheld": [rule.__dict__ for rule in decision.withheld], "source": source,
                 "events": [*user_events, *rule_events]}
 
 

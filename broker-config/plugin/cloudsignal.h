@@ -5,7 +5,7 @@
  *   plugin.c   init/cleanup/version, options, callback registration, tick
  *   auth.c     MOSQ_EVT_BASIC_AUTH, service call, credential cache
  *   acl.c      rule parsing/rendering/storage, MOSQ_EVT_ACL_CHECK
- *   topic.c    pure topic functions: split, validate, covers, overlaps, render, evaluate
+ *   topic.c    pure topic functions: split, validate, covers, render, evaluate
  *   clients.c  per-client state table, MOSQ_EVT_DISCONNECT, expiry kicks,
  *              the departed client whose will is about to be checked
  *   sessions.c open-session table (keyed by client pointer), disconnect reasons
@@ -286,7 +286,6 @@ int cs_topic__split(const char *topic, char ***levels, int *count);
 void cs_topic__free_levels(char **levels);
 bool cs_topic__valid_filter(const char *filter);
 bool cs_topic__covers(char *const *rule, int rule_count, const char *request);
-bool cs_topic__overlaps(char *const *rule, int rule_count, const char *request);
 bool cs_topic__clientid_safe(const char *clientid);
 int cs_topic__render(const char *tmpl, const char *clientid, bool broaden, char **out);
 bool cs_topic__evaluate(const struct cs_ruleset *rs, int access, const char *topic);

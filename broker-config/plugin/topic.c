@@ -1,5 +1,5 @@
 /*
- * topic.c - pure topic functions: split, validate, covers, overlaps,
+ * topic.c - pure topic functions: split, validate, covers,
  * ${clientid} rendering and ordered rule evaluation. No broker state.
  */
 #include <string.h>
@@ -103,32 +103,6 @@ bool cs_topic__covers(char *const *rule, int rule_count, const char *request)
 	return done;
 }
 
-/* Is there at least one topic matched by both? '+' on either side matches any
- * one level, '#' on either side matches the rest including zero levels. */
-bool cs_topic__overlaps(char *const *rule, int rule_count, const char *request)
-{
-	const char *p = request;
-	bool done = false;
-	size_t n;
-
-	for(int i = 0; i < rule_count; i++){
-		const char *r = rule[i];
-
-		if(!strcmp(r, "#")) return true;
-		if(done) return false;
-		n = strcspn(p, "/");
-		if(level_is(p, n, '#')) return true;
-		if(strcmp(r, "+") && !level_is(p, n, '+')){
-			if(strlen(r) != n || memcmp(r, p, n)) return false;
-		}
-		p = next_level(p, n, &done);
-	}
-	if(done) return true;
-	/* Rule exhausted: only a trailing request '#' (zero levels) still overlaps. */
-	n = strcspn(p, "/");
-	return level_is(p, n, '#');
-}
-
 /* A client id can be substituted into a topic only if it is one plain level. */
 bool cs_topic__clientid_safe(const char *clientid)
 {
@@ -190,8 +164,11 @@ int cs_topic__render(const char *tmpl, const char *clientid, bool broaden, char 
 	return CS_RENDER_OK;
 }
 
-/* Ordered evaluation: the first applicable rule that matches decides.
- * allow matches when it covers the request, deny when it overlaps it. */
+/* Ordered evaluation: the first applicable rule that matches decides; a
+ * rule matches when it covers the whole request. A deny rule that only
+ * overlaps a subscription filter does not refuse it: the broker checks every
+ * delivery (MOSQ_ACL_READ, a topic name), where that deny covers the topics
+ * it names, so they are withheld while the rest of the filter is delivered. */
 bool cs_topic__evaluate(const struct cs_ruleset *rs, int access, const char *topic)
 {
 	uint8_t need;
@@ -209,11 +186,7 @@ bool cs_topic__evaluate(const struct cs_ruleset *rs, int access, const char *top
 		const struct cs_rule *r = &rs->rules[i];
 
 		if(!(r->actions & need)) continue;
-		if(r->allow){
-			if(cs_topic__covers(r->levels, r->level_count, topic)) return true;
-		}else{
-			if(cs_topic__overlaps(r->levels, r->level_count, topic)) return false;
-		}
+		if(cs_topic__covers(r->levels, r->level_count, topic)) return r->allow;
 	}
 	return false;
 }

@@ -65,14 +65,17 @@ def test_check_uses_rule_set_then_organization_rules_by_priority(api):
     assert check(api, "agent-01", "agents/agent-02/inbox")["allowed"] is False
     secret = check(api, "agent-01", "agents/agent-01/secrets")
     assert secret["allowed"] is False and secret["matched_rule"]["permission"] == "deny"
-    assert check(api, "agent-01", "agents/agent-01/#", action="subscribe")["allowed"] is False
+    # The deny only overlaps the filter: granted, with the denied topics withheld from it.
+    mine = check(api, "agent-01", "agents/agent-01/#", action="subscribe")
+    assert mine["allowed"] is True and [r["topic"] for r in mine["withheld"]] == ["agents/+/secrets"]
+    assert check(api, "agent-01", "agents/agent-01/secrets", action="subscribe")["allowed"] is False
 
     assert check(api, "agent-01", "broadcast/+", action="subscribe")["source"] == "organization"
     assert check(api, "agent-01", "broadcast/x", action="publish")["allowed"] is False
     assert check(api, "sensor-7", "sensors/t1")["allowed"] is True
     assert check(api, "agent-01", "sensors/t1")["allowed"] is False
     nothing = check(api, "sensor-7", "elsewhere")
-    assert nothing == {"allowed": False, "matched_rule": None, "source": None,
+    assert nothing == {"allowed": False, "matched_rule": None, "source": None, "withheld": [],
                        "reason": "no rule matched; the default is deny"}
     assert check(api, "agent-01", "$SYS/broker/load", action="subscribe")["allowed"] is False
 

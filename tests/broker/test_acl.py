@@ -37,7 +37,8 @@ def test_publish_and_subscribe_follow_the_rules(stack, api, prefix):
         assert agent.publish(prefix + "broadcast/all", b"x").is_failure  # subscribe-only rule
         assert agent.subscribed(prefix + "broadcast/+")
         assert agent.subscribed(prefix + "agents/agent-01/inbox")
-        assert not agent.subscribed(prefix + "agents/agent-01/#")  # could receive .../secrets
+        assert agent.subscribed(prefix + "agents/agent-01/#")  # granted; .../secrets is withheld
+        assert not agent.subscribed(prefix + "agents/agent-01/secrets")
         assert not agent.subscribed(prefix + "agents/+/inbox")  # not covered by agents/{username}/#
     finally:
         agent.close()

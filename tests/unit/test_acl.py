@@ -35,10 +35,19 @@ def test_deny_before_allow_at_equal_priority():
     assert decide(rules, "a/public").rule.id == "allow"
 
 
-def test_deny_rules_refuse_subscriptions_that_could_receive_denied_topics():
+def test_a_deny_overlapping_a_filter_grants_it_and_withholds_its_topics():
     rules = [Rule("deny", "a/secret", "subscribe", "deny", 10), Rule("allow", "a/#", "subscribe", "allow", 20)]
-    assert decide(rules, "a/#", action="subscribe").allowed is False
-    assert decide(rules, "a/public/#", action="subscribe").allowed is True
+    granted = decide(rules, "a/#", action="subscribe")
+    assert granted.allowed is True and granted.rule.id == "allow"
+    assert [rule.id for rule in granted.withheld] == ["deny"] and "withheld" in granted.reason
+    assert decide(rules, "a/secret", action="subscribe").allowed is False  # a delivery, or that filter
+    assert decide(rules, "a/public/#", action="subscribe").withheld == ()
+
+
+def test_a_deny_covering_the_whole_filter_refuses_it():
+    rules = [Rule("deny", "secret/#", "subscribe", "deny", 10), Rule("allow", "#", "both", "allow", 20)]
+    assert decide(rules, "secret/+/x", action="subscribe").allowed is False
+    assert decide(rules, "+/+", action="subscribe").allowed is True
 
 
 def test_subscriptions_need_a_rule_covering_the_whole_filter():

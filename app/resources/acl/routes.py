@@ -143,13 +143,14 @@ class AclCheckViews(MethodView):
         user = view.find_user(g.org_id, body["username"])
         topic, action = body["topic"], body["action"]
         if topic.startswith("$"):
-            return {"allowed": False, "matched_rule": None, "source": None,
+            return {"allowed": False, "matched_rule": None, "source": None, "withheld": [],
                     "reason": "topics starting with '$' are closed to tenants"}
         error = topic_error(topic, wildcards=action == "subscribe")
         if error:
             raise InvalidInput(f"invalid topic: {error}", {"topic": [error]})
         if user.disabled:
-            return {"allowed": False, "matched_rule": None, "source": None, "reason": "the user is disabled"}
+            return {"allowed": False, "matched_rule": None, "source": None, "withheld": [],
+                    "reason": "the user is disabled"}
         rules = view.effective_rules(user)
         decision = evaluate(
             [rule for rule, _ in rules], username=user.name, client_id=body["client_id"],
@@ -159,6 +160,7 @@ class AclCheckViews(MethodView):
         return {
             "allowed": decision.allowed,
             "matched_rule": decision.rule.__dict__ if decision.rule else None,
+            "withheld": [rule.__dict__ for rule in decision.withheld],
             "source": source,
             "reason": decision.reason,
         }

@@ -86,6 +86,7 @@ class AclDecisionSchema(ma.Schema):
     matched_rule = ma.fields.Nested(
         RuleSchema, allow_none=True, metadata={"description": "The rule that decided; null if none"}
     )
+    withheld = ma.fields.List(ma.fields.Nested(RuleSchema), metadata={"description": "Deny rules that overlap a granted subscription filter: deliveries on the topics they name are withheld"})
     source = ma.fields.String(
         allow_none=True, metadata={"description": "`organization`, or the name of the rule set holding the rule"}
     )

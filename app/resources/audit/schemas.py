@@ -72,6 +72,7 @@ class AccessSchema(ma.Schema):
     allowed = ma.fields.Boolean()
     reason = ma.fields.String()
     matched_rule = ma.fields.Nested(RuleSchema, allow_none=True)
+    withheld = ma.fields.List(ma.fields.Nested(RuleSchema), metadata={"description": "Deny rules that overlap a granted subscription filter: deliveries on the topics they name are withheld"})
     source = ma.fields.String(allow_none=True)
     events = ma.fields.List(ma.fields.Nested(EventSchema), metadata={"description": "The events behind the answer"})
 
