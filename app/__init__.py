@@ -30,28 +30,37 @@ from app.resources.users.routes import blp as users_blp
 from events.application import CloudSignal
 from events.store import persistence_env
 
+# The public API; the broker's endpoints (/internal) are served by the `internal` role only, on
+# their own listener (CLOUDSIGNAL_INTERNAL_BIND), so public traffic can never delay them.
 BLUEPRINTS = (
     users_blp, acl_blp, api_keys_blp, organization_blp, sessions_blp, publish_blp, auth_providers_blp,
-    tokens_blp, audit_blp, internal_blp,
+    tokens_blp, audit_blp,
 )
+ROLE_BLUEPRINTS = {"public": BLUEPRINTS, "internal": (internal_blp,)}
 log = logging.getLogger("cloudsignal")
 
 
-def create_app(environ: Optional[Mapping[str, str]] = None, follow: bool = True) -> Flask:
+def create_app(environ: Optional[Mapping[str, str]] = None, follow: bool = True, role: Optional[str] = None) -> Flask:
     """Build the service from `environ` (default: the process environment).
 
-    `follow=False` leaves the read model as built at start (for one-shot admin commands).
+    `role` (default `CLOUDSIGNAL_ROLE`, else `public`): `public` serves /v2; `internal` serves the
+    broker's /internal endpoints and opens no MQTT connection of its own. Both serve /healthz,
+    /readyz and /metrics. `follow=False` leaves the read model as built at start (for one-shot
+    admin commands).
     """
     environ = dict(os.environ if environ is None else environ)
+    if role is not None:
+        environ["CLOUDSIGNAL_ROLE"] = role
     app = Flask("cloudsignal")
     app.config.update(load_config(environ))
+    role = app.config["ROLE"]
 
     domain = build_domain(environ, wait_for_store=60)
     if follow:
         domain.view.follow(on_error=lambda error: log.warning("read model follow failed: %s", error))
     app.extensions["cloudsignal"] = domain
     app.extensions["cloudsignal.ratelimit"] = OrganizationLimiter(app.config["RATELIMIT_STORAGE"])
-    if follow and app.config["BROKER_SECRET"]:
+    if follow and app.config["BROKER_SECRET"] and role == "public":  # commands to the broker
         broker = BrokerConnection(app.config["BROKER_HOST"], app.config["BROKER_PORT"],
                                   app.config["INTERNAL_USERNAME"], app.config["BROKER_SECRET"])
         domain.listeners.append(BrokerNotifier(domain, broker.send_commands, app.config["TENANCY"]))
@@ -63,12 +72,14 @@ def create_app(environ: Optional[Mapping[str, str]] = None, follow: bool = True)
         "secretKeyHeader", {"type": "apiKey", "in": "header", "name": "X-Secret-Key"}
     )
     api.spec.components.security_scheme("brokerSecret", {"type": "http", "scheme": "bearer"})
-    for blueprint in BLUEPRINTS:
+    for blueprint in ROLE_BLUEPRINTS[role]:
         api.register_blueprint(blueprint)
     register_error_handlers(app)
     install_request_hooks(app)
 
     install_observability(app)
+    if role != "public":
+        return app
     # Browsers call the API from other origins (token exchange with a public key, above all).
     CORS(app, resources={r"/v2/*": {"origins": app.config["CORS_ORIGINS"]}},
          allow_headers=["Authorization", "Content-Type", "X-Secret-Key", "X-Request-Id"],

@@ -106,7 +106,7 @@ def orgs_list(as_json: bool) -> None:
 @orgs.command("quotas")
 @click.option("--org", "org_id", required=True, help="Organization id (org_...).")
 @click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE",
-              help="Set a quota, e.g. --set max_connections=100 (repeatable).")
+              help="Set a quota, e.g. --set max_connections=100 or --set messages_per_minute=unlimited (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def orgs_quotas(org_id: str, assignments: tuple, as_json: bool) -> None:
     """Show an organization's quotas, or change them with --set."""
@@ -114,15 +114,15 @@ def orgs_quotas(org_id: str, assignments: tuple, as_json: bool) -> None:
     changes = {}
     for assignment in assignments:
         name, _, value = assignment.partition("=")
-        if not value.isdigit():
-            raise click.UsageError(f"--set takes NAME=NUMBER, not {assignment!r}")
-        changes[name] = int(value)
+        if not value.isdigit() and value != "unlimited":
+            raise click.UsageError(f"--set takes NAME=NUMBER or NAME=unlimited, not {assignment!r}")
+        changes[name] = None if value == "unlimited" else int(value)
     domain.view.organization(org_id)
     if changes:
         with broker_notified(domain):
             domain.change_quotas(org_id, changes)
     quotas = domain.quotas(org_id)
-    _emit(as_json, {"org_id": org_id, "quotas": quotas}, "\n".join(f"{k} {v}" for k, v in quotas.items()))
+    _emit(as_json, {"org_id": org_id, "quotas": quotas}, "\n".join(f"{k} {'unlimited' if v is None else v}" for k, v in quotas.items()))
 
 
 @contextmanager
@@ -174,7 +174,8 @@ def keys_create(org_id: str, name: str, key_type: str, as_json: bool) -> None:
 @main.command("broker-config")
 @click.option("--dir", "directory", type=click.Path(file_okay=False), default="var/mosquitto", show_default=True,
               help="Where to write mosquitto.conf, the broker secret and the broker's data.")
-@click.option("--service-url", default="http://127.0.0.1:8080", show_default=True, help="The service, as the plugin calls it.")
+@click.option("--service-url", default="http://127.0.0.1:8081", show_default=True,
+              help="The service's internal listener (CLOUDSIGNAL_INTERNAL_BIND), as the plugin calls it.")
 @click.option("--mqtt-port", type=click.IntRange(1, 65535), default=1883, show_default=True)
 @click.option("--ws-port", type=click.IntRange(1, 65535), default=9001, show_default=True)
 @click.option("--tls-port", type=click.IntRange(1, 65535), default=None, help="Add a TLS listener (needs --tls-dir).")
@@ -195,8 +196,9 @@ def broker_config(directory: str, service_url: str, mqtt_port: int, ws_port: int
 
 @main.command()
 @click.option("--verify", is_flag=True, required=True, help="Compare the replay with the live read model.")
-@click.option("--service-url", default="http://127.0.0.1:8080", show_default=True,
-              help="The running service whose read model to check (loopback; needs the broker secret).")
+@click.option("--service-url", default=lambda: "http://" + os.environ.get("CLOUDSIGNAL_INTERNAL_BIND", "127.0.0.1:8081"),
+              show_default="http://CLOUDSIGNAL_INTERNAL_BIND",
+              help="The running service's internal listener, whose read model to check (needs the broker secret).")
 def replay(verify: bool, service_url: str) -> None:
     """Rebuild every projection from the first event and compare it with a running service's.
 

@@ -5,6 +5,7 @@ from typing import Any, Dict, Mapping
 from events.application import DEFAULT_QUOTAS
 
 TENANCIES = ("single", "multi")
+ROLES = ("public", "internal")
 
 
 class ConfigError(ValueError):
@@ -15,8 +16,12 @@ def load_config(environ: Mapping[str, str]) -> Dict[str, Any]:
     tenancy = environ.get("CLOUDSIGNAL_TENANCY", "single")
     if tenancy not in TENANCIES:
         raise ConfigError(f"CLOUDSIGNAL_TENANCY must be one of {', '.join(TENANCIES)}, not {tenancy!r}")
+    role = environ.get("CLOUDSIGNAL_ROLE", "public")
+    if role not in ROLES:
+        raise ConfigError(f"CLOUDSIGNAL_ROLE must be one of {', '.join(ROLES)}, not {role!r}")
     return {
         "TENANCY": tenancy,
+        "ROLE": role,
         "BROKER_SECRET": broker_secret(environ),
         "INTERNAL_USERNAME": environ.get("CLOUDSIGNAL_INTERNAL_USERNAME", "cloudsignal-internal"),
         "BROKER_HOST": environ.get("CLOUDSIGNAL_BROKER_HOST", "127.0.0.1"),
@@ -33,8 +38,9 @@ def load_config(environ: Mapping[str, str]) -> Dict[str, Any]:
 
 
 def domain_env(environ: Mapping[str, str]) -> Dict[str, str]:
-    """The settings the domain application reads (quota defaults), besides persistence."""
-    names = {f"CLOUDSIGNAL_{quota.upper()}" for quota in DEFAULT_QUOTAS}
+    """The settings the domain application reads (quota defaults, which depend on the tenancy),
+    besides persistence."""
+    names = {f"CLOUDSIGNAL_{quota.upper()}" for quota in DEFAULT_QUOTAS} | {"CLOUDSIGNAL_TENANCY"}
     return {name: value for name, value in environ.items() if name in names}
 
 

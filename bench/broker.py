@@ -91,7 +91,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="cloudsignal-bench-"))
     service = Service({"CLOUDSIGNAL_SQLITE_PATH": str(work / "events.sqlite"), "CLOUDSIGNAL_TENANCY": "single"},
                       log_dir=work)
-    broker = Broker(service.url)
+    broker = Broker(service.internal_url)
     service.env.update({"CLOUDSIGNAL_BROKER_SECRET": broker.secret, "CLOUDSIGNAL_BROKER_PORT": str(broker.port),
                         "CLOUDSIGNAL_MAX_USERS": "100000"})
     key = json.loads(service.admin("init", "--json").stdout)["key"]

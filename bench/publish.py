@@ -74,7 +74,7 @@ class CountingSubscriber:
 def measure(store_env: dict, label: str, seconds: float, workers) -> list:
     work = Path(tempfile.mkdtemp(prefix="cloudsignal-bench-"))
     service = Service({**store_env, "CLOUDSIGNAL_TENANCY": "single"}, workers=workers, log_dir=work)
-    broker = Broker(service.url)
+    broker = Broker(service.internal_url)
     service.env.update({"CLOUDSIGNAL_BROKER_SECRET": broker.secret, "CLOUDSIGNAL_BROKER_PORT": str(broker.port)})
     key = json.loads(service.admin("init", "--json").stdout)["key"]
     broker.start()

@@ -39,6 +39,26 @@ DEFAULT_QUOTAS = {
     "max_auth_providers": 20, "max_connections": 10000, "messages_per_minute": 60000,
     "rate_limit_per_minute": 6000,
 }
+# Quotas that may be None, no limit. In single tenancy (one organization: the operator's own) the
+# per-minute ones are unlimited unless the operator sets CLOUDSIGNAL_<QUOTA> or an org's quota.
+UNLIMITABLE_QUOTAS = ("max_connections", "messages_per_minute", "rate_limit_per_minute")
+SINGLE_TENANCY_UNLIMITED = ("messages_per_minute", "rate_limit_per_minute")
+
+
+def default_quotas(env: Any) -> Dict[str, Optional[int]]:
+    """The deployment's quotas: CLOUDSIGNAL_<QUOTA> (a number, or `unlimited`), else the defaults."""
+    single = (env.get("CLOUDSIGNAL_TENANCY") or "single") == "single"
+    quotas: Dict[str, Optional[int]] = {}
+    for name, default in DEFAULT_QUOTAS.items():
+        value = (env.get(f"CLOUDSIGNAL_{name.upper()}") or "").strip().lower()
+        if value in ("unlimited", "none") and name in UNLIMITABLE_QUOTAS:
+            quotas[name] = None
+        elif value:
+            quotas[name] = int(value)
+        else:
+            quotas[name] = None if single and name in SINGLE_TENANCY_UNLIMITED else default
+    return quotas
+
 TOKEN_DEFAULT_TTL, TOKEN_MAX_TTL = 3600, 86400
 UNCHANGED: Any = object()  # marks an optional command argument the caller did not give
 
@@ -52,10 +72,7 @@ class CloudSignal(Application):
     def __init__(self, env: Optional[Dict[str, str]] = None, build_view: bool = True):
         """`build_view=False` skips replaying the log into `self.view` (tools that replay themselves)."""
         super().__init__(env=env)
-        self.default_quotas = {
-            name: int(self.env.get(f"CLOUDSIGNAL_{name.upper()}") or default)
-            for name, default in DEFAULT_QUOTAS.items()
-        }
+        self.default_quotas = default_quotas(self.env)
         self.view = ReadModel(self)
         if build_view:
             self.view.catch_up()
@@ -108,15 +125,18 @@ class CloudSignal(Application):
         if used >= limit:
             raise QuotaExceeded(f"the organization has reached its {quota} quota of {limit}")
 
-    def quotas(self, org_id: str) -> Dict[str, int]:
+    def quotas(self, org_id: str) -> Dict[str, Optional[int]]:
+        """The organization's limits; None is no limit."""
         return {**self.default_quotas, **self.view.organization(org_id).quotas}
 
-    def change_quotas(self, org_id: str, quotas: Dict[str, int]) -> Organization:
-        """Set the organization's own limits (operators only: the server CLI)."""
+    def change_quotas(self, org_id: str, quotas: Dict[str, Optional[int]]) -> Organization:
+        """Set the organization's own limits (operators only: the server CLI); None: unlimited."""
         unknown = sorted(set(quotas) - set(DEFAULT_QUOTAS))
         if unknown:
             raise InvalidInput(f"unknown quotas: {', '.join(unknown)}; known: {', '.join(DEFAULT_QUOTAS)}")
-        if any(not isinstance(value, int) or value < 0 for value in quotas.values()):
+        if any(value is None and name not in UNLIMITABLE_QUOTAS for name, value in quotas.items()):
+            raise InvalidInput(f"only {', '.join(UNLIMITABLE_QUOTAS)} may be unlimited")
+        if any(value is not None and (not isinstance(value, int) or value < 0) for value in quotas.values()):
             raise InvalidInput("quotas are whole numbers, 0 or more")
         org = self._get(Organization, org_id, org_id, "organization")
         merged = {**org.quotas, **quotas}

@@ -146,7 +146,7 @@ def verifiable(postgres, tmp_path):
 
 def test_replay_verify_passes_on_a_populated_store(verifiable):
     service, _ = verifiable
-    result = service.admin("replay", "--verify", "--service-url", service.url)
+    result = service.admin("replay", "--verify", "--service-url", service.internal_url)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "user" in result.stdout and "differ" not in result.stdout
 

@@ -35,7 +35,7 @@ def start_stack(postgres: PostgresCluster, tenancy: str, log_dir: Path, tls_dir:
     service = Service({"DATABASE_URL": postgres.create_database(database or f"broker_{tenancy}"),
                        "CLOUDSIGNAL_TENANCY": tenancy, "CLOUDSIGNAL_JWKS_REFETCH_COOLDOWN": "1"},
                       workers=2, log_dir=log_dir)
-    broker = Broker(service.url, tls_dir=tls_dir)
+    broker = Broker(service.internal_url, tls_dir=tls_dir)
     service.env.update({"CLOUDSIGNAL_BROKER_SECRET": broker.secret,
                         "CLOUDSIGNAL_BROKER_PORT": str(broker.port)})
     broker.start()

@@ -8,7 +8,7 @@ from tests.broker.conftest import allow, make_user
 def post(stack, path, body, secret=True, query=False):
     headers = {"Authorization": f"Bearer {stack.broker.secret}"} if secret and not query else {}
     params = {"broker_secret": stack.broker.secret} if query else None
-    return requests.post(f"{stack.service.url}{path}", json=body, headers=headers, params=params, timeout=10)
+    return requests.post(f"{stack.service.internal_url}{path}", json=body, headers=headers, params=params, timeout=10)
 
 
 def test_emqx_authentication_and_authorization(stack, api, org):
@@ -57,9 +57,9 @@ def test_internal_endpoints_need_the_broker_secret(stack, api):
     username = make_user(api, "agent-01")
     body = {"username": username, "password": "secure-password"}
     assert post(stack, "/internal/broker/authenticate", body, secret=False).status_code == 401
-    wrong = requests.post(f"{stack.service.url}/internal/broker/authenticate", json=body,
+    wrong = requests.post(f"{stack.service.internal_url}/internal/broker/authenticate", json=body,
                           headers={"Authorization": "Bearer wrong"}, timeout=10)
     assert wrong.status_code == 401 and wrong.json()["error"] == "unauthorized"
     # an API key is not the broker secret
-    assert requests.post(f"{stack.service.url}/internal/go-auth/user", json=body,
+    assert requests.post(f"{stack.service.internal_url}/internal/go-auth/user", json=body,
                          headers={"Authorization": f"Bearer {api.key}"}, timeout=10).status_code == 401

@@ -99,7 +99,7 @@ def start_js_stack(postgres: PostgresCluster, tenancy: str, log_dir: Path, datab
     ("already exists"), which made runs flaky."""
     service = Service({"DATABASE_URL": postgres.create_database(database), "CLOUDSIGNAL_TENANCY": tenancy},
                       workers=2, log_dir=log_dir)
-    broker = Broker(service.url)
+    broker = Broker(service.internal_url)
     service.env.update({"CLOUDSIGNAL_BROKER_SECRET": broker.secret, "CLOUDSIGNAL_BROKER_PORT": str(broker.port)})
     tables = service.admin("orgs", "list")
     assert tables.returncode == 0, tables.stderr

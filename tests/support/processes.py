@@ -105,49 +105,84 @@ class PostgresCluster:
 
 
 class Service:
-    """The CloudSignal service under gunicorn, as `make run` serves it, on a free port."""
+    """The CloudSignal service under gunicorn, as `make run` serves it, on free ports: the public
+    API at `url` and, when the broker is integrated (a broker secret is set at start) or
+    `internal=True`, the broker's endpoints at `internal_url` (a second gunicorn instance, role
+    `internal`). Both share one metrics folder, kept across restarts of the service."""
 
-    def __init__(self, env: Dict[str, str], workers: Optional[int] = 1, log_dir: Optional[Path] = None):
-        """`workers=None` keeps gunicorn.conf.py's choice."""
+    def __init__(self, env: Dict[str, str], workers: Optional[int] = 1, log_dir: Optional[Path] = None,
+                 internal: Optional[bool] = None, internal_workers: Optional[int] = 1):
+        """`workers=None` keeps gunicorn.conf.py's choice (likewise `internal_workers`)."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.internal_port = free_port()
+        self.internal_url = f"http://127.0.0.1:{self.internal_port}"
+        self.metrics_dir = Path(tempfile.mkdtemp(prefix="cloudsignal-metrics-"))
         self.env = {
             **os.environ,
             "CLOUDSIGNAL_BIND": f"127.0.0.1:{self.port}",
+            "CLOUDSIGNAL_INTERNAL_BIND": f"127.0.0.1:{self.internal_port}",
+            "CLOUDSIGNAL_METRICS_DIR": str(self.metrics_dir),
             "CLOUDSIGNAL_ACCESS_LOG": "",
             **({"CLOUDSIGNAL_WORKERS": str(workers)} if workers else {}),
+            **({"CLOUDSIGNAL_INTERNAL_WORKERS": str(internal_workers)} if internal_workers else {}),
             **env,
         }
+        self.env.pop("CLOUDSIGNAL_ROLE", None)
+        self.internal = internal
         self.log_path = (log_dir or Path(tempfile.gettempdir())) / f"cloudsignal-service-{self.port}.log"
-        self.process: Optional[subprocess.Popen] = None
+        self.process: Optional[subprocess.Popen] = None  # the public instance
+        self.internal_process: Optional[subprocess.Popen] = None
+
+    @property
+    def with_internal(self) -> bool:
+        if self.internal is not None:
+            return self.internal
+        return bool(self.env.get("CLOUDSIGNAL_BROKER_SECRET") or self.env.get("CLOUDSIGNAL_BROKER_SECRET_FILE"))
+
+    def _spawn(self, role: str) -> subprocess.Popen:
+        log = open(self.log_path, "ab")
+        return subprocess.Popen(
+            [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "wsgi:app"],
+            cwd=ROOT, env={**self.env, "CLOUDSIGNAL_ROLE": role}, stdout=log, stderr=subprocess.STDOUT,
+        )
 
     def start(self, timeout: float = 30) -> "Service":
-        log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(
-            [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "wsgi:app"],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-        )
+        self.process = self._spawn("public")
+        waiting = [(self.process, self.url)]
+        if self.with_internal:
+            self.internal_process = self._spawn("internal")
+            waiting.append((self.internal_process, self.internal_url))
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
+        while waiting and time.monotonic() < deadline:
+            process, url = waiting[0]
+            if process.poll() is not None:
+                self.stop()
                 raise RuntimeError(f"service exited at start; see {self.log_path}:\n{self.log_path.read_text()[-3000:]}")
             try:
-                if requests.get(f"{self.url}/healthz", timeout=5).ok:
-                    return self
+                if requests.get(f"{url}/healthz", timeout=5).ok:
+                    waiting.pop(0)
+                    continue
             except requests.RequestException:  # not listening yet, or too busy booting to answer
                 pass
             time.sleep(0.1)
+        if not waiting:
+            return self
         self.stop()  # do not leave a half-started service behind
         raise RuntimeError(f"service did not answer within {timeout}s; see {self.log_path}")
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        for process in (self.process, self.internal_process):
+            if process and process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in (self.process, self.internal_process):
+            if process and process.returncode is None:
+                try:
+                    process.wait(15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+        shutil.rmtree(self.metrics_dir, ignore_errors=True)
 
     def admin(self, *args: str) -> subprocess.CompletedProcess:
         """Run `cloudsignal-server` against this service's store."""
