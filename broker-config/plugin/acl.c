@@ -192,9 +192,9 @@ int cs_acl__check_cb(int event, void *event_data, void *userdata)
 			entry = departed;
 		}else if(entry == NULL){
 			return MOSQ_ERR_ACL_DENIED;
-		}else if(ed->access != MOSQ_ACL_READ || mosquitto_client_clean_session(ed->client)){
+		}else if(ed->access != MOSQ_ACL_READ || !cs_clients__may_persist(ed->client)){
 			/* The entry belongs to another connection with this id. Only
-			 * deliveries to an offline persistent session may use it. */
+			 * deliveries to a session that outlived its connection may use it. */
 			return MOSQ_ERR_ACL_DENIED;
 		}
 	}

@@ -10,7 +10,8 @@
  *   - takeover: connect__on_authorised() runs after the new client's
  *     BASIC_AUTH (which replaced the entry of this client id) and calls
  *     context__send_will() on the old client before its MOSQ_EVT_DISCONNECT.
- * So the entry a clean-session client leaves behind (at its DISCONNECT, or
+ * So the entry a client leaves behind when its session ends with its
+ * connection (an MQTT 3.x clean-session client, at its DISCONNECT, or
  * replaced by a takeover) becomes cs_plugin.departed, which acl.c consults
  * for that client's writes only: its will meets its own rules and its
  * organization's message quota, like its publishes. Both checks come right
@@ -20,11 +21,17 @@
  * disconnected client (context__free_disused() at the top of the next one),
  * so the client pointer cannot have been reused meanwhile; a CONNECT on the
  * same pointer also drops it, in case TICKs are missing.
+ *
+ * Sessions that outlive their connection keep their entry, marked offline:
+ * queued deliveries still pass the read check and a will (delayed by an
+ * MQTT 5 Will Delay Interval, or sent when the session expires) meets the
+ * client's rules. An MQTT 5 session lives as long as its Session Expiry
+ * Interval, whatever CleanStart said, and the plugin API of 2.0.11 does not
+ * tell that interval: every MQTT 5 client is assumed to keep its session.
+ * A reconnect replaces the entry; past CS_MAX_OFFLINE_CLIENTS offline
+ * entries the oldest are forgotten (logged).
  * Not covered: a clean DISCONNECT or a kick (the plugin always kicks
- * with_will=false) send no will at all; an MQTT 5 Will Delay Interval sends
- * the will seconds later, after the next TICK, so such a will of a
- * clean-session client is denied (fail closed). Persistent sessions keep
- * their entry, so their wills, delayed or not, are checked normally.
+ * with_will=false) send no will at all.
  */
 #include <string.h>
 #include <time.h>
@@ -49,6 +56,12 @@ void cs_clients__printable(const char *in, char *out, size_t outlen)
 	}
 }
 
+/* May the broker keep this client's session once its connection ends? */
+bool cs_clients__may_persist(const struct mosquitto *client)
+{
+	return mosquitto_client_protocol_version(client) == 5 || !mosquitto_client_clean_session(client);
+}
+
 static void cs_clients__free(struct cs_client *entry)
 {
 	if(entry == NULL) return;
@@ -67,10 +80,39 @@ struct cs_client *cs_clients__find(struct cs_plugin *cs, const char *clientid)
 	return entry;
 }
 
+/* Out of the client id table (not freed). */
+static void cs_clients__unlink(struct cs_plugin *cs, struct cs_client *entry)
+{
+	if(entry->offline) cs->offline_clients--;
+	HASH_DELETE(hh, cs->clients, entry);
+}
+
 void cs_clients__remove(struct cs_plugin *cs, struct cs_client *entry)
 {
-	HASH_DELETE(hh, cs->clients, entry);
+	cs_clients__unlink(cs, entry);
 	cs_clients__free(entry);
+}
+
+/* Its connection ended, its session may go on. The table iterates in
+ * insertion order (a reconnect re-inserts), so the oldest offline entries
+ * come first. */
+static void cs_clients__went_offline(struct cs_plugin *cs, struct cs_client *entry)
+{
+	struct cs_client *e, *tmp;
+	long forgotten = 0;
+
+	entry->offline = true;
+	cs->offline_clients++;
+	if(cs->offline_clients <= CS_MAX_OFFLINE_CLIENTS) return;
+	HASH_ITER(hh, cs->clients, e, tmp){
+		if(cs->offline_clients <= CS_MAX_OFFLINE_CLIENTS) break;
+		if(e->offline && e != entry){
+			cs_clients__remove(cs, e);
+			forgotten++;
+		}
+	}
+	mosquitto_log_printf(MOSQ_LOG_WARNING, "cloudsignal: more than %d offline sessions: forgot the rules of the %ld oldest "
+			"(their queued messages are no longer delivered)", CS_MAX_OFFLINE_CLIENTS, forgotten);
 }
 
 /* The client that just left, if it is this one (same pointer, same id). */
@@ -95,7 +137,7 @@ void cs_clients__forget_departed(struct cs_plugin *cs)
  * the will check that follows (see the top of this file). */
 static void cs_clients__depart(struct cs_plugin *cs, struct cs_client *entry)
 {
-	HASH_DELETE(hh, cs->clients, entry);
+	cs_clients__unlink(cs, entry);
 	cs_clients__forget_departed(cs);
 	cs->departed = entry;
 }
@@ -225,11 +267,11 @@ void cs_clients__cleanup(struct cs_plugin *cs)
 	cs_clients__forget_departed(cs);
 }
 
-/* Close the client's open session (sessions.c) and forget a clean-session
- * client when it goes away: its entry departs, for the will check that
- * follows this event. Persistent sessions keep their entry so queued
- * deliveries still pass the read check; a reconnect replaces it. Entries
- * owned by another connection are never touched. */
+/* Close the client's open session (sessions.c). A client whose session ends
+ * with the connection departs, for the will check that follows this event;
+ * one whose session may go on keeps its entry, offline, so queued
+ * deliveries and a delayed will still meet its rules; a reconnect replaces
+ * it. Entries owned by another connection are never touched. */
 int cs_clients__disconnect_cb(int event, void *event_data, void *userdata)
 {
 	struct mosquitto_evt_disconnect *ed = event_data;
@@ -239,7 +281,10 @@ int cs_clients__disconnect_cb(int event, void *event_data, void *userdata)
 	(void)event;
 	cs_sessions__close(cs, ed->client);
 	entry = cs_clients__find(cs, mosquitto_client_id(ed->client));
-	if(entry && entry->client == ed->client && mosquitto_client_clean_session(ed->client)){
+	if(entry == NULL || entry->client != ed->client || entry->offline) return MOSQ_ERR_SUCCESS;
+	if(cs_clients__may_persist(ed->client)){
+		cs_clients__went_offline(cs, entry);
+	}else{
 		cs_clients__depart(cs, entry);
 	}
 	return MOSQ_ERR_SUCCESS;

@@ -86,6 +86,7 @@ enum cs_mosq_err {
 #define CS_MAX_ORG_ID_LEN    64        /* longer organizations are never limited */
 #define CS_MAX_LIMIT         9007199254740991LL /* 2^53 - 1: max_connections, messages_per_minute */
 #define CS_QUOTA_WINDOW_MS   60000     /* fixed message quota window */
+#define CS_MAX_OFFLINE_CLIENTS 100000  /* entries kept for sessions whose client is away */
 
 #define CS_EVENTS_MAX_QUEUED   100000  /* past it the oldest queued event is dropped */
 #define CS_EVENTS_BATCH_MIN    200     /* send at once when this many are queued */
@@ -127,6 +128,7 @@ struct cs_client {
 	bool is_superuser;
 	bool is_internal;
 	struct cs_ruleset rules;        /* rendered for this client id */
+	bool offline;                   /* its connection ended, its session may go on */
 };
 
 /* Limits of one organization, as the service sends them ("limits" in the
@@ -256,6 +258,7 @@ struct cs_plugin {
 	struct cs_http http;            /* auth calls, broker thread only */
 	struct cs_client *clients;
 	struct cs_client *departed;     /* last client that left, until the next TICK (clients.c) */
+	long offline_clients;           /* entries of sessions whose client is away (clients.c) */
 	struct cs_cache_entry *cache;
 	char *events_url;
 	struct cs_events events;
@@ -310,6 +313,7 @@ void cs_clients__set_expiry(struct cs_plugin *cs, const char *username, time_t e
 void cs_clients__expire(struct cs_plugin *cs, time_t now);
 void cs_clients__cleanup(struct cs_plugin *cs);
 void cs_clients__printable(const char *in, char *out, size_t outlen);
+bool cs_clients__may_persist(const struct mosquitto *client);
 int cs_clients__disconnect_cb(int event, void *event_data, void *userdata);
 
 /* sessions.c */

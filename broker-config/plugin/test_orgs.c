@@ -372,16 +372,16 @@ static void test_parse_limits(void)
 
 static void test_connection_quota(void)
 {
-	struct mosquitto q1 = { "q1", "a@org_q", NULL, 5, true };
+	struct mosquitto q1 = { "q1", "a@org_q", NULL, 4, true };
 	struct mosquitto q2 = { "q2", "b@org_q", NULL, 4, true };
-	struct mosquitto q2b = { "q2", "a@org_q", NULL, 5, true };
-	struct mosquitto q3 = { "q3", "a@org_q", NULL, 5, true };
-	struct mosquitto q4 = { "q4", "b@org_q", NULL, 5, true };
+	struct mosquitto q2b = { "q2", "a@org_q", NULL, 4, true };
+	struct mosquitto q3 = { "q3", "a@org_q", NULL, 4, true };
+	struct mosquitto q4 = { "q4", "b@org_q", NULL, 4, true };
 	struct mosquitto r[4] = {
-		{ "r1", "a@org_r", NULL, 5, true }, { "r2", "a@org_r", NULL, 5, true },
-		{ "r3", "a@org_r", NULL, 5, true }, { "r4", "a@org_r", NULL, 5, true },
+		{ "r1", "a@org_r", NULL, 4, true }, { "r2", "a@org_r", NULL, 4, true },
+		{ "r3", "a@org_r", NULL, 4, true }, { "r4", "a@org_r", NULL, 4, true },
 	};
-	struct mosquitto internal = { "svc", "cloudsignal-internal", NULL, 5, true };
+	struct mosquitto internal = { "svc", "cloudsignal-internal", NULL, 4, true };
 	long before = test_alloc_outstanding;
 
 	start_plugin("http://127.0.0.1:1");
@@ -432,14 +432,14 @@ static void test_connection_quota(void)
 	/* Zero admits no new session. */
 	CHECK(control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_r\",\"max_connections\":0}]}"));
 	{
-		struct mosquitto r5 = { "r5", "a@org_r", NULL, 5, true };
+		struct mosquitto r5 = { "r5", "a@org_r", NULL, 4, true };
 
 		CHECK(connect_as(&r5, "p") == MOSQ_ERR_AUTH);
 	}
 	/* A takeover keeps the count, so it passes even at the quota. */
 	CHECK(control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_r\",\"max_connections\":4}]}"));
 	{
-		struct mosquitto r1b = { "r1", "a@org_r", NULL, 5, true };
+		struct mosquitto r1b = { "r1", "a@org_r", NULL, 4, true };
 
 		CHECK(connect_as(&r1b, "p") == MOSQ_ERR_SUCCESS);
 		CHECK(org_sessions("org_r") == 4);
@@ -462,12 +462,12 @@ static void test_connection_quota(void)
 
 static void test_reply_limits(void)
 {
-	struct mosquitto h1 = { "h1", "u@org_h", NULL, 5, true };
-	struct mosquitto h2 = { "h2", "u@org_h", NULL, 5, true };
-	struct mosquitto h3 = { "h3", "v@org_h", NULL, 5, true };
-	struct mosquitto h4 = { "h4", "w@org_h", NULL, 5, true };
-	struct mosquitto z1 = { "h1", "z@org_z", NULL, 5, true };
-	struct mosquitto m1 = { "m1", "x@org_h", NULL, 5, true };
+	struct mosquitto h1 = { "h1", "u@org_h", NULL, 4, true };
+	struct mosquitto h2 = { "h2", "u@org_h", NULL, 4, true };
+	struct mosquitto h3 = { "h3", "v@org_h", NULL, 4, true };
+	struct mosquitto h4 = { "h4", "w@org_h", NULL, 4, true };
+	struct mosquitto z1 = { "h1", "z@org_z", NULL, 4, true };
+	struct mosquitto m1 = { "m1", "x@org_h", NULL, 4, true };
 	char url[64];
 	struct cs_cache_entry *e;
 	struct cs_org *org;
@@ -548,7 +548,7 @@ static void test_reply_limits(void)
 		bool leak = false, exact = true, refused = false, admitted = false;
 
 		for(long i = 0; i < 16; i++){
-			struct mosquitto k1 = { "k1", "k@org_k", NULL, 5, true };
+			struct mosquitto k1 = { "k1", "k@org_k", NULL, 4, true };
 			long outstanding = test_alloc_outstanding;
 			int rc;
 
@@ -582,11 +582,11 @@ static int64_t fake_now(void)
 
 static void test_message_quota(void)
 {
-	struct mosquitto m1 = { "m1", "a@org_m", NULL, 5, true };
+	struct mosquitto m1 = { "m1", "a@org_m", NULL, 4, true };
 	struct mosquitto m2 = { "m2", "b@org_m", NULL, 4, true };
-	struct mosquitto su = { "msu", "root@org_m", NULL, 5, true };
-	struct mosquitto n1 = { "n1", "a@org_n", NULL, 5, true };
-	struct mosquitto internal = { "svc", "cloudsignal-internal", NULL, 5, true };
+	struct mosquitto su = { "msu", "root@org_m", NULL, 4, true };
+	struct mosquitto n1 = { "n1", "a@org_n", NULL, 4, true };
+	struct mosquitto internal = { "svc", "cloudsignal-internal", NULL, 4, true };
 	const char *rules = "[{\"permission\":\"deny\",\"action\":\"publish\",\"topic\":\"secret/#\"},"
 			"{\"permission\":\"allow\",\"action\":\"all\",\"topic\":\"#\"}]";
 	const char *over = "cloudsignal: organization org_m is over its message quota (3/min); dropping publishes until the window resets";
@@ -669,13 +669,13 @@ static void test_message_quota(void)
 static void test_cross_org(void)
 {
 	struct mosquitto a1 = { "shared", "a@org_a", NULL, 4, false };   /* persistent */
-	struct mosquitto b1 = { "shared", "b@org_b", NULL, 5, true };
-	struct mosquitto a2 = { "live", "a@org_a", NULL, 5, true };
-	struct mosquitto b2 = { "live", "b@org_b", NULL, 5, true };
-	struct mosquitto a3 = { "live", "c@org_a", NULL, 5, true };      /* other user, same org */
-	struct mosquitto b3 = { "svc", "b@org_b", NULL, 5, true };
-	struct mosquitto internal = { "svc", "cloudsignal-internal", NULL, 5, true };
-	struct mosquitto internal2 = { "live", "cloudsignal-internal", NULL, 5, true };
+	struct mosquitto b1 = { "shared", "b@org_b", NULL, 4, true };
+	struct mosquitto a2 = { "live", "a@org_a", NULL, 4, true };
+	struct mosquitto b2 = { "live", "b@org_b", NULL, 4, true };
+	struct mosquitto a3 = { "live", "c@org_a", NULL, 4, true };      /* other user, same org */
+	struct mosquitto b3 = { "svc", "b@org_b", NULL, 4, true };
+	struct mosquitto internal = { "svc", "cloudsignal-internal", NULL, 4, true };
+	struct mosquitto internal2 = { "live", "cloudsignal-internal", NULL, 4, true };
 	long before = test_alloc_outstanding;
 
 	start_plugin("http://127.0.0.1:1");
@@ -776,8 +776,8 @@ static void test_set_limits(void)
 	/* Limits set before any session: the count starts right. */
 	CHECK(control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_t\",\"max_connections\":1}]}"));
 	{
-		struct mosquitto t1 = { "t1", "b@org_t", NULL, 5, true };
-		struct mosquitto t2 = { "t2", "b@org_t", NULL, 5, true };
+		struct mosquitto t1 = { "t1", "b@org_t", NULL, 4, true };
+		struct mosquitto t2 = { "t2", "b@org_t", NULL, 4, true };
 
 		CHECK(connect_as(&t1, "p") == MOSQ_ERR_SUCCESS);
 		CHECK(connect_as(&t2, "p") == MOSQ_ERR_AUTH);
@@ -800,9 +800,9 @@ static void test_orgs_oom(void)
 	cache("a@org_o", false, ALLOW_ALL);
 	cache("a@org_p", false, ALLOW_ALL);
 	for(long i = 0; i < 40; i++){
-		struct mosquitto o1 = { "o1", "a@org_o", NULL, 5, true };
-		struct mosquitto o2 = { "o2", "a@org_o", NULL, 5, true };
-		struct mosquitto p1 = { "p1", "a@org_p", NULL, 5, true };
+		struct mosquitto o1 = { "o1", "a@org_o", NULL, 4, true };
+		struct mosquitto o2 = { "o2", "a@org_o", NULL, 4, true };
+		struct mosquitto p1 = { "p1", "a@org_p", NULL, 4, true };
 		long outstanding = test_alloc_outstanding;
 		char *out;
 
@@ -832,7 +832,7 @@ static void test_orgs_oom(void)
 	/* The "connected" event cannot be queued: the session is not kept, so
 	 * it is not counted either (the CONNECT is still admitted). */
 	{
-		struct mosquitto o1 = { "o1", "a@org_o", NULL, 5, true };
+		struct mosquitto o1 = { "o1", "a@org_o", NULL, 4, true };
 
 		CHECK(control_ok(cmd));
 		g_cs->events.sync_ready = false;          /* cs_events__enqueue fails */

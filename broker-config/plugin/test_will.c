@@ -175,10 +175,10 @@ static void stop_plugin(void)
  * rules, only for that client and only until the TICK. */
 static void test_lost_connection(void)
 {
-	struct mosquitto c1 = { "c1", "u@org_x", NULL, 5, true };
+	struct mosquitto c1 = { "c1", "u@org_x", NULL, 4, true };
 	struct mosquitto c2 = { "c2", "u@org_x", NULL, 4, true };
 	struct mosquitto c1_other = { "c1", "u@org_x", NULL, 4, true };
-	struct mosquitto agent = { "agent-01", "u@org_x", NULL, 5, true };
+	struct mosquitto agent = { "agent-01", "u@org_x", NULL, 4, true };
 
 	start_plugin();
 	cache("u@org_x", false, 0, OWN_RULES);
@@ -236,8 +236,8 @@ static void test_lost_connection(void)
 /* The will counts against the organization's message quota, like a publish. */
 static void test_quota(void)
 {
-	struct mosquitto q1 = { "q1", "q@org_q", NULL, 5, true };
-	struct mosquitto q2 = { "q2", "q@org_q", NULL, 5, true };
+	struct mosquitto q1 = { "q1", "q@org_q", NULL, 4, true };
+	struct mosquitto q2 = { "q2", "q@org_q", NULL, 4, true };
 
 	start_plugin();
 	cache("q@org_q", false, 0, "[{\"permission\":\"allow\",\"action\":\"all\",\"topic\":\"org_q/#\"}]");
@@ -258,10 +258,10 @@ static void test_quota(void)
  * client's entry is untouched, before and after the TICK. */
 static void test_takeover(void)
 {
-	struct mosquitto t1 = { "dup", "a@org_x", NULL, 5, true };
-	struct mosquitto t2 = { "dup", "b@org_x", NULL, 5, true };
+	struct mosquitto t1 = { "dup", "a@org_x", NULL, 4, true };
+	struct mosquitto t2 = { "dup", "b@org_x", NULL, 4, true };
 	struct mosquitto t3 = { "dup", "b@org_x", NULL, 4, true };
-	struct mosquitto y1 = { "dup", "y@org_y", NULL, 5, true };
+	struct mosquitto y1 = { "dup", "y@org_y", NULL, 4, true };
 	int will_rc;
 
 	start_plugin();
@@ -328,8 +328,8 @@ static void test_takeover(void)
  * CONNECT on the departed client's pointer drops it. */
 static void test_reconnect(void)
 {
-	struct mosquitto c1 = { "c1", "u@org_x", NULL, 5, true };
-	struct mosquitto c1b = { "c1", "u@org_x", NULL, 5, true };
+	struct mosquitto c1 = { "c1", "u@org_x", NULL, 4, true };
+	struct mosquitto c1b = { "c1", "u@org_x", NULL, 4, true };
 
 	start_plugin();
 	cache("u@org_x", false, 0, OWN_RULES);
@@ -373,13 +373,42 @@ static void test_persistent(void)
 	stop_plugin();
 }
 
+/* An MQTT 5 client keeps its session for its Session Expiry Interval,
+ * whatever CleanStart said (the plugin cannot see the interval): its entry
+ * stays, offline, so messages queued while it is away pass the read check
+ * and a delayed will (sent seconds later, after TICKs) meets its rules. */
+static void test_mqtt5_session(void)
+{
+	struct mosquitto m = { "m5", "u@org_x", NULL, 5, true };
+	struct mosquitto m_back = { "m5", "u@org_x", NULL, 5, true };
+
+	start_plugin();
+	cache("u@org_x", false, 0, OWN_RULES);
+	CHECK(connect_as(&m, NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
+	CHECK(lose(&m, NO_WILL) == NOT_CHECKED);
+	tick();
+	CHECK(g_cs->departed == NULL && cs_clients__find(g_cs, "m5") != NULL && g_cs->offline_clients == 1);
+	CHECK(acl(&m, MOSQ_ACL_READ, "org_x/m5/queued") == MOSQ_ERR_SUCCESS);
+	CHECK(acl(&m, MOSQ_ACL_READ, "org_x/other/queued") == MOSQ_ERR_ACL_DENIED);
+	CHECK(acl(&m, MOSQ_ACL_WRITE, "org_x/m5/will") == MOSQ_ERR_SUCCESS);     /* delayed will */
+	CHECK(acl(&m, MOSQ_ACL_WRITE, "org_x/m5/ro") == MOSQ_ERR_ACL_DENIED);
+	/* A second DISCONNECT of the same connection changes nothing. */
+	disconnect_event(&m);
+	CHECK(g_cs->offline_clients == 1);
+	/* It comes back: a new entry, online. */
+	CHECK(connect_as(&m_back, NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
+	CHECK(cs_clients__find(g_cs, "m5")->client == &m_back && g_cs->offline_clients == 0);
+	CHECK(acl(&m_back, MOSQ_ACL_READ, "org_x/m5/queued") == MOSQ_ERR_SUCCESS);
+	stop_plugin();
+}
+
 /* Kicks never ask for the will; expired credentials deny the will. */
 static void test_kick_and_expiry(void)
 {
-	struct mosquitto k1 = { "k1", "u@org_x", NULL, 5, true };
-	struct mosquitto k2 = { "k2", "v@org_x", NULL, 5, true };
-	struct mosquitto e1 = { "e1", "e@org_x", NULL, 5, true };
-	struct mosquitto e2 = { "e2", "f@org_x", NULL, 5, true };
+	struct mosquitto k1 = { "k1", "u@org_x", NULL, 4, true };
+	struct mosquitto k2 = { "k2", "v@org_x", NULL, 4, true };
+	struct mosquitto e1 = { "e1", "e@org_x", NULL, 4, true };
+	struct mosquitto e2 = { "e2", "f@org_x", NULL, 4, true };
 
 	start_plugin();
 	cache("u@org_x", false, 0, OWN_RULES);
@@ -415,7 +444,7 @@ static void test_kick_and_expiry(void)
 /* The internal user's will is never limited, like its publishes. */
 static void test_internal(void)
 {
-	struct mosquitto svc = { "svc", "cloudsignal-internal", NULL, 5, true };
+	struct mosquitto svc = { "svc", "cloudsignal-internal", NULL, 4, true };
 	struct mosquitto_evt_basic_auth ed;
 
 	start_plugin();
@@ -439,6 +468,7 @@ void test_will__run(void)
 	test_takeover();
 	test_reconnect();
 	test_persistent();
+	test_mqtt5_session();
 	test_kick_and_expiry();
 	test_internal();
 	CHECK(test_alloc_outstanding == before);
