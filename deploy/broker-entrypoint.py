@@ -17,7 +17,7 @@ config = (ROOT / "broker-config" / "mosquitto.conf").read_text().format(
     log_dest="stdout", data_dir=DATA, bind_address="0.0.0.0", tls_listener="",
     mqtt_port=os.environ.get("CLOUDSIGNAL_MQTT_PORT", "1883"), ws_port=os.environ.get("CLOUDSIGNAL_WS_PORT", "9001"),
     plugin_path=ROOT / "broker-config" / "plugin" / "cloudsignal_auth.so",
-    service_url=os.environ.get("CLOUDSIGNAL_SERVICE_URL", "http://127.0.0.1:8080"),
+    service_url=os.environ.get("CLOUDSIGNAL_SERVICE_URL", "http://127.0.0.1:8081"),
     secret_file=os.environ["CLOUDSIGNAL_BROKER_SECRET_FILE"],
     internal_username=os.environ.get("CLOUDSIGNAL_INTERNAL_USERNAME", "cloudsignal-internal"),
 )
