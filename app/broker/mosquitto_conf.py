@@ -45,6 +45,11 @@ class BrokerSettings:
     def secret_path(self) -> Path:
         return self.directory / "broker-secret"
 
+    @property
+    def state_path(self) -> Path:
+        """The plugin's principal store (verifiers, rules): the template puts it in the data dir."""
+        return self.directory / "data" / "cloudsignal-state.json"
+
 
 def ensure_secret(path: Path) -> str:
     """The broker secret in `path`, created (random, mode 0640) on first use."""

@@ -1,11 +1,19 @@
 /*
- * auth.c - MOSQ_EVT_BASIC_AUTH: internal user check, credential cache and
- * the call to {service_url}/internal/broker/authenticate. Fails closed:
- * anything but an explicit "allow" refuses the CONNECT. Accepted credentials
- * still pass the organization checks (orgs.c: client id of another
- * organization, connection quota) before the client entry is stored. An
- * admitted CONNECT (other than the internal user) opens a session
- * (sessions.c).
+ * auth.c - MOSQ_EVT_BASIC_AUTH: internal user check, local decision from
+ * the principal store (principals.c), else the call to
+ * {service_url}/internal/broker/authenticate. Fails closed: anything but a
+ * matching verifier or an explicit "allow" refuses the CONNECT. Accepted
+ * credentials still pass the organization checks (orgs.c: client id of
+ * another organization, connection quota) before the client entry is
+ * stored. An admitted CONNECT (other than the internal user) opens a
+ * session (sessions.c).
+ *
+ * Decision (docs/broker-protocol.md): a usable principal (confirmed, with a
+ * verifier, fresh: cs_principals__usable) whose verifier matches the
+ * password admits with no HTTP. A mismatch, or no usable principal, is a
+ * miss: HTTP - unless the username or the source address is throttled
+ * (throttle.c), then it is refused here. Only the service's refusals feed
+ * the throttle; any admission resets the username's record.
  */
 #include <math.h>
 #include <string.h>
@@ -18,8 +26,8 @@
 
 #include "cloudsignal.h"
 
-/* HMAC-SHA256 under the per-process key: lets us compare passwords in
- * constant time and keep no plaintext password in the cache. */
+/* HMAC-SHA256 under a random per-process key: the internal user's password
+ * is compared in constant time against the broker secret's HMAC. */
 static int cs_auth__hmac(const struct cs_plugin *cs, const char *s, unsigned char out[CS_HMAC_LEN])
 {
 	unsigned int len = 0;
@@ -34,161 +42,18 @@ static int cs_auth__hmac(const struct cs_plugin *cs, const char *s, unsigned cha
 int cs_auth__init(struct cs_plugin *cs)
 {
 	if(RAND_bytes(cs->hmac_key, (int)sizeof(cs->hmac_key)) != 1){
-		mosquitto_log_printf(MOSQ_LOG_ERR, "cloudsignal: cannot get random bytes for the cache key");
+		mosquitto_log_printf(MOSQ_LOG_ERR, "cloudsignal: cannot get random bytes for the internal user key");
 		return MOSQ_ERR_UNKNOWN;
 	}
 	return cs_auth__hmac(cs, cs->broker_secret, cs->secret_hmac);
 }
 
-/* ---- credential cache ---------------------------------------------------- */
-
-static void cs_auth__cache_free(struct cs_cache_entry *e)
-{
-	if(e == NULL) return;
-	mosquitto_free(e->username);
-	cs_acl__free_rules(&e->rules);
-	mosquitto_free(e);
-}
-
-static void cs_auth__cache_remove(struct cs_plugin *cs, struct cs_cache_entry *e)
-{
-	HASH_DELETE(hh, cs->cache, e);
-	cs_auth__cache_free(e);
-}
-
-struct cs_cache_entry *cs_auth__cache_find(struct cs_plugin *cs, const char *username)
-{
-	struct cs_cache_entry *e = NULL;
-
-	HASH_FIND(hh, cs->cache, username, strlen(username), e);
-	return e;
-}
-
-/* Remember a successful login. Takes ownership of rules in every case.
- * limits: as the reply gave them, or NULL. */
+/* Store a login the service admitted (see cs_principals__admitted); no
+ * credential_version. Kept for callers and tests that predate the store. */
 int cs_auth__cache_put(struct cs_plugin *cs, const char *username, const char *password,
 		bool is_superuser, time_t expire_at, struct cs_ruleset *rules, const struct cs_limits *limits)
 {
-	struct cs_cache_entry *e = NULL, *old;
-
-	if(cs->cache_ttl <= 0){
-		cs_acl__free_rules(rules);
-		return MOSQ_ERR_SUCCESS;
-	}
-	e = mosquitto_calloc(1, sizeof(struct cs_cache_entry));
-	if(e == NULL) goto error;
-	e->username = mosquitto_strdup(username);
-	if(e->username == NULL) goto error;
-	if(cs_auth__hmac(cs, password, e->pw_hmac) != MOSQ_ERR_SUCCESS) goto error;
-	e->stored_ms = cs_plugin__now_ms();
-	e->expire_at = expire_at;
-	e->is_superuser = is_superuser;
-	if(limits){
-		e->limits = *limits;
-	}else{
-		e->limits.max_connections = -1;
-		e->limits.messages_per_minute = -1;
-	}
-	e->rules = *rules;
-	rules->rules = NULL;
-	rules->count = 0;
-
-	old = cs_auth__cache_find(cs, username);
-	if(old) cs_auth__cache_remove(cs, old);
-	HASH_ADD_KEYPTR(hh, cs->cache, e->username, strlen(e->username), e);
-	if(e->hh.tbl == NULL) goto error;
-	return MOSQ_ERR_SUCCESS;
-
-error:
-	cs_auth__cache_free(e);
-	cs_acl__free_rules(rules);
-	return MOSQ_ERR_NOMEM;
-}
-
-void cs_auth__cache_drop(struct cs_plugin *cs, const char *username)
-{
-	struct cs_cache_entry *e = cs_auth__cache_find(cs, username);
-
-	if(e) cs_auth__cache_remove(cs, e);
-}
-
-/* Drop every entry whose username ends with "@" + org_id. */
-void cs_auth__cache_drop_org(struct cs_plugin *cs, const char *org_id)
-{
-	struct cs_cache_entry *e, *tmp;
-	size_t org_len = strlen(org_id);
-
-	HASH_ITER(hh, cs->cache, e, tmp){
-		size_t len = strlen(e->username);
-
-		if(len > org_len && e->username[len - org_len - 1] == '@'
-				&& !strcmp(e->username + len - org_len, org_id)){
-			cs_auth__cache_remove(cs, e);
-		}
-	}
-}
-
-int cs_auth__cache_set_rules(struct cs_plugin *cs, const char *username, const struct cs_ruleset *tmpl)
-{
-	struct cs_cache_entry *e = cs_auth__cache_find(cs, username);
-	struct cs_ruleset copy;
-
-	if(e == NULL) return MOSQ_ERR_SUCCESS;
-	if(cs_acl__copy_rules(tmpl, &copy) != MOSQ_ERR_SUCCESS){
-		/* Never keep stale rules around: forget the login instead. */
-		cs_auth__cache_remove(cs, e);
-		return MOSQ_ERR_NOMEM;
-	}
-	cs_acl__free_rules(&e->rules);
-	e->rules = copy;
-	return MOSQ_ERR_SUCCESS;
-}
-
-void cs_auth__cache_set_expiry(struct cs_plugin *cs, const char *username, time_t expire_at)
-{
-	struct cs_cache_entry *e = cs_auth__cache_find(cs, username);
-
-	if(e) e->expire_at = expire_at;
-}
-
-/* set_limits: cached logins of that organization carry the new limits
- * (informational: a cache hit applies nothing, the org table has them). */
-void cs_auth__cache_set_limits(struct cs_plugin *cs, const struct cs_limits *limits)
-{
-	struct cs_cache_entry *e, *tmp;
-
-	HASH_ITER(hh, cs->cache, e, tmp){
-		const char *org_id = cs_orgs__of(e->username);
-
-		if(!strcmp(e->limits.org_id, limits->org_id) || (org_id && !strcmp(org_id, limits->org_id))){
-			e->limits = *limits;
-		}
-	}
-}
-
-static bool cs_auth__cache_stale(const struct cs_plugin *cs, const struct cs_cache_entry *e,
-		int64_t now_ms, time_t now)
-{
-	return now_ms - e->stored_ms >= (int64_t)cs->cache_ttl * 1000
-		|| (e->expire_at != 0 && now >= e->expire_at);
-}
-
-void cs_auth__cache_expire(struct cs_plugin *cs, int64_t now_ms, time_t now)
-{
-	struct cs_cache_entry *e, *tmp;
-
-	HASH_ITER(hh, cs->cache, e, tmp){
-		if(cs_auth__cache_stale(cs, e, now_ms, now)) cs_auth__cache_remove(cs, e);
-	}
-}
-
-void cs_auth__cache_cleanup(struct cs_plugin *cs)
-{
-	struct cs_cache_entry *e, *tmp;
-
-	HASH_ITER(hh, cs->cache, e, tmp){
-		cs_auth__cache_remove(cs, e);
-	}
+	return cs_principals__admitted(cs, username, password, NULL, is_superuser, expire_at, rules, limits);
 }
 
 /* ---- service reply ------------------------------------------------------- */
@@ -241,6 +106,12 @@ int cs_auth__parse_reply(const char *buf, size_t len, enum cs_auth_result *resul
 	}
 
 	*result = CS_RESULT_ALLOW;
+	/* Optional: an older service sends none; the principal then keeps no
+	 * version and the next sync of it drops the verifier. */
+	su = cJSON_GetObjectItemCaseSensitive(tree, "credential_version");
+	if(cJSON_IsString(su) && strlen(su->valuestring) <= CS_MAX_VERSION_LEN){
+		strcpy(reply->credential_version, su->valuestring);
+	}
 	su = cJSON_GetObjectItemCaseSensitive(tree, "is_superuser");
 	reply->is_superuser = cJSON_IsTrue(su);
 	if(cs_auth__parse_expiry(cJSON_GetObjectItemCaseSensitive(tree, "expire_at"), &reply->expire_at)){
@@ -300,27 +171,24 @@ static int cs_auth__internal(struct cs_plugin *cs, const struct mosquitto *clien
 	return MOSQ_ERR_SUCCESS;
 }
 
-/* MOSQ_ERR_SUCCESS on a fresh cache hit with the same password,
- * MOSQ_ERR_AUTH when such a hit fails the organization checks, else
- * MOSQ_ERR_NOT_FOUND (fall through to the service). A hit applies no
- * limits: the org table got them with the reply that filled the entry. */
-static int cs_auth__from_cache(struct cs_plugin *cs, const struct mosquitto *client, const char *clientid,
+/* MOSQ_ERR_SUCCESS when a usable principal's verifier matches the password,
+ * MOSQ_ERR_AUTH when such a match fails the organization checks, else
+ * MOSQ_ERR_NOT_FOUND (a miss). A match applies no limits: the org table
+ * got them with the reply or command that filled the principal. */
+static int cs_auth__from_store(struct cs_plugin *cs, const struct mosquitto *client, const char *clientid,
 		const char *username, const char *password, const char *who, const char *cid)
 {
-	struct cs_cache_entry *e = cs_auth__cache_find(cs, username);
+	struct cs_principal *p = cs_principals__find(cs, username);
 	unsigned char mac[CS_HMAC_LEN];
+	int rc;
 
-	if(e == NULL) return MOSQ_ERR_NOT_FOUND;
-	if(cs_auth__cache_stale(cs, e, cs_plugin__now_ms(), time(NULL))){
-		cs_auth__cache_remove(cs, e);
-		return MOSQ_ERR_NOT_FOUND;
-	}
-	if(cs_auth__hmac(cs, password, mac) != MOSQ_ERR_SUCCESS
-			|| CRYPTO_memcmp(mac, e->pw_hmac, CS_HMAC_LEN) != 0){
-		return MOSQ_ERR_NOT_FOUND;
-	}
+	if(p == NULL || !cs_principals__usable(cs, p)) return MOSQ_ERR_NOT_FOUND;
+	rc = cs_principals__verifier(cs, username, password, mac);
+	if(rc != MOSQ_ERR_SUCCESS || CRYPTO_memcmp(mac, p->verifier, CS_HMAC_LEN) != 0) rc = MOSQ_ERR_NOT_FOUND;
+	OPENSSL_cleanse(mac, sizeof(mac));
+	if(rc != MOSQ_ERR_SUCCESS) return rc;
 	if(cs_orgs__admit(cs, clientid, username, who, cid) != MOSQ_ERR_SUCCESS) return MOSQ_ERR_AUTH;
-	if(cs_clients__store(cs, client, clientid, username, e->is_superuser, false, e->expire_at, &e->rules)){
+	if(cs_clients__store(cs, client, clientid, username, p->is_superuser, false, p->expire_at, &p->rules)){
 		return MOSQ_ERR_NOT_FOUND;
 	}
 	return MOSQ_ERR_SUCCESS;
@@ -342,6 +210,7 @@ static int cs_auth__from_service(struct cs_plugin *cs, const struct mosquitto *c
 		mosquitto_log_printf(MOSQ_LOG_WARNING, "cloudsignal: refusing %s (client %s): cannot encode request", who, cid);
 		return MOSQ_ERR_AUTH;
 	}
+	cs->stats.http_calls++;
 	rc = cs_http__post(&cs->http, body, strlen(body), &status, &error);
 	OPENSSL_cleanse(body, strlen(body));
 	cJSON_free(body);
@@ -360,6 +229,7 @@ static int cs_auth__from_service(struct cs_plugin *cs, const struct mosquitto *c
 	if(result != CS_RESULT_ALLOW){
 		mosquitto_log_printf(MOSQ_LOG_NOTICE, "cloudsignal: refusing %s (client %s): service said %s",
 				who, cid, result == CS_RESULT_DENY ? "deny" : "ignore");
+		cs_throttle__refused(cs, username, mosquitto_client_address(client));
 		return MOSQ_ERR_AUTH;
 	}
 
@@ -384,8 +254,9 @@ static int cs_auth__from_service(struct cs_plugin *cs, const struct mosquitto *c
 		mosquitto_log_printf(MOSQ_LOG_ERR, "cloudsignal: refusing %s (client %s): out of memory", who, cid);
 		goto error;
 	}
-	/* A failed cache insert only costs a later HTTP call. */
-	cs_auth__cache_put(cs, username, password, reply.is_superuser, reply.expire_at, &reply.rules, &reply.limits);
+	/* A failed insert only costs a later HTTP call. */
+	cs_principals__admitted(cs, username, password, reply.credential_version, reply.is_superuser,
+			reply.expire_at, &reply.rules, &reply.limits);
 	return MOSQ_ERR_SUCCESS;
 
 error:
@@ -427,16 +298,24 @@ int cs_auth__basic_auth_cb(int event, void *event_data, void *userdata)
 	if(!strcmp(ed->username, cs->internal_username)){
 		return cs_auth__internal(cs, ed->client, clientid, password, cid);
 	}
-	rc = MOSQ_ERR_NOT_FOUND;
-	if(cs->cache_ttl > 0){
-		rc = cs_auth__from_cache(cs, ed->client, clientid, ed->username, password, who, cid);
-		if(rc == MOSQ_ERR_SUCCESS){
-			mosquitto_log_printf(MOSQ_LOG_DEBUG, "cloudsignal: admitted %s (client %s) from cache", who, cid);
-		}
-	}
-	if(rc == MOSQ_ERR_NOT_FOUND){
+	rc = cs_auth__from_store(cs, ed->client, clientid, ed->username, password, who, cid);
+	if(rc == MOSQ_ERR_SUCCESS){
+		cs->stats.local_admits++;
+		mosquitto_log_printf(MOSQ_LOG_DEBUG, "cloudsignal: admitted %s (client %s) from the store", who, cid);
+	}else if(rc == MOSQ_ERR_AUTH){
+		cs->stats.local_refusals++;
+	}else if(cs_throttle__blocked(cs, ed->username, mosquitto_client_address(ed->client))){
+		cs->stats.local_refusals++;
+		cs->stats.throttled++;
+		mosquitto_log_printf(MOSQ_LOG_NOTICE, "cloudsignal: refusing %s (client %s): too many refused attempts, retry later",
+				who, cid);
+		return MOSQ_ERR_AUTH;
+	}else{
 		rc = cs_auth__from_service(cs, ed->client, clientid, ed->username, password, who, cid);
 	}
-	if(rc == MOSQ_ERR_SUCCESS) cs_sessions__open(cs, ed->client, clientid, ed->username);
+	if(rc == MOSQ_ERR_SUCCESS){
+		cs_throttle__admitted(cs, ed->username);
+		cs_sessions__open(cs, ed->client, clientid, ed->username);
+	}
 	return rc;
 }

@@ -3,7 +3,13 @@
  *
  * Modules (names follow cs_<module>__<verb>):
  *   plugin.c   init/cleanup/version, options, callback registration, tick
- *   auth.c     MOSQ_EVT_BASIC_AUTH, service call, credential cache
+ *   auth.c     MOSQ_EVT_BASIC_AUTH: local decision from the principal store,
+ *              else the service call
+ *   principals.c principal store (verifiers, rules, expiry, limits), the
+ *              verifier derivation, the state file
+ *   sync.c     POST /internal/broker/sync: once at init, then from its own
+ *              thread; replies are applied on the broker thread at TICK
+ *   throttle.c refused-CONNECT backoff per username and per address
  *   acl.c      rule parsing/rendering/storage, MOSQ_EVT_ACL_CHECK
  *   topic.c    pure topic functions: split, validate, covers, render, evaluate
  *   clients.c  per-client state table, MOSQ_EVT_DISCONNECT, expiry kicks,
@@ -15,9 +21,10 @@
  *   control.c  $CONTROL/cloudsignal/v1 commands
  *   http.c     libcurl wrapper (one reused easy handle per thread)
  *
- * Threads: everything runs on the broker thread except the events.c sender,
- * which only touches struct cs_events under its mutex, its own struct cs_http,
- * libc malloc/free and libcurl; it never calls mosquitto_* functions.
+ * Threads: everything runs on the broker thread except the events.c sender
+ * and the sync.c poller, which only touch their own struct (shared fields
+ * under its mutex), their own struct cs_http, libc malloc/free and libcurl;
+ * they never call mosquitto_* functions, cJSON or log.
  */
 #ifndef CLOUDSIGNAL_H
 #define CLOUDSIGNAL_H
@@ -72,6 +79,8 @@ enum cs_mosq_err {
 #define CS_CONTROL_RESPONSE_TOPIC "$CONTROL/cloudsignal/v1/response"
 #define CS_AUTH_PATH              "/internal/broker/authenticate"
 #define CS_EVENTS_PATH            "/internal/broker/events"
+#define CS_SYNC_PATH              "/internal/broker/sync"
+#define CS_VERIFIER_CONTEXT       "cloudsignal-verifier-v1"
 #define CS_PLACEHOLDER            "${clientid}"
 
 #define CS_MAX_CRED_LEN      4096      /* username/password/client id, bytes */
@@ -97,6 +106,21 @@ enum cs_mosq_err {
 #define CS_EVENTS_LOG_SLOTS    8       /* sender messages waiting for the TICK to log them */
 #define CS_EVENTS_LOG_LEN      512
 #define CS_BROKER_ID_LEN       16      /* hex chars */
+
+#define CS_MAX_VERSION_LEN     64      /* credential_version, bytes */
+#define CS_MAX_STORE_ID_LEN    128     /* sync store id, bytes */
+#define CS_MAX_POSITION        9007199254740991LL /* 2^53 - 1 */
+#define CS_SYNC_MAX_REPLY_BYTES (64 * 1024 * 1024)
+#define CS_STATE_MAX_BYTES     (256 * 1024 * 1024)
+#define CS_STATE_WRITE_MS      3000    /* principals changed: write at most this often */
+#define CS_STATE_POSITION_MS   60000   /* only the position moved: this often */
+#define CS_THROTTLE_FREE       3       /* refusals before the backoff starts */
+#define CS_THROTTLE_MIN_MS     1000
+#define CS_THROTTLE_MAX_MS     60000
+#define CS_THROTTLE_FORGET_MS  600000  /* a record idle this long is dropped */
+#define CS_THROTTLE_MAX        100000  /* records; past it the least recently refused goes */
+#define CS_STATS_INTERVAL_MS   10000
+#define CS_QUOTA_REPORT_MS     60000   /* quota_refused and its log line, per org and quota */
 
 #define CS_ACT_PUBLISH   0x01
 #define CS_ACT_SUBSCRIBE 0x02
@@ -139,17 +163,23 @@ struct cs_limits {
 	int64_t messages_per_minute;
 };
 
-/* Credential cache entry, keyed by username. */
-struct cs_cache_entry {
+/* A principal (what may log in), keyed by username (principals.c). */
+struct cs_principal {
 	UT_hash_handle hh;
 	char *username;
-	unsigned char pw_hmac[CS_HMAC_LEN];
-	int64_t stored_ms;              /* monotonic */
+	char credential_version[CS_MAX_VERSION_LEN + 1]; /* "" = unknown */
+	unsigned char verifier[CS_HMAC_LEN];
+	bool has_verifier;
+	bool confirmed;                 /* false: loaded from the state file, not yet synced */
+	int64_t confirmed_ms;           /* monotonic (cs->now_ms): last allow reply or command */
+	int64_t position;               /* service log position of its last update, 0 = unknown */
 	time_t expire_at;
 	bool is_superuser;
 	struct cs_ruleset rules;        /* templates (${clientid} unrendered) */
 	struct cs_limits limits;        /* as last sent; enforcement uses cs_plugin.orgs */
 };
+/* The old name: tests and callers that predate the principal store. */
+#define cs_cache_entry cs_principal
 
 /* One organization, keyed by org id: its limits, its live sessions (kept up
  * to date by sessions.c for usernames "<name>@<org_id>") and its message
@@ -163,8 +193,13 @@ struct cs_org {
 	long sessions;                  /* open sessions (sessions.c) */
 	int64_t window_start_ms;        /* monotonic (cs_plugin.now_ms) */
 	int64_t window_count;           /* publishes allowed in this window */
-	bool over_logged;               /* quota message logged in this window */
+	bool over_logged;               /* unused: kept for layout compatibility */
+	int64_t refused[2];             /* CS_QUOTA_*: refusals not reported yet */
+	int64_t reported_ms[2];         /* monotonic: last report, 0 = never */
 };
+
+#define CS_QUOTA_CONNECTIONS 0
+#define CS_QUOTA_MESSAGES    1
 
 /* An open MQTT session: created at a successful CONNECT (not for the internal
  * user), removed at its MOSQ_EVT_DISCONNECT. Keyed by the client pointer in
@@ -184,8 +219,11 @@ struct cs_session {
 struct cs_http {
 	CURL *curl;
 	struct curl_slist *headers;
-	char *reply;                    /* CS_MAX_REPLY_BYTES + 1, reused */
+	char *reply;                    /* reply_cap bytes, reused */
 	size_t reply_len;
+	size_t reply_cap;               /* includes the NUL */
+	size_t max_reply;               /* reply cap, bytes */
+	bool libc_reply;                /* reply is libc-allocated and grows (cs_http__init_large) */
 	bool too_large;
 	char errbuf[CURL_ERROR_SIZE];
 };
@@ -241,6 +279,49 @@ struct cs_events {
 	unsigned log_lost;
 };
 
+/* Sync poller (sync.c). Fields below "lock" are shared with its thread and
+ * only touched with the lock held. */
+struct cs_sync {
+	long timeout_ms;
+	long interval_ms;
+	struct cs_http http;            /* sync thread only (after start) */
+	pthread_t thread;
+	bool sync_ready;                /* lock and cond initialised */
+	bool running;
+	int64_t last_ok_ms;             /* broker thread: last complete sync (monotonic, cs->now_ms) */
+	unsigned failures;              /* broker thread: failed attempts in a row (init) */
+
+	pthread_mutex_t lock;
+	pthread_cond_t cond;            /* stop, reply consumed, or call now */
+	bool stop;
+	bool now;                       /* call again at once ("more") */
+	bool waiting;                   /* a reply is waiting for the broker thread */
+	int64_t after;                  /* request: position held */
+	char store[CS_MAX_STORE_ID_LEN + 1]; /* request: store id held, "" = null */
+	char *reply;                    /* libc-allocated body for the broker thread */
+	size_t reply_len;
+	unsigned thread_failures;       /* failed attempts in a row */
+	struct cs_events_log log[CS_EVENTS_LOG_SLOTS];
+	int log_count;
+	unsigned log_lost;
+};
+
+enum cs_tenancy { CS_TENANCY_UNKNOWN = 0, CS_TENANCY_SINGLE, CS_TENANCY_MULTI };
+
+/* Throttle record, keyed by "u:<username>" or "a:<address>" (throttle.c). */
+struct cs_throttle {
+	UT_hash_handle hh;
+	char *key;
+	unsigned refusals;              /* service refusals since the last success */
+	int64_t blocked_until_ms;       /* monotonic (cs->now_ms) */
+	int64_t last_ms;                /* last refusal */
+};
+
+/* Counters of the "stats" report (events.c). */
+struct cs_stats {
+	uint64_t local_admits, local_refusals, http_calls, throttled;
+};
+
 /* All plugin state; passed as userdata to every callback. */
 struct cs_plugin {
 	mosquitto_plugin_id_t *id;
@@ -249,7 +330,8 @@ struct cs_plugin {
 	char *broker_secret;
 	char *internal_username;
 	long timeout_ms;
-	long cache_ttl;
+	long cache_ttl;                 /* seconds a principal admits without a newer confirmation; 0 = never */
+	long sync_interval_ms;
 	unsigned char hmac_key[CS_HMAC_LEN];
 	unsigned char secret_hmac[CS_HMAC_LEN];
 	bool curl_global;
@@ -259,7 +341,7 @@ struct cs_plugin {
 	struct cs_client *clients;
 	struct cs_client *departed;     /* last client that left, until the next TICK (clients.c) */
 	long offline_clients;           /* entries of sessions whose client is away (clients.c) */
-	struct cs_cache_entry *cache;
+	struct cs_principal *principals; /* by username (principals.c) */
 	char *events_url;
 	struct cs_events events;
 	struct cs_session *sessions;    /* by client pointer */
@@ -267,10 +349,29 @@ struct cs_plugin {
 	uint64_t session_seq;           /* last session number of this run */
 	struct cs_org *orgs;            /* by org id */
 	int64_t (*now_ms)(void);        /* monotonic clock of the quota window; tests substitute it */
+	/* principal store, sync, state file, throttle, reports */
+	unsigned char verifier_key[CS_HMAC_LEN]; /* K */
+	char *sync_url;
+	char *state_file;               /* NULL: no persistence */
+	struct cs_sync sync;
+	char store_id[CS_MAX_STORE_ID_LEN + 1]; /* "" = null */
+	int64_t position;               /* sync cursor: everything up to it is applied */
+	int64_t applied_position;       /* highest position applied (sync or command) */
+	enum cs_tenancy tenancy;
+	char default_org[CS_MAX_ORG_ID_LEN + 1];
+	bool state_loaded;              /* init got as far as loading: cleanup may save */
+	bool state_dirty;               /* principals changed since the last write */
+	bool state_position_dirty;      /* only the position moved */
+	int64_t state_written_ms;
+	struct cs_throttle *throttle;
+	unsigned throttle_count;
+	struct cs_stats stats;
+	int64_t stats_ms;               /* last stats report */
 };
 
 /* Parsed "allow" reply of the service. */
 struct cs_auth_reply {
+	char credential_version[CS_MAX_VERSION_LEN + 1]; /* "" = not given */
 	bool is_superuser;
 	time_t expire_at;
 	struct cs_ruleset rules;
@@ -342,6 +443,9 @@ char *cs_events__body(const struct cs_events *ev, const struct cs_event *batch, 
 void cs_events__free_list(struct cs_event *list);
 int64_t cs_events__next_backoff(const struct cs_events *ev, int64_t backoff_ms);
 void cs_events__tick(struct cs_events *ev);
+int cs_events__stats(struct cs_events *ev, const struct cs_stats *st);
+int cs_events__quota_refused(struct cs_events *ev, const char *org_id, int quota, int64_t count);
+void cs_events__report_stats(struct cs_plugin *cs, bool force);
 
 /* auth.c */
 int cs_auth__init(struct cs_plugin *cs);
@@ -350,15 +454,51 @@ int cs_auth__parse_reply(const char *buf, size_t len, enum cs_auth_result *resul
 int cs_auth__parse_expiry(const cJSON *item, time_t *out);
 int cs_auth__cache_put(struct cs_plugin *cs, const char *username, const char *password,
 		bool is_superuser, time_t expire_at, struct cs_ruleset *rules, const struct cs_limits *limits);
-struct cs_cache_entry *cs_auth__cache_find(struct cs_plugin *cs, const char *username);
-void cs_auth__cache_drop(struct cs_plugin *cs, const char *username);
-void cs_auth__cache_drop_org(struct cs_plugin *cs, const char *org_id);
-int cs_auth__cache_set_rules(struct cs_plugin *cs, const char *username, const struct cs_ruleset *tmpl);
-void cs_auth__cache_set_expiry(struct cs_plugin *cs, const char *username, time_t expire_at);
-void cs_auth__cache_set_limits(struct cs_plugin *cs, const struct cs_limits *limits);
-void cs_auth__cache_expire(struct cs_plugin *cs, int64_t now_ms, time_t now);
-void cs_auth__cache_cleanup(struct cs_plugin *cs);
 int cs_auth__basic_auth_cb(int event, void *event_data, void *userdata);
+
+/* principals.c */
+int cs_principals__init(struct cs_plugin *cs);
+int cs_principals__verifier(const struct cs_plugin *cs, const char *username, const char *password,
+		unsigned char out[CS_HMAC_LEN]);
+int cs_principals__parse(const cJSON *obj, struct cs_principal **out, const char **error);
+void cs_principals__free(struct cs_principal *p);
+struct cs_principal *cs_principals__find(struct cs_plugin *cs, const char *username);
+bool cs_principals__usable(struct cs_plugin *cs, const struct cs_principal *p);
+int cs_principals__admitted(struct cs_plugin *cs, const char *username, const char *password,
+		const char *credential_version, bool is_superuser, time_t expire_at,
+		struct cs_ruleset *rules, const struct cs_limits *limits);
+int cs_principals__set(struct cs_plugin *cs, struct cs_principal *p);
+int cs_principals__update(struct cs_plugin *cs, const struct cs_principal *src, int64_t position);
+void cs_principals__drop(struct cs_plugin *cs, const char *username);
+void cs_principals__drop_org(struct cs_plugin *cs, const char *org_id);
+void cs_principals__drop_all(struct cs_plugin *cs);
+int cs_principals__set_rules(struct cs_plugin *cs, const char *username, const struct cs_ruleset *tmpl);
+void cs_principals__set_expiry(struct cs_plugin *cs, const char *username, time_t expire_at);
+void cs_principals__set_limits(struct cs_plugin *cs, const struct cs_limits *limits);
+void cs_principals__expire(struct cs_plugin *cs, time_t now);
+void cs_principals__applied(struct cs_plugin *cs, int64_t position);
+int cs_principals__load(struct cs_plugin *cs);
+int cs_principals__save(struct cs_plugin *cs);
+void cs_principals__tick(struct cs_plugin *cs);
+void cs_principals__cleanup(struct cs_plugin *cs);
+
+/* sync.c */
+int cs_sync__init(struct cs_sync *s, const char *url, const char *secret, long timeout_ms, long interval_ms);
+char *cs_sync__request_body(int64_t after, const char *store, size_t *len);
+int cs_sync__apply(struct cs_plugin *cs, const char *body, size_t len, bool *more, const char **error);
+void cs_sync__initial(struct cs_plugin *cs);
+int cs_sync__start(struct cs_plugin *cs);
+void cs_sync__tick(struct cs_plugin *cs);
+void cs_sync__stop(struct cs_sync *s);
+void cs_sync__cleanup(struct cs_sync *s);
+
+/* throttle.c */
+bool cs_throttle__blocked(struct cs_plugin *cs, const char *username, const char *address);
+void cs_throttle__refused(struct cs_plugin *cs, const char *username, const char *address);
+void cs_throttle__admitted(struct cs_plugin *cs, const char *username);
+struct cs_throttle *cs_throttle__find(struct cs_plugin *cs, char kind, const char *name);
+void cs_throttle__expire(struct cs_plugin *cs);
+void cs_throttle__cleanup(struct cs_plugin *cs);
 
 /* orgs.c */
 const char *cs_orgs__of(const char *username);
@@ -371,6 +511,10 @@ int cs_orgs__admit(struct cs_plugin *cs, const char *clientid, const char *usern
 int cs_orgs__session_opened(struct cs_plugin *cs, const char *username);
 void cs_orgs__session_closed(struct cs_plugin *cs, const char *username);
 int cs_orgs__count_publish(struct cs_plugin *cs, const char *username);
+int cs_orgs__count_org_publish(struct cs_plugin *cs, const char *org_id);
+const char *cs_orgs__of_topic(const struct cs_plugin *cs, const char *topic, char *buf, size_t buflen);
+int cs_orgs__acl_check_cb(int event, void *event_data, void *userdata);
+void cs_orgs__tick(struct cs_plugin *cs);
 void cs_orgs__cleanup(struct cs_plugin *cs);
 
 /* control.c */
@@ -379,6 +523,7 @@ int cs_control__cb(int event, void *event_data, void *userdata);
 
 /* http.c */
 int cs_http__init(struct cs_http *h, const char *url, const char *secret, long timeout_ms);
+int cs_http__init_large(struct cs_http *h, const char *url, const char *secret, long timeout_ms, size_t max_reply);
 int cs_http__post(struct cs_http *h, const char *body, size_t len, long *status, const char **error);
 int cs_http__set_timeout(struct cs_http *h, long timeout_ms);
 void cs_http__cleanup(struct cs_http *h);

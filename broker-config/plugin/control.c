@@ -1,6 +1,10 @@
 /*
  * control.c - $CONTROL/cloudsignal/v1: commands from the CloudSignal service
- * (kick, kick_user, invalidate, set_rules, set_expiry, set_limits). Only the internal
+ * (kick, kick_user, invalidate, set_rules, set_expiry, set_limits,
+ * set_principal; docs/broker-protocol.md). Every command may carry
+ * "position", the service's log position after the change: the plugin
+ * remembers the highest one applied, and a principal the command touched
+ * records it, so an older sync reply never undoes the change. Only the internal
  * user may send them; others are ignored with a warning (we return
  * MOSQ_ERR_SUCCESS, since an error code makes the broker drop the sender).
  * Each payload gets one reply on $CONTROL/cloudsignal/v1/response, one
@@ -53,7 +57,7 @@ static const char *cs_control__kick_user(struct cs_plugin *cs, const cJSON *cmd)
 	const char *username = cs_control__string(cmd, "username");
 
 	if(username == NULL) return "missing or invalid 'username'";
-	cs_auth__cache_drop(cs, username);
+	cs_principals__drop(cs, username);
 	cs_sessions__mark_username(cs, username, "kicked");
 	mosquitto_kick_client_by_username(username, false);
 	return NULL;
@@ -67,8 +71,8 @@ static const char *cs_control__invalidate(struct cs_plugin *cs, const cJSON *cmd
 	if(username == NULL && (org_id == NULL || org_id[0] == '\0')){
 		return "missing 'username' or 'org_id'";
 	}
-	if(username) cs_auth__cache_drop(cs, username);
-	if(org_id && org_id[0]) cs_auth__cache_drop_org(cs, org_id);
+	if(username) cs_principals__drop(cs, username);
+	if(org_id && org_id[0]) cs_principals__drop_org(cs, org_id);
 	return NULL;
 }
 
@@ -85,7 +89,7 @@ static const char *cs_control__set_rules(struct cs_plugin *cs, const cJSON *cmd)
 	if(cs_acl__parse_rules(acl, &rules, &error) != MOSQ_ERR_SUCCESS) return error;
 
 	rc = cs_clients__set_rules(cs, username, &rules);
-	if(cs_auth__cache_set_rules(cs, username, &rules) != MOSQ_ERR_SUCCESS) rc = MOSQ_ERR_NOMEM;
+	if(cs_principals__set_rules(cs, username, &rules) != MOSQ_ERR_SUCCESS) rc = MOSQ_ERR_NOMEM;
 	cs_acl__free_rules(&rules);
 	return rc == MOSQ_ERR_SUCCESS ? NULL : "out of memory";
 }
@@ -101,7 +105,7 @@ static const char *cs_control__set_expiry(struct cs_plugin *cs, const cJSON *cmd
 		return "missing or invalid 'expire_at'";
 	}
 	cs_clients__set_expiry(cs, username, expire_at);
-	cs_auth__cache_set_expiry(cs, username, expire_at);
+	cs_principals__set_expiry(cs, username, expire_at);
 	return NULL;
 }
 
@@ -115,25 +119,71 @@ static const char *cs_control__set_limits(struct cs_plugin *cs, const cJSON *cmd
 
 	if(cs_orgs__parse_limits(cmd, &limits, &error) != MOSQ_ERR_SUCCESS) return error;
 	if(cs_orgs__set_limits(cs, &limits) != MOSQ_ERR_SUCCESS) return "out of memory";
-	cs_auth__cache_set_limits(cs, &limits);
+	cs_principals__set_limits(cs, &limits);
 	return NULL;
+}
+
+/* {"command":"set_principal","username","credential_version","verifier"?,
+ *  "is_superuser","expire_at","acl","limits","position"}: store or replace
+ * the principal (confirmed); its rules, expiry and limits also reach the
+ * user's connected clients and the organization table. */
+static const char *cs_control__set_principal(struct cs_plugin *cs, const cJSON *cmd)
+{
+	struct cs_principal *p = NULL;
+	const char *error = NULL;
+	int rc = cs_principals__parse(cmd, &p, &error);
+
+	if(rc != MOSQ_ERR_SUCCESS) return error;
+	return cs_principals__set(cs, p) == MOSQ_ERR_SUCCESS ? NULL : "out of memory";
+}
+
+/* "position": absent = 0, else an integer in [0, 2^53 - 1]. */
+static const char *cs_control__position(const cJSON *cmd, int64_t *out)
+{
+	const cJSON *item = cJSON_GetObjectItemCaseSensitive(cmd, "position");
+	double v;
+
+	*out = 0;
+	if(item == NULL || cJSON_IsNull(item)) return NULL;
+	v = cJSON_IsNumber(item) ? item->valuedouble : -1;
+	if(v < 0 || v > (double)CS_MAX_POSITION || v != (double)(int64_t)v) return "invalid 'position'";
+	*out = (int64_t)v;
+	return NULL;
+}
+
+static const char *cs_control__dispatch(struct cs_plugin *cs, const cJSON *cmd, const char *name)
+{
+	if(!strcmp(name, "kick")) return cs_control__kick(cs, cmd);
+	if(!strcmp(name, "kick_user")) return cs_control__kick_user(cs, cmd);
+	if(!strcmp(name, "invalidate")) return cs_control__invalidate(cs, cmd);
+	if(!strcmp(name, "set_rules")) return cs_control__set_rules(cs, cmd);
+	if(!strcmp(name, "set_expiry")) return cs_control__set_expiry(cs, cmd);
+	if(!strcmp(name, "set_limits")) return cs_control__set_limits(cs, cmd);
+	if(!strcmp(name, "set_principal")) return cs_control__set_principal(cs, cmd);
+	return "unknown command";
 }
 
 /* Run one command; NULL on success, else an error message. */
 static const char *cs_control__run(struct cs_plugin *cs, const cJSON *cmd, const char **name)
 {
+	const char *error;
+	int64_t position;
+	struct cs_principal *p;
+
 	*name = NULL;
 	if(!cJSON_IsObject(cmd)) return "command must be an object";
 	*name = cs_control__string(cmd, "command");
 	if(*name == NULL) return "missing or invalid 'command'";
-
-	if(!strcmp(*name, "kick")) return cs_control__kick(cs, cmd);
-	if(!strcmp(*name, "kick_user")) return cs_control__kick_user(cs, cmd);
-	if(!strcmp(*name, "invalidate")) return cs_control__invalidate(cs, cmd);
-	if(!strcmp(*name, "set_rules")) return cs_control__set_rules(cs, cmd);
-	if(!strcmp(*name, "set_expiry")) return cs_control__set_expiry(cs, cmd);
-	if(!strcmp(*name, "set_limits")) return cs_control__set_limits(cs, cmd);
-	return "unknown command";
+	if((error = cs_control__position(cmd, &position))) return error;
+	error = cs_control__dispatch(cs, cmd, *name);
+	if(error || position == 0) return error;
+	cs_principals__applied(cs, position);
+	p = cs_principals__find(cs, cs_control__string(cmd, "username"));
+	if(p && position > p->position){
+		p->position = position;
+		cs->state_dirty = true;
+	}
+	return NULL;
 }
 
 /* Process one payload and return the reply JSON (free with cJSON_free), or

@@ -3,6 +3,10 @@
  * disconnected), POSTed in batches to {service_url}/internal/broker/events
  * by one background thread, so the broker loop never waits on the service.
  *
+ * Besides session events the broker thread queues reports: "stats" (CONNECT
+ * decision counters, every CS_STATS_INTERVAL_MS when any is non-zero) and
+ * "quota_refused" (orgs.c).
+ *
  * Broker thread: builds each event with cJSON, prints it, and appends the
  * ready JSON string to a bounded queue (mutex held for O(1) work, no I/O).
  * Past max_queued the oldest queued event is dropped and counted.
@@ -553,4 +557,54 @@ int cs_events__disconnected(struct cs_events *ev, const struct cs_session *s)
 		return MOSQ_ERR_NOMEM;
 	}
 	return cs_events__push(ev, o);
+}
+
+/* {"type":"stats","local_admits","local_refusals","http_calls","throttled","at"} */
+int cs_events__stats(struct cs_events *ev, const struct cs_stats *st)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if(o == NULL) return MOSQ_ERR_NOMEM;
+	if(cJSON_AddStringToObject(o, "type", "stats") == NULL
+			|| cJSON_AddNumberToObject(o, "local_admits", (double)st->local_admits) == NULL
+			|| cJSON_AddNumberToObject(o, "local_refusals", (double)st->local_refusals) == NULL
+			|| cJSON_AddNumberToObject(o, "http_calls", (double)st->http_calls) == NULL
+			|| cJSON_AddNumberToObject(o, "throttled", (double)st->throttled) == NULL){
+		cJSON_Delete(o);
+		return MOSQ_ERR_NOMEM;
+	}
+	return cs_events__push(ev, o);
+}
+
+/* {"type":"quota_refused","org_id","quota","count","at"} */
+int cs_events__quota_refused(struct cs_events *ev, const char *org_id, int quota, int64_t count)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if(o == NULL) return MOSQ_ERR_NOMEM;
+	if(cJSON_AddStringToObject(o, "type", "quota_refused") == NULL
+			|| cJSON_AddStringToObject(o, "org_id", org_id) == NULL
+			|| cJSON_AddStringToObject(o, "quota", quota == CS_QUOTA_CONNECTIONS ? "max_connections" : "messages_per_minute") == NULL
+			|| cJSON_AddNumberToObject(o, "count", (double)count) == NULL){
+		cJSON_Delete(o);
+		return MOSQ_ERR_NOMEM;
+	}
+	return cs_events__push(ev, o);
+}
+
+/* TICK (and cleanup, force): every CS_STATS_INTERVAL_MS, report the counters
+ * since the last report, unless all are zero. */
+void cs_events__report_stats(struct cs_plugin *cs, bool force)
+{
+	struct cs_stats *st = &cs->stats;
+	int64_t now = cs->now_ms();
+
+	if(!force && now - cs->stats_ms < CS_STATS_INTERVAL_MS) return;
+	cs->stats_ms = now;
+	if(st->local_admits == 0 && st->local_refusals == 0 && st->http_calls == 0 && st->throttled == 0) return;
+	if(cs_events__stats(&cs->events, st) != MOSQ_ERR_SUCCESS){
+		mosquitto_log_printf(MOSQ_LOG_ERR, "cloudsignal: cannot queue the stats report: out of memory");
+		return;
+	}
+	memset(st, 0, sizeof(*st));
 }

@@ -2,8 +2,12 @@
  * http.c - minimal libcurl wrapper: one easy handle, configured once and
  * reused for every call so the connection to the service is kept alive.
  * A struct cs_http belongs to one thread: the broker thread has one for
- * authentication, the events.c sender thread its own.
+ * authentication, the events.c sender thread and the sync.c poller their
+ * own. The sync handle's reply buffer is libc-allocated and grows on the
+ * poller thread (cs_http__init_large), since mosquitto_malloc is not
+ * thread-safe.
  */
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,15 +15,27 @@
 
 #include "cloudsignal.h"
 
-/* Collect the reply into the preallocated buffer; abort beyond the cap. */
+/* Collect the reply into the buffer (growing a libc one); abort beyond the cap. */
 static size_t cs_http__write_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
 	struct cs_http *h = userdata;
 	size_t n = size * nmemb;
 
-	if(n > CS_MAX_REPLY_BYTES - h->reply_len){
+	if(n > h->max_reply - h->reply_len){
 		h->too_large = true;
 		return 0;
+	}
+	if(h->reply_len + n + 1 > h->reply_cap){
+		size_t cap = h->reply_cap;
+		char *bigger;
+
+		if(!h->libc_reply) return 0; /* cannot happen: cap is max_reply + 1 */
+		while(cap < h->reply_len + n + 1) cap *= 2;
+		if(cap > h->max_reply + 1) cap = h->max_reply + 1;
+		bigger = realloc(h->reply, cap);
+		if(bigger == NULL) return 0;
+		h->reply = bigger;
+		h->reply_cap = cap;
 	}
 	memcpy(h->reply + h->reply_len, ptr, n);
 	h->reply_len += n;
@@ -35,8 +51,12 @@ int cs_http__init(struct cs_http *h, const char *url, const char *secret, long t
 	char *auth = NULL;
 	size_t auth_len;
 
-	memset(h, 0, sizeof(*h));
-	h->reply = mosquitto_malloc(CS_MAX_REPLY_BYTES + 1);
+	if(!h->libc_reply){
+		memset(h, 0, sizeof(*h));
+		h->max_reply = CS_MAX_REPLY_BYTES;
+		h->reply_cap = CS_MAX_REPLY_BYTES + 1;
+		h->reply = mosquitto_malloc(h->reply_cap);
+	}
 	if(h->reply == NULL) goto error;
 	h->curl = curl_easy_init();
 	if(h->curl == NULL) goto error;
@@ -81,6 +101,18 @@ error:
 	return MOSQ_ERR_NOMEM;
 }
 
+/* Like cs_http__init, for replies up to max_reply bytes in a libc buffer
+ * that starts at 64 KiB and grows as needed. */
+int cs_http__init_large(struct cs_http *h, const char *url, const char *secret, long timeout_ms, size_t max_reply)
+{
+	memset(h, 0, sizeof(*h));
+	h->libc_reply = true;
+	h->max_reply = max_reply;
+	h->reply_cap = 65536;
+	h->reply = malloc(h->reply_cap);
+	return cs_http__init(h, url, secret, timeout_ms);
+}
+
 /* POST body; on success *status holds the HTTP status and h->reply the
  * NUL-terminated reply. On transport failure *error says why. */
 int cs_http__post(struct cs_http *h, const char *body, size_t len, long *status, const char **error)
@@ -103,7 +135,7 @@ int cs_http__post(struct cs_http *h, const char *body, size_t len, long *status,
 	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, "");
 	curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE, 0L);
 	if(code != CURLE_OK){
-		*error = h->too_large ? "reply larger than 65536 bytes" : curl_easy_strerror(code);
+		*error = h->too_large ? "reply too large" : curl_easy_strerror(code);
 		return MOSQ_ERR_UNKNOWN;
 	}
 	if(curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, status) != CURLE_OK){
@@ -135,6 +167,10 @@ void cs_http__cleanup(struct cs_http *h)
 		curl_slist_free_all(h->headers);
 	}
 	h->headers = NULL;
-	mosquitto_free(h->reply);
+	if(h->libc_reply){
+		free(h->reply);
+	}else{
+		mosquitto_free(h->reply);
+	}
 	h->reply = NULL;
 }

@@ -28,8 +28,19 @@
  * MQTT 5; MQTT 3.1.1 acks carry no reason code (the message is dropped) and
  * QoS 0 is dropped silently; any other code drops the connection.
  *
- * The internal user has no session and its ACL checks end before the quota:
- * it is never limited.
+ * The internal user (the service's HTTP publishes) has no session; its
+ * publishes count against the organization that owns the topic
+ * (cs_orgs__acl_check_cb, registered instead of acl.c's callback, which it
+ * wraps): in multi tenancy the first topic level when it starts with
+ * "org_", in single tenancy the default_org the sync sent. Topics starting
+ * with '$' (its $CONTROL commands) and wills are not counted. A refused
+ * publish gets "Not authorized" at QoS 1 and 2, which the service turns
+ * into 429 message_quota_exceeded.
+ *
+ * Refusals by a quota (max_connections at CONNECT, messages_per_minute at
+ * publish) are counted per organization and quota; the first one is logged
+ * and reported ("quota_refused" event) at once, later ones at most once a
+ * minute with their count (cs_orgs__tick).
  */
 #include <math.h>
 #include <string.h>
@@ -140,10 +151,61 @@ static void cs_orgs__remove(struct cs_plugin *cs, struct cs_org *org)
 	mosquitto_free(org);
 }
 
-/* An unlimited organization without sessions needs no entry. */
+/* Log and report the pending refusals of one quota. */
+static void cs_orgs__report(struct cs_plugin *cs, struct cs_org *org, int quota, int64_t now)
+{
+	char name[CS_LOG_NAME_LEN];
+	int64_t limit = quota == CS_QUOTA_CONNECTIONS ? org->max_connections : org->messages_per_minute;
+
+	if(org->refused[quota] == 0) return;
+	cs_clients__printable(org->org_id, name, sizeof(name));
+	if(quota == CS_QUOTA_CONNECTIONS){
+		mosquitto_log_printf(MOSQ_LOG_NOTICE, "cloudsignal: organization %s is at its connection quota (%lld): "
+				"%lld CONNECTs refused", name, (long long)limit, (long long)org->refused[quota]);
+	}else{
+		mosquitto_log_printf(MOSQ_LOG_NOTICE, "cloudsignal: organization %s is over its message quota (%lld/min): "
+				"%lld publishes refused", name, (long long)limit, (long long)org->refused[quota]);
+	}
+	if(cs_events__quota_refused(&cs->events, org->org_id, quota, org->refused[quota]) != MOSQ_ERR_SUCCESS){
+		mosquitto_log_printf(MOSQ_LOG_ERR, "cloudsignal: cannot queue the quota report of %s: out of memory", name);
+	}
+	org->refused[quota] = 0;
+	org->reported_ms[quota] = now;
+}
+
+/* A refusal by quota: reported at once when the last report is a minute old. */
+static void cs_orgs__refused(struct cs_plugin *cs, struct cs_org *org, int quota)
+{
+	int64_t now = cs->now_ms();
+
+	org->refused[quota]++;
+	if(org->reported_ms[quota] == 0 || now - org->reported_ms[quota] >= CS_QUOTA_REPORT_MS){
+		cs_orgs__report(cs, org, quota, now);
+	}
+}
+
+/* TICK: report refusals held back for a minute. */
+void cs_orgs__tick(struct cs_plugin *cs)
+{
+	struct cs_org *org, *tmp;
+	int64_t now = cs->now_ms();
+
+	HASH_ITER(hh, cs->orgs, org, tmp){
+		for(int q = 0; q < 2; q++){
+			if(org->refused[q] && now - org->reported_ms[q] >= CS_QUOTA_REPORT_MS) cs_orgs__report(cs, org, q, now);
+		}
+	}
+}
+
+/* An unlimited organization without sessions needs no entry (pending
+ * refusals are reported first). */
 static void cs_orgs__prune(struct cs_plugin *cs, struct cs_org *org)
 {
 	if(org->sessions == 0 && org->max_connections < 0 && org->messages_per_minute < 0){
+		int64_t now = cs->now_ms();
+
+		cs_orgs__report(cs, org, CS_QUOTA_CONNECTIONS, now);
+		cs_orgs__report(cs, org, CS_QUOTA_MESSAGES, now);
 		cs_orgs__remove(cs, org);
 	}
 }
@@ -193,6 +255,7 @@ int cs_orgs__admit(struct cs_plugin *cs, const char *clientid, const char *usern
 		cs_clients__printable(org->org_id, name, sizeof(name));
 		mosquitto_log_printf(MOSQ_LOG_NOTICE, "cloudsignal: refusing %s (client %s): organization %s is at its connection quota (%lld)",
 				who, cid, name, (long long)org->max_connections);
+		cs_orgs__refused(cs, org, CS_QUOTA_CONNECTIONS);
 		return MOSQ_ERR_AUTH;
 	}
 	return MOSQ_ERR_SUCCESS;
@@ -224,32 +287,66 @@ void cs_orgs__session_closed(struct cs_plugin *cs, const char *username)
 	cs_orgs__prune(cs, org);
 }
 
-/* An allowed PUBLISH of username: MOSQ_ERR_SUCCESS (counted) or
- * MOSQ_ERR_ACL_DENIED once the window is full (not counted). */
-int cs_orgs__count_publish(struct cs_plugin *cs, const char *username)
+/* An allowed PUBLISH counted against org_id (NULL: none): MOSQ_ERR_SUCCESS
+ * (counted) or MOSQ_ERR_ACL_DENIED once the window is full (not counted). */
+int cs_orgs__count_org_publish(struct cs_plugin *cs, const char *org_id)
 {
-	struct cs_org *org = cs_orgs__find(cs, cs_orgs__of(username));
+	struct cs_org *org = cs_orgs__find(cs, org_id);
 	int64_t now;
-	char name[CS_LOG_NAME_LEN];
 
 	if(org == NULL) return MOSQ_ERR_SUCCESS;
 	now = cs->now_ms();
 	if(now - org->window_start_ms >= CS_QUOTA_WINDOW_MS){
 		org->window_start_ms = now;
 		org->window_count = 0;
-		org->over_logged = false;
 	}
 	if(org->messages_per_minute >= 0 && org->window_count >= org->messages_per_minute){
-		if(!org->over_logged){
-			cs_clients__printable(org->org_id, name, sizeof(name));
-			mosquitto_log_printf(MOSQ_LOG_NOTICE, "cloudsignal: organization %s is over its message quota (%lld/min); "
-					"dropping publishes until the window resets", name, (long long)org->messages_per_minute);
-			org->over_logged = true;
-		}
+		cs_orgs__refused(cs, org, CS_QUOTA_MESSAGES);
 		return MOSQ_ERR_ACL_DENIED;
 	}
 	org->window_count++;
 	return MOSQ_ERR_SUCCESS;
+}
+
+/* An allowed PUBLISH of username. */
+int cs_orgs__count_publish(struct cs_plugin *cs, const char *username)
+{
+	return cs_orgs__count_org_publish(cs, cs_orgs__of(username));
+}
+
+/* The organization that owns a topic the internal user publishes to, or
+ * NULL: multi tenancy, the first level if it starts with "org_"; single
+ * tenancy, default_org. */
+const char *cs_orgs__of_topic(const struct cs_plugin *cs, const char *topic, char *buf, size_t buflen)
+{
+	size_t len;
+
+	if(topic == NULL || topic[0] == '$') return NULL;
+	if(cs->tenancy == CS_TENANCY_SINGLE) return cs->default_org[0] ? cs->default_org : NULL;
+	if(cs->tenancy != CS_TENANCY_MULTI || strncmp(topic, "org_", 4)) return NULL;
+	len = strcspn(topic, "/");
+	if(len >= buflen || len > CS_MAX_ORG_ID_LEN) return NULL;
+	memcpy(buf, topic, len);
+	buf[len] = '\0';
+	return buf;
+}
+
+/* MOSQ_EVT_ACL_CHECK: acl.c decides; a write of the internal user's own
+ * connection that it allowed is then counted against the topic's owner. */
+int cs_orgs__acl_check_cb(int event, void *event_data, void *userdata)
+{
+	struct mosquitto_evt_acl_check *ed = event_data;
+	struct cs_plugin *cs = userdata;
+	struct cs_client *entry;
+	char buf[CS_MAX_ORG_ID_LEN + 1];
+	const char *org_id;
+	int rc = cs_acl__check_cb(event, event_data, userdata);
+
+	if(rc != MOSQ_ERR_SUCCESS || ed->access != MOSQ_ACL_WRITE) return rc;
+	entry = cs_clients__find(cs, mosquitto_client_id(ed->client));
+	if(entry == NULL || entry->client != ed->client || !entry->is_internal) return rc;
+	org_id = cs_orgs__of_topic(cs, ed->topic, buf, sizeof(buf));
+	return org_id ? cs_orgs__count_org_publish(cs, org_id) : rc;
 }
 
 void cs_orgs__cleanup(struct cs_plugin *cs)

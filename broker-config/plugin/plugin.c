@@ -1,22 +1,29 @@
 /*
  * CloudSignal auth/ACL plugin for Mosquitto 2.0 (plugin interface v5).
  *
- * Purpose: authenticate MQTT CONNECTs against the CloudSignal service
- * (POST {service_url}/internal/broker/authenticate), keep each client's
+ * Purpose: authenticate MQTT CONNECTs, from the principal store when it
+ * can (verifiers, rules, expiry: principals.c, kept current by
+ * POST {service_url}/internal/broker/sync in the background, sync.c, and
+ * across restarts in the state file), otherwise against the CloudSignal
+ * service (POST {service_url}/internal/broker/authenticate); throttle
+ * wrong passwords (throttle.c); keep each client's
  * ordered ACL rules in memory and decide every ACL check locally, accept
  * management commands on $CONTROL/cloudsignal/v1 from the internal user,
  * check Last Will messages against their client's own rules (clients.c),
  * enforce per-organization limits (connection and message quotas, no client
  * id takeover across organizations; orgs.c), and kick clients whose
  * credentials expire. Fails closed: if the service
- * cannot be reached, new CONNECTs are refused (cached logins still work).
+ * cannot be reached, new CONNECTs are refused unless the store admits them.
  * Session events (broker started, client connected, disconnected with a
- * reason) are POSTed to {service_url}/internal/broker/events in batches by a
- * background thread (events.c); the broker loop never waits for them.
+ * reason) and reports (stats, quota_refused) are POSTed to
+ * {service_url}/internal/broker/events in batches by a background thread
+ * (events.c); the broker loop never waits for them. The contract with the
+ * service is docs/broker-protocol.md.
  *
  * Build:
  *   gcc -std=gnu11 -Wall -Wextra -Werror -O2 -fPIC -shared -o cloudsignal_auth.so \
- *       plugin.c auth.c acl.c control.c clients.c sessions.c orgs.c events.c http.c topic.c \
+ *       plugin.c auth.c principals.c sync.c throttle.c acl.c control.c clients.c \
+ *       sessions.c orgs.c events.c http.c topic.c \
  *       $(pkg-config --cflags --libs libcurl libcjson) -lcrypto -pthread
  *   (or simply: make; make test)
  *
@@ -31,7 +38,20 @@
  *   plugin_opt_timeout_ms 2000                         # default; per auth call, per
  *                                                      # events POST, and the last
  *                                                      # events flush at shutdown
- *   plugin_opt_cache_ttl 300                           # seconds, 0 = no cache
+ *   plugin_opt_cache_ttl 300                           # seconds, 0 = no local decisions
+ *   plugin_opt_state_file /var/lib/mosquitto/cloudsignal-state.json
+ *                                   # absent = the store is not kept across restarts
+ *   plugin_opt_sync_interval_ms 1000                   # default; background sync period
+ *
+ * cache_ttl: 0 disables local decisions (every CONNECT but the internal
+ * user's calls the service; nothing is stored). Otherwise principals no
+ * longer expire by age, since sync keeps them current: a principal admits
+ * locally while its last confirmation (allow reply, $CONTROL command, or a
+ * complete sync) is younger than cache_ttl seconds. With the sync working
+ * that is always; if the service stays unreachable longer, CONNECTs become
+ * misses again and fail closed. Principals loaded from the state file admit
+ * only after a complete sync (the initial one runs in plugin init, before
+ * the listeners open, bounded by timeout_ms).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -50,6 +70,9 @@
 #define CS_DEFAULT_CACHE_TTL     300
 #define CS_MAX_TIMEOUT_MS        60000
 #define CS_MAX_CACHE_TTL         (30L * 24 * 3600)
+#define CS_DEFAULT_SYNC_INTERVAL_MS 1000
+#define CS_MIN_SYNC_INTERVAL_MS  100
+#define CS_MAX_SYNC_INTERVAL_MS  3600000
 
 #define CS_REG_BASIC_AUTH (1u << 0)
 #define CS_REG_ACL_CHECK  (1u << 1)
@@ -65,9 +88,11 @@ int64_t cs_plugin__now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Every TICK: log what the event sender recorded, forget the departed
- * client (its will, if any, has been checked: clients.c). At most once a
- * second: kick expired clients, drop stale cache entries. */
+/* Every TICK: log what the event sender and the sync thread recorded,
+ * apply a sync reply, forget the departed client (its will, if any, has
+ * been checked: clients.c). At most once a second: kick expired clients,
+ * drop expired principals and idle throttle records, send due reports,
+ * save the state file when due. */
 int cs_plugin__tick_cb(int event, void *event_data, void *userdata)
 {
 	struct cs_plugin *cs = userdata;
@@ -77,12 +102,17 @@ int cs_plugin__tick_cb(int event, void *event_data, void *userdata)
 	(void)event;
 	(void)event_data;
 	cs_events__tick(&cs->events);
+	cs_sync__tick(cs);
 	cs_clients__forget_departed(cs);
 	if(cs->last_tick_ms != 0 && now_ms - cs->last_tick_ms < 1000) return MOSQ_ERR_SUCCESS;
 	cs->last_tick_ms = now_ms;
 	now = time(NULL);
 	cs_clients__expire(cs, now);
-	cs_auth__cache_expire(cs, now_ms, now);
+	cs_principals__expire(cs, now);
+	cs_throttle__expire(cs);
+	cs_orgs__tick(cs);
+	cs_events__report_stats(cs, false);
+	cs_principals__tick(cs);
 	return MOSQ_ERR_SUCCESS;
 }
 
@@ -191,6 +221,7 @@ static int cs_plugin__parse_options(struct cs_plugin *cs, struct mosquitto_opt *
 
 	cs->timeout_ms = CS_DEFAULT_TIMEOUT_MS;
 	cs->cache_ttl = CS_DEFAULT_CACHE_TTL;
+	cs->sync_interval_ms = CS_DEFAULT_SYNC_INTERVAL_MS;
 
 	for(int i = 0; i < count; i++){
 		const char *key = opts[i].key, *value = opts[i].value;
@@ -212,6 +243,15 @@ static int cs_plugin__parse_options(struct cs_plugin *cs, struct mosquitto_opt *
 			if(cs_plugin__parse_long(key, value, 1, CS_MAX_TIMEOUT_MS, &cs->timeout_ms)) return MOSQ_ERR_INVAL;
 		}else if(!strcmp(key, "cache_ttl")){
 			if(cs_plugin__parse_long(key, value, 0, CS_MAX_CACHE_TTL, &cs->cache_ttl)) return MOSQ_ERR_INVAL;
+		}else if(!strcmp(key, "sync_interval_ms")){
+			if(cs_plugin__parse_long(key, value, CS_MIN_SYNC_INTERVAL_MS, CS_MAX_SYNC_INTERVAL_MS,
+						&cs->sync_interval_ms)) return MOSQ_ERR_INVAL;
+		}else if(!strcmp(key, "state_file")){
+			if(value[0] == '\0' || cs_plugin__has_ctrl(value) || strlen(value) > 4000){
+				mosquitto_log_printf(MOSQ_LOG_ERR, "cloudsignal: plugin_opt_state_file must be a file path");
+				return MOSQ_ERR_INVAL;
+			}
+			if((rc = cs_plugin__set_string(&cs->state_file, value))) return rc;
 		}else{
 			mosquitto_log_printf(MOSQ_LOG_WARNING, "cloudsignal: ignoring unknown option plugin_opt_%s", key);
 		}
@@ -252,6 +292,8 @@ static int cs_plugin__parse_options(struct cs_plugin *cs, struct mosquitto_opt *
 	if(cs->auth_url == NULL) return MOSQ_ERR_NOMEM;
 	cs->events_url = cs_plugin__join_url(url, CS_EVENTS_PATH);
 	if(cs->events_url == NULL) return MOSQ_ERR_NOMEM;
+	cs->sync_url = cs_plugin__join_url(url, CS_SYNC_PATH);
+	if(cs->sync_url == NULL) return MOSQ_ERR_NOMEM;
 	return MOSQ_ERR_SUCCESS;
 }
 
@@ -259,27 +301,36 @@ static void cs_plugin__free(struct cs_plugin *cs)
 {
 	if(cs == NULL) return;
 	if(cs->registered & CS_REG_BASIC_AUTH) mosquitto_callback_unregister(cs->id, MOSQ_EVT_BASIC_AUTH, cs_auth__basic_auth_cb, NULL);
-	if(cs->registered & CS_REG_ACL_CHECK) mosquitto_callback_unregister(cs->id, MOSQ_EVT_ACL_CHECK, cs_acl__check_cb, NULL);
+	if(cs->registered & CS_REG_ACL_CHECK) mosquitto_callback_unregister(cs->id, MOSQ_EVT_ACL_CHECK, cs_orgs__acl_check_cb, NULL);
 	if(cs->registered & CS_REG_CONTROL) mosquitto_callback_unregister(cs->id, MOSQ_EVT_CONTROL, cs_control__cb, CS_CONTROL_TOPIC);
 	if(cs->registered & CS_REG_DISCONNECT) mosquitto_callback_unregister(cs->id, MOSQ_EVT_DISCONNECT, cs_clients__disconnect_cb, NULL);
 	if(cs->registered & CS_REG_TICK) mosquitto_callback_unregister(cs->id, MOSQ_EVT_TICK, cs_plugin__tick_cb, NULL);
 	cs->registered = 0;
 
-	/* Joins the sender thread (last flush bounded by timeout_ms) before any
-	 * state it could touch goes away. */
+	/* Threads first: nothing they touch may go away before they end. Then
+	 * the last save of the store (only if init got as far as loading it:
+	 * never overwrite a good file with an empty store). The events sender
+	 * gets the last stats before its final flush (bounded by timeout_ms). */
+	cs_sync__cleanup(&cs->sync);
+	if(cs->state_loaded) cs_principals__save(cs);
+	if(cs->events.sync_ready) cs_events__report_stats(cs, true);
 	cs_events__cleanup(&cs->events);
+	cs_throttle__cleanup(cs);
+	cs_principals__cleanup(cs);
 	cs_sessions__cleanup(cs);
 	cs_orgs__cleanup(cs);
 	cs_clients__cleanup(cs);
-	cs_auth__cache_cleanup(cs);
 	cs_http__cleanup(&cs->http);
 	if(cs->curl_global) curl_global_cleanup();
 	if(cs->broker_secret) OPENSSL_cleanse(cs->broker_secret, strlen(cs->broker_secret));
 	OPENSSL_cleanse(cs->hmac_key, sizeof(cs->hmac_key));
+	OPENSSL_cleanse(cs->verifier_key, sizeof(cs->verifier_key));
 	mosquitto_free(cs->broker_secret);
 	mosquitto_free(cs->service_url);
 	mosquitto_free(cs->auth_url);
 	mosquitto_free(cs->events_url);
+	mosquitto_free(cs->sync_url);
+	mosquitto_free(cs->state_file);
 	mosquitto_free(cs->internal_username);
 	mosquitto_free(cs);
 }
@@ -312,6 +363,7 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata, st
 
 	if((rc = cs_plugin__parse_options(cs, opts, opt_count))) goto error;
 	if((rc = cs_auth__init(cs))) goto error;
+	if((rc = cs_principals__init(cs))) goto error;
 	if(curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK){
 		mosquitto_log_printf(MOSQ_LOG_ERR, "cloudsignal: curl_global_init failed");
 		rc = MOSQ_ERR_UNKNOWN;
@@ -324,18 +376,29 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata, st
 	}
 	/* Queues broker_started, the first event of this run. */
 	if((rc = cs_events__init(&cs->events, cs->events_url, cs->broker_secret, cs->timeout_ms))) goto error;
+	if((rc = cs_sync__init(&cs->sync, cs->sync_url, cs->broker_secret, cs->timeout_ms, cs->sync_interval_ms))) goto error;
+	cs->stats_ms = cs->now_ms();
+	cs->state_written_ms = cs->now_ms();
+	/* Never fails: a malformed file is logged and the store starts empty. */
+	cs_principals__load(cs);
+	cs->state_loaded = true;
 
 	if((rc = cs_plugin__register(cs, MOSQ_EVT_BASIC_AUTH, cs_auth__basic_auth_cb, NULL, CS_REG_BASIC_AUTH, "basic auth"))
-			|| (rc = cs_plugin__register(cs, MOSQ_EVT_ACL_CHECK, cs_acl__check_cb, NULL, CS_REG_ACL_CHECK, "ACL check"))
+			|| (rc = cs_plugin__register(cs, MOSQ_EVT_ACL_CHECK, cs_orgs__acl_check_cb, NULL, CS_REG_ACL_CHECK, "ACL check"))
 			|| (rc = cs_plugin__register(cs, MOSQ_EVT_CONTROL, cs_control__cb, CS_CONTROL_TOPIC, CS_REG_CONTROL, "control"))
 			|| (rc = cs_plugin__register(cs, MOSQ_EVT_DISCONNECT, cs_clients__disconnect_cb, NULL, CS_REG_DISCONNECT, "disconnect"))
 			|| (rc = cs_plugin__register(cs, MOSQ_EVT_TICK, cs_plugin__tick_cb, NULL, CS_REG_TICK, "tick"))){
 		goto error;
 	}
 	if((rc = cs_events__start(&cs->events))) goto error;
+	/* Before the listeners open: no CONNECT waits for it. */
+	cs_sync__initial(cs);
+	if((rc = cs_sync__start(cs))) goto error;
 
-	mosquitto_log_printf(MOSQ_LOG_NOTICE, "cloudsignal: using service %s (timeout %ld ms, credential cache %ld s, internal user %s, broker id %s)",
-			cs->service_url, cs->timeout_ms, cs->cache_ttl, cs->internal_username, cs->events.broker_id);
+	mosquitto_log_printf(MOSQ_LOG_NOTICE, "cloudsignal: using service %s (timeout %ld ms, cache_ttl %ld s, sync every %ld ms, "
+			"state file %s, internal user %s, broker id %s)",
+			cs->service_url, cs->timeout_ms, cs->cache_ttl, cs->sync_interval_ms,
+			cs->state_file ? cs->state_file : "none", cs->internal_username, cs->events.broker_id);
 	*userdata = cs;
 	return MOSQ_ERR_SUCCESS;
 

@@ -173,6 +173,17 @@ static int count_in_log(const char *needle)
 	return n;
 }
 
+/* Queued session events/reports containing needle (the sender is stopped). */
+static int queued(const char *needle)
+{
+	int n = 0;
+
+	for(const struct cs_event *e = g_cs->events.head; e; e = e->next){
+		if(strstr(e->json, needle)) n++;
+	}
+	return n;
+}
+
 static void start_plugin(const char *url)
 {
 	struct mosquitto_opt opts[] = {
@@ -182,8 +193,9 @@ static void start_plugin(const char *url)
 
 	if(mosquitto_plugin_init(NULL, &ud, opts, 3) != MOSQ_ERR_SUCCESS) abort();
 	g_cs = ud;
-	/* No background POSTs: session events just queue up. */
+	/* No background POSTs: session events just queue up, no sync calls. */
 	cs_events__stop(&g_cs->events);
+	cs_sync__stop(&g_cs->sync);
 	memset(g_live, 0, sizeof(g_live));
 	test_kick_hook = kick_hook;
 }
@@ -484,7 +496,7 @@ static void test_reply_limits(void)
 	pthread_mutex_unlock(&g_svc.lock);
 	org = cs_orgs__find(g_cs, "org_h");
 	CHECK(org && org->max_connections == 1 && org->messages_per_minute == 2 && org->sessions == 1);
-	e = cs_auth__cache_find(g_cs, "u@org_h");
+	e = cs_principals__find(g_cs, "u@org_h");
 	CHECK(e && !strcmp(e->limits.org_id, "org_h") && e->limits.max_connections == 1 && e->limits.messages_per_minute == 2);
 
 	/* Cache path: refused at the quota without asking the service. */
@@ -495,8 +507,8 @@ static void test_reply_limits(void)
 
 	/* A cache hit applies nothing: set_limits wins until the next reply. */
 	CHECK(control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_h\",\"max_connections\":2}]}"));
-	CHECK(cs_auth__cache_find(g_cs, "u@org_h")->limits.max_connections == 2);
-	CHECK(cs_auth__cache_find(g_cs, "u@org_h")->limits.messages_per_minute == -1);
+	CHECK(cs_principals__find(g_cs, "u@org_h")->limits.max_connections == 2);
+	CHECK(cs_principals__find(g_cs, "u@org_h")->limits.messages_per_minute == -1);
 	CHECK(connect_as(&h2, "p") == MOSQ_ERR_SUCCESS);
 	CHECK(service_requests() == 1);
 	CHECK(cs_orgs__find(g_cs, "org_h")->max_connections == 2);
@@ -509,7 +521,7 @@ static void test_reply_limits(void)
 	CHECK(service_requests() == 2);
 	CHECK(cs_orgs__find(g_cs, "org_h")->messages_per_minute == 7);
 	CHECK(strstr(test_log_all, "refusing v@org_h (client h3): organization org_h is at its connection quota (2)") != NULL);
-	CHECK(cs_auth__cache_find(g_cs, "v@org_h") == NULL && cs_clients__find(g_cs, "h3") == NULL);
+	CHECK(cs_principals__find(g_cs, "v@org_h") == NULL && cs_clients__find(g_cs, "h3") == NULL);
 	service_reply("{\"result\":\"allow\",\"acl\":[],\"limits\":{\"org_id\":\"org_h\",\"max_connections\":3,\"messages_per_minute\":null}}");
 	CHECK(connect_as(&h3, "p") == MOSQ_ERR_SUCCESS);
 	CHECK(cs_orgs__find(g_cs, "org_h")->max_connections == 3 && cs_orgs__find(g_cs, "org_h")->messages_per_minute == -1);
@@ -519,7 +531,7 @@ static void test_reply_limits(void)
 	service_reply("{\"result\":\"allow\",\"acl\":[]}");
 	CHECK(connect_as(&h4, "p") == MOSQ_ERR_AUTH);
 	CHECK(cs_orgs__find(g_cs, "org_h")->max_connections == 3);
-	CHECK(cs_auth__cache_find(g_cs, "w@org_h") == NULL);
+	CHECK(cs_principals__find(g_cs, "w@org_h") == NULL);
 
 	/* Another organization's client id: refused on the HTTP path too. */
 	test_log_all[0] = '\0';
@@ -559,7 +571,7 @@ static void test_reply_limits(void)
 			if(!counts_exact()) exact = false;
 			disconnect(&k1);
 			cs_clients__forget_departed(g_cs);  /* the TICK after the will check */
-			cs_auth__cache_drop(g_cs, "k@org_k");
+			cs_principals__drop(g_cs, "k@org_k");
 			CHECK(control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_k\"}]}"));
 			if(test_alloc_outstanding != outstanding) leak = true;
 		}
@@ -589,7 +601,7 @@ static void test_message_quota(void)
 	struct mosquitto internal = { "svc", "cloudsignal-internal", NULL, 4, true };
 	const char *rules = "[{\"permission\":\"deny\",\"action\":\"publish\",\"topic\":\"secret/#\"},"
 			"{\"permission\":\"allow\",\"action\":\"all\",\"topic\":\"#\"}]";
-	const char *over = "cloudsignal: organization org_m is over its message quota (3/min); dropping publishes until the window resets";
+	const char *over = "cloudsignal: organization org_m is over its message quota (3/min)";
 	long before = test_alloc_outstanding;
 	struct cs_org *org;
 
@@ -623,7 +635,9 @@ static void test_message_quota(void)
 	CHECK(publish(&m2, "a/5") == MOSQ_ERR_ACL_DENIED);
 	CHECK(publish(&su, "x") == MOSQ_ERR_ACL_DENIED);
 	CHECK(org->window_count == 3);                                 /* denials not counted */
-	CHECK(count_in_log(over) == 1);                                /* logged once per window */
+	CHECK(count_in_log(over) == 1);                                /* the first at once, then once a minute */
+	CHECK(count_in_log("over its message quota (3/min): 1 publishes refused") == 1);
+	CHECK(queued("\"type\":\"quota_refused\",\"org_id\":\"org_m\",\"quota\":\"messages_per_minute\",\"count\":1,") == 1);
 	CHECK(acl(&m1, MOSQ_ACL_READ, "a/1") == MOSQ_ERR_SUCCESS);     /* deliveries still flow */
 
 	/* Other organizations and the internal user are unaffected. */
@@ -641,7 +655,9 @@ static void test_message_quota(void)
 	g_now_ms += 30000;                                             /* fixed window: no sliding */
 	CHECK(publish(&m1, "a/9") == MOSQ_ERR_SUCCESS);
 	CHECK(publish(&m1, "a/10") == MOSQ_ERR_ACL_DENIED);
-	CHECK(count_in_log(over) == 2);                                /* once more in the new window */
+	CHECK(count_in_log(over) == 2);                                /* a minute after the first report */
+	CHECK(count_in_log("over its message quota (3/min): 4 publishes refused") == 1); /* a/5, x, a/6, a/10 */
+	CHECK(queued("\"quota\":\"messages_per_minute\",\"count\":4,") == 1);
 	CHECK(publish(&n1, "n/x") == MOSQ_ERR_SUCCESS);
 	CHECK(cs_orgs__find(g_cs, "org_n")->window_count == 1);       /* org_n's window reset too */
 
@@ -649,7 +665,15 @@ static void test_message_quota(void)
 	CHECK(control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_m\",\"messages_per_minute\":4}]}"));
 	CHECK(publish(&m1, "a/11") == MOSQ_ERR_SUCCESS);
 	CHECK(publish(&m1, "a/12") == MOSQ_ERR_ACL_DENIED);
-	CHECK(strstr(test_last_log, "over its message quota (4/min)") != NULL);
+	CHECK(count_in_log("over its message quota (4/min)") == 0);   /* held back for a minute */
+	g_now_ms += 59999;
+	cs_orgs__tick(g_cs);
+	CHECK(count_in_log("over its message quota (4/min)") == 0);
+	g_now_ms += 1;
+	cs_orgs__tick(g_cs);
+	CHECK(strstr(test_last_log, "over its message quota (4/min): 1 publishes refused") != NULL);
+	cs_orgs__tick(g_cs);
+	CHECK(count_in_log("over its message quota (4/min)") == 1);
 	CHECK(control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_m\",\"messages_per_minute\":0}]}"));
 	g_now_ms += 60000;
 	CHECK(publish(&m1, "a/13") == MOSQ_ERR_ACL_DENIED);
@@ -760,9 +784,9 @@ static void test_set_limits(void)
 	}
 	org = cs_orgs__find(g_cs, "org_s");
 	CHECK(org && org->max_connections == 2 && org->messages_per_minute == 5 && org->sessions == 0);
-	CHECK(cs_auth__cache_find(g_cs, "a@org_s")->limits.max_connections == 2);
-	CHECK(!strcmp(cs_auth__cache_find(g_cs, "a@org_s")->limits.org_id, "org_s"));
-	CHECK(cs_auth__cache_find(g_cs, "b@org_t")->limits.org_id[0] == '\0');
+	CHECK(cs_principals__find(g_cs, "a@org_s")->limits.max_connections == 2);
+	CHECK(!strcmp(cs_principals__find(g_cs, "a@org_s")->limits.org_id, "org_s"));
+	CHECK(cs_principals__find(g_cs, "b@org_t")->limits.org_id[0] == '\0');
 
 	/* Replaces: absent fields are unlimited. */
 	CHECK(control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_s\",\"messages_per_minute\":7}]}"));

@@ -217,7 +217,7 @@ static void test_connect_and_acl(struct cs_plugin *cs)
 	cache_put(cs, "u@org_x", "p", false, 0, OWN_RULES);
 	CHECK(do_auth(cs, &c1, "u@org_x", "p") == MOSQ_ERR_SUCCESS);
 	CHECK(do_auth(cs, &c1, "u@org_x", "P") == MOSQ_ERR_AUTH); /* mismatch -> HTTP -> unreachable */
-	CHECK(cs_auth__cache_find(cs, "u@org_x") != NULL);        /* a mismatch does not evict */
+	CHECK(cs_principals__find(cs, "u@org_x") != NULL);        /* a mismatch does not evict */
 	CHECK(do_auth(cs, &c1, "u@org_x", "p") == MOSQ_ERR_SUCCESS);
 	CHECK(do_auth(cs, &slash, "u@org_x", "p") == MOSQ_ERR_SUCCESS);
 
@@ -245,10 +245,11 @@ static void test_connect_and_acl(struct cs_plugin *cs)
 	CHECK(do_acl(cs, &su, MOSQ_ACL_WRITE, "any/topic") == MOSQ_ERR_SUCCESS);
 	CHECK(do_acl(cs, &su, MOSQ_ACL_SUBSCRIBE, "$SYS/#") == MOSQ_ERR_SUCCESS);
 
-	/* Stale cache entries are not used. */
-	cs_auth__cache_find(cs, "root@org_x")->stored_ms -= (int64_t)cs->cache_ttl * 1000;
+	/* A principal not confirmed for cache_ttl is not used (a miss), but kept:
+	 * the next sync confirms it again. */
+	cs_principals__find(cs, "root@org_x")->confirmed_ms -= (int64_t)cs->cache_ttl * 1000;
 	CHECK(do_auth(cs, &su, "root@org_x", "r") == MOSQ_ERR_AUTH);
-	CHECK(cs_auth__cache_find(cs, "root@org_x") == NULL);
+	CHECK(cs_principals__find(cs, "root@org_x") != NULL);
 	cache_put(cs, "old@org_x", "o", false, time(NULL) - 1, "[]");
 	CHECK(do_auth(cs, &su, "old@org_x", "o") == MOSQ_ERR_AUTH);
 
@@ -321,20 +322,20 @@ static void test_control(struct cs_plugin *cs)
 	CHECK(do_acl(cs, &c2, MOSQ_ACL_SUBSCRIBE, "org_x/shared/x") == MOSQ_ERR_SUCCESS);
 	CHECK(do_acl(cs, &c2, MOSQ_ACL_WRITE, "org_x/c2/x") == MOSQ_ERR_SUCCESS);
 	CHECK(do_acl(cs, &c2, MOSQ_ACL_WRITE, "org_x/c1/x") == MOSQ_ERR_ACL_DENIED);
-	CHECK(cs_auth__cache_find(cs, "u@org_x")->rules.count == 3);
+	CHECK(cs_principals__find(cs, "u@org_x")->rules.count == 3);
 
 	/* set_expiry in the past: ACL denied at once, kicked at the next tick. */
 	t = control(cs, "{\"commands\":[{\"command\":\"set_expiry\",\"username\":\"u@org_x\",\"expire_at\":1000}]}");
 	CHECK(t && response_ok(t, 0));
 	cJSON_Delete(t);
-	CHECK(cs_auth__cache_find(cs, "u@org_x")->expire_at == 1000);
+	CHECK(cs_principals__find(cs, "u@org_x")->expire_at == 1000);
 	CHECK(do_acl(cs, &c1, MOSQ_ACL_WRITE, "org_x/c1/x") == MOSQ_ERR_ACL_DENIED);
 	test_kick_count = 0;
 	cs->last_tick_ms = 0;
 	cs_plugin__tick_cb(MOSQ_EVT_TICK, NULL, cs);
 	CHECK(test_kick_count == 2);
 	CHECK(cs_clients__find(cs, "c1") == NULL && cs_clients__find(cs, "c2") == NULL);
-	CHECK(cs_auth__cache_find(cs, "u@org_x") == NULL);
+	CHECK(cs_principals__find(cs, "u@org_x") == NULL);
 	cs_plugin__tick_cb(MOSQ_EVT_TICK, NULL, cs);   /* rate limited: nothing to do anyway */
 	CHECK(test_kick_count == 2);
 
@@ -349,9 +350,9 @@ static void test_control(struct cs_plugin *cs)
 			"{\"command\":\"invalidate\",\"username\":\"d@org_2\"},{\"command\":\"kick_user\",\"username\":\"e@org_2\"}]}");
 	CHECK(t && response_count(t) == 3 && response_ok(t, 0) && response_ok(t, 1) && response_ok(t, 2));
 	cJSON_Delete(t);
-	CHECK(cs_auth__cache_find(cs, "a@org_1") == NULL && cs_auth__cache_find(cs, "b@org_1") == NULL);
-	CHECK(cs_auth__cache_find(cs, "c@org_12") != NULL && cs_auth__cache_find(cs, "org_1") != NULL);
-	CHECK(cs_auth__cache_find(cs, "d@org_2") == NULL && cs_auth__cache_find(cs, "e@org_2") == NULL);
+	CHECK(cs_principals__find(cs, "a@org_1") == NULL && cs_principals__find(cs, "b@org_1") == NULL);
+	CHECK(cs_principals__find(cs, "c@org_12") != NULL && cs_principals__find(cs, "org_1") != NULL);
+	CHECK(cs_principals__find(cs, "d@org_2") == NULL && cs_principals__find(cs, "e@org_2") == NULL);
 	CHECK(!strcmp(test_last_kick_user, "e@org_2"));
 
 	/* Huge arrays. */
@@ -397,7 +398,7 @@ static void test_out_of_memory(struct cs_plugin *cs)
 			"{\"command\":\"invalidate\",\"org_id\":\"org_x\"}]}";
 	bool leak = false, crash_free = true;
 
-	cs_auth__cache_drop_org(cs, "org_x");
+	cs_principals__drop_org(cs, "org_x");
 	for(long i = 0; i < 80; i++){
 		long before = test_alloc_outstanding;
 		struct cs_client *e;
@@ -416,7 +417,7 @@ static void test_out_of_memory(struct cs_plugin *cs)
 		cs_sessions__close(cs, &c5);
 		e = cs_clients__find(cs, "c5");
 		if(e) cs_clients__remove(cs, e);
-		cs_auth__cache_drop(cs, "u5@org_x");
+		cs_principals__drop(cs, "u5@org_x");
 		if(test_alloc_outstanding != before) leak = true;
 	}
 	CHECK(!leak);
