@@ -44,5 +44,6 @@ void test_plugin__run(void);
 void test_events__run(void);
 void test_orgs__run(void);
 void test_will__run(void);
+void test_principals__run(void);
 
 #endif

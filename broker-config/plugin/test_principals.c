@@ -1,0 +1,654 @@
+/* test_principals.c - unit tests for the principal store (verifiers with a
+ * known answer computed with Python's hmac), set_principal and positions,
+ * the state file, sync replies and the sync thread against a fake service,
+ * the throttle (fake clock), stats and quota reports, and the quota of the
+ * internal user's publishes. Run from test_plugin__run(). */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "test.h"
+
+#define OPT(k, v) { (char *)(k), (char *)(v) }
+#define RULES "[{\"permission\":\"allow\",\"action\":\"all\",\"topic\":\"org_x/${clientid}/#\"}]"
+/* HMAC-SHA256(K, "u@org_x\0p"), K = HMAC-SHA256("s3cret", "cloudsignal-verifier-v1") */
+#define V_U_P "99d6b4125202ed72e27962d2861f815fc98db5ed9f34cbabde6794c8b7cc8c68"
+
+static struct cs_plugin *g_cs;
+static int64_t g_now;
+
+static int64_t fake_now(void)
+{
+	return g_now;
+}
+
+static void start(const char *url, const char *state_file)
+{
+	struct mosquitto_opt opts[] = {
+		OPT("service_url", url), OPT("broker_secret", "s3cret"), OPT("timeout_ms", "500"),
+		OPT("state_file", state_file),
+	};
+	void *ud = NULL;
+
+	if(mosquitto_plugin_init(NULL, &ud, opts, state_file ? 4 : 3) != MOSQ_ERR_SUCCESS) abort();
+	g_cs = ud;
+	cs_events__stop(&g_cs->events);
+	cs_sync__stop(&g_cs->sync);
+	g_now = 5000000;
+	g_cs->now_ms = fake_now;
+	g_cs->state_written_ms = g_now;
+	g_cs->stats_ms = g_now;
+}
+
+static void stop(void)
+{
+	mosquitto_plugin_cleanup(g_cs, NULL, 0);
+	g_cs = NULL;
+}
+
+static int auth(struct mosquitto *c, const char *pass)
+{
+	struct mosquitto_evt_basic_auth ed;
+
+	memset(&ed, 0, sizeof(ed));
+	ed.client = c;
+	ed.username = (char *)c->username;
+	ed.password = (char *)pass;
+	return cs_auth__basic_auth_cb(MOSQ_EVT_BASIC_AUTH, &ed, g_cs);
+}
+
+static int publish(struct mosquitto *c, const char *topic)
+{
+	struct mosquitto_evt_acl_check ed;
+
+	memset(&ed, 0, sizeof(ed));
+	ed.client = c;
+	ed.access = MOSQ_ACL_WRITE;
+	ed.topic = topic;
+	ed.qos = 1;
+	return cs_orgs__acl_check_cb(MOSQ_EVT_ACL_CHECK, &ed, g_cs);
+}
+
+static bool control_ok(const char *payload)
+{
+	char *out = cs_control__handle(g_cs, payload, strlen(payload));
+	bool ok = out && strstr(out, "\"ok\":false") == NULL && strstr(out, "\"ok\":true") != NULL;
+
+	cJSON_free(out);
+	return ok;
+}
+
+static int apply(const char *json, bool *more)
+{
+	const char *err = NULL;
+	bool m = false;
+	int rc = cs_sync__apply(g_cs, json, strlen(json), more ? more : &m, &err);
+
+	return rc;
+}
+
+static int queued(const char *needle)
+{
+	int n = 0;
+
+	for(const struct cs_event *e = g_cs->events.head; e; e = e->next){
+		if(strstr(e->json, needle)) n++;
+	}
+	return n;
+}
+
+static void set_u(const char *version, const char *verifier, int position)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd), "{\"commands\":[{\"command\":\"set_principal\",\"username\":\"u@org_x\","
+			"\"credential_version\":\"%s\",%s%s%s\"is_superuser\":false,\"expire_at\":null,\"acl\":" RULES ","
+			"\"limits\":{\"org_id\":\"org_x\",\"max_connections\":null,\"messages_per_minute\":null},\"position\":%d}]}",
+			version, verifier ? "\"verifier\":\"" : "", verifier ? verifier : "", verifier ? "\"," : "", position);
+	CHECK(control_ok(cmd));
+}
+
+/* ---- verifiers and set_principal ------------------------------------------- */
+
+static void hex(const unsigned char *in, char out[2 * CS_HMAC_LEN + 1])
+{
+	for(int i = 0; i < CS_HMAC_LEN; i++) snprintf(out + 2 * i, 3, "%02x", in[i]);
+}
+
+/* Known answers from Python:
+ *   K = hmac.new(b"s3cret", b"cloudsignal-verifier-v1", sha256).digest()
+ *   hmac.new(K, b"dev-1@org_k7xm4pqr2n5t\x00correct horse", sha256).hexdigest() */
+static void test_verifier(void)
+{
+	unsigned char out[CS_HMAC_LEN];
+	char h[2 * CS_HMAC_LEN + 1];
+
+	start("http://127.0.0.1:1", NULL);
+	hex(g_cs->verifier_key, h);
+	CHECK(!strcmp(h, "74697c8d062dad64ecf736c721f31f7df3cec4bfc026fbbf9998cd9fd2025a00"));
+	CHECK(cs_principals__verifier(g_cs, "dev-1@org_k7xm4pqr2n5t", "correct horse", out) == 0);
+	hex(out, h);
+	CHECK(!strcmp(h, "4b8edfd19959c978cef2d856f354146dc4692982d4218d571be2f27312241ce6"));
+	CHECK(cs_principals__verifier(g_cs, "u@org_x", "p", out) == 0);
+	hex(out, h);
+	CHECK(!strcmp(h, V_U_P));
+	/* The 0x00 separator: "ab" + "c" differs from "a" + "bc". */
+	{
+		unsigned char a[CS_HMAC_LEN], b[CS_HMAC_LEN];
+
+		CHECK(cs_principals__verifier(g_cs, "ab", "c", a) == 0 && cs_principals__verifier(g_cs, "a", "bc", b) == 0);
+		CHECK(memcmp(a, b, CS_HMAC_LEN) != 0);
+	}
+	stop();
+}
+
+static void test_set_principal(void)
+{
+	struct mosquitto c1 = { "c1", "u@org_x", "10.0.0.1", 5, true };
+	struct cs_principal *p;
+
+	start("http://127.0.0.1:1", NULL);
+	/* Known user with a verifier: admitted with no HTTP. */
+	set_u("aaaa000000000001", V_U_P, 10);
+	p = cs_principals__find(g_cs, "u@org_x");
+	CHECK(p && p->confirmed && p->has_verifier && p->position == 10 && g_cs->applied_position == 10);
+	CHECK(auth(&c1, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(g_cs->stats.local_admits == 1 && g_cs->stats.http_calls == 0);
+	CHECK(cs_clients__find(g_cs, "c1") != NULL);
+	/* Wrong password: a miss (HTTP, unreachable here). */
+	CHECK(auth(&c1, "nope") == MOSQ_ERR_AUTH);
+	CHECK(g_cs->stats.http_calls == 1);
+	/* Same version without verifier: kept. */
+	set_u("aaaa000000000001", NULL, 11);
+	CHECK(cs_principals__find(g_cs, "u@org_x")->has_verifier);
+	CHECK(auth(&c1, "p") == MOSQ_ERR_SUCCESS && g_cs->stats.local_admits == 2);
+	/* New version without verifier: dropped, a miss. */
+	set_u("aaaa000000000002", NULL, 12);
+	CHECK(!cs_principals__find(g_cs, "u@org_x")->has_verifier);
+	CHECK(auth(&c1, "p") == MOSQ_ERR_AUTH && g_cs->stats.http_calls == 2);
+	/* Invalid commands change nothing. */
+	CHECK(!control_ok("{\"commands\":[{\"command\":\"set_principal\",\"username\":\"u@org_x\",\"credential_version\":\"x\",\"verifier\":\"zz\"}]}"));
+	CHECK(!control_ok("{\"commands\":[{\"command\":\"set_principal\",\"username\":\"u@org_x\"}]}"));
+	CHECK(!control_ok("{\"commands\":[{\"command\":\"kick\",\"clientid\":\"zz\",\"position\":-1}]}"));
+	CHECK(cs_principals__find(g_cs, "u@org_x")->position == 12);
+	/* kick_user and invalidate drop the principal; positions are remembered. */
+	set_u("aaaa000000000002", V_U_P, 13);
+	CHECK(control_ok("{\"commands\":[{\"command\":\"invalidate\",\"username\":\"u@org_x\",\"position\":14}]}"));
+	CHECK(cs_principals__find(g_cs, "u@org_x") == NULL && g_cs->applied_position == 14);
+	set_u("aaaa000000000002", V_U_P, 15);
+	CHECK(control_ok("{\"commands\":[{\"command\":\"kick_user\",\"username\":\"u@org_x\"}]}"));
+	CHECK(cs_principals__find(g_cs, "u@org_x") == NULL);
+	/* set_rules with a position protects the principal from an older sync. */
+	set_u("aaaa000000000002", V_U_P, 16);
+	CHECK(control_ok("{\"commands\":[{\"command\":\"set_rules\",\"username\":\"u@org_x\",\"acl\":[],\"position\":20}]}"));
+	CHECK(cs_principals__find(g_cs, "u@org_x")->position == 20);
+	CHECK(apply("{\"store\":\"s1\",\"position\":18,\"principals\":[{\"username\":\"u@org_x\",\"credential_version\":\"old\","
+			"\"acl\":" RULES "}]}", NULL) == 0);
+	p = cs_principals__find(g_cs, "u@org_x");
+	CHECK(p && p->has_verifier && p->rules.count == 0 && !strcmp(p->credential_version, "aaaa000000000002"));
+	/* cache_ttl: not confirmed for that long = a miss, until the next sync. */
+	g_now += 300 * 1000;
+	CHECK(auth(&c1, "p") == MOSQ_ERR_AUTH);
+	CHECK(apply("{\"store\":\"s1\",\"position\":21}", NULL) == 0);
+	CHECK(auth(&c1, "p") == MOSQ_ERR_SUCCESS);
+	stop();
+}
+
+/* ---- state file ------------------------------------------------------------ */
+
+static void test_state_file(void)
+{
+	char dir[] = "/tmp/cs_state_XXXXXX";
+	char path[256], tmp[300];
+	struct mosquitto c1 = { "c1", "u@org_x", "10.0.0.1", 5, true };
+	struct stat st;
+	struct cs_principal *p;
+	FILE *f;
+
+	if(mkdtemp(dir) == NULL) abort();
+	snprintf(path, sizeof(path), "%s/state.json", dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+
+	/* No file yet: starts empty. */
+	start("http://127.0.0.1:1", path);
+	CHECK(g_cs->principals == NULL && strstr(test_log_all, "no state file") != NULL);
+	CHECK(apply("{\"store\":\"s1\",\"position\":7,\"tenancy\":\"multi\",\"default_org\":null}", NULL) == 0);
+	set_u("v1", V_U_P, 5);
+	CHECK(control_ok("{\"commands\":[{\"command\":\"set_principal\",\"username\":\"t@org_y\",\"credential_version\":\"v9\","
+			"\"is_superuser\":true,\"expire_at\":4102444800,\"acl\":[{\"permission\":\"deny\",\"action\":\"publish\",\"topic\":\"a/#\"},"
+			"{\"permission\":\"allow\",\"action\":\"subscribe\",\"topic\":\"b/+\"}],\"limits\":null}]}"));
+	/* Written at most every few seconds when dirty. */
+	cs_principals__tick(g_cs);
+	CHECK(access(path, F_OK) != 0);
+	g_now += CS_STATE_WRITE_MS;
+	cs_principals__tick(g_cs);
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
+	CHECK(access(tmp, F_OK) != 0);
+	CHECK(!g_cs->state_dirty);
+	stop();
+
+	/* Loaded unconfirmed: a miss until a sync completes. */
+	start("http://127.0.0.1:1", path);
+	p = cs_principals__find(g_cs, "u@org_x");
+	CHECK(p && !p->confirmed && p->has_verifier && p->position == 5);
+	CHECK(!strcmp(g_cs->store_id, "s1") && g_cs->position == 7 && g_cs->tenancy == CS_TENANCY_MULTI);
+	p = cs_principals__find(g_cs, "t@org_y");
+	CHECK(p && p->is_superuser && p->expire_at == 4102444800 && p->rules.count == 2 && !p->has_verifier);
+	CHECK(p && !p->rules.rules[0].allow && p->rules.rules[0].actions == CS_ACT_PUBLISH && !strcmp(p->rules.rules[1].topic, "b/+"));
+	CHECK(auth(&c1, "p") == MOSQ_ERR_AUTH && g_cs->stats.http_calls == 1);
+	{
+		bool more = true;
+
+		/* A page with more=true confirms nothing yet. */
+		CHECK(apply("{\"store\":\"s1\",\"position\":8,\"more\":true}", &more) == 0 && more);
+		CHECK(!cs_principals__find(g_cs, "u@org_x")->confirmed);
+		CHECK(apply("{\"store\":\"s1\",\"position\":9,\"more\":false}", &more) == 0 && !more);
+	}
+	CHECK(cs_principals__find(g_cs, "u@org_x")->confirmed);
+	CHECK(auth(&c1, "p") == MOSQ_ERR_SUCCESS && g_cs->stats.http_calls == 1);
+	stop();                                            /* saved at cleanup */
+
+	/* A file the password changed behind: the sync drops the verifier. */
+	start("http://127.0.0.1:1", path);
+	CHECK(g_cs->position == 9);
+	CHECK(apply("{\"store\":\"s1\",\"position\":12,\"principals\":[{\"username\":\"u@org_x\",\"credential_version\":\"v2\"}]}", NULL) == 0);
+	CHECK(!cs_principals__find(g_cs, "u@org_x")->has_verifier);
+	CHECK(auth(&c1, "p") == MOSQ_ERR_AUTH);
+	stop();
+
+	/* Malformed files: a warning, an empty start, never a refusal to start. */
+	{
+		const char *bad[] = { "not json", "{\"version\":2,\"principals\":[]}", "{\"version\":1,\"store\":5,\"principals\":[]}",
+			"{\"version\":1,\"store\":null,\"principals\":[{\"username\":\"a\",\"credential_version\":\"x\",\"verifier\":\"12\"}]}",
+			"{\"version\":1,\"store\":null}", "" };
+
+		for(size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++){
+			f = fopen(path, "w");
+			if(f == NULL) abort();
+			fputs(bad[i], f);
+			fclose(f);
+			test_log_all[0] = '\0';
+			start("http://127.0.0.1:1", path);
+			CHECK(g_cs->principals == NULL && g_cs->position == 0 && g_cs->store_id[0] == '\0');
+			CHECK(strstr(test_log_all, "ignoring the state file") != NULL);
+			stop();
+		}
+	}
+	unlink(path);
+	unlink(tmp);
+	rmdir(dir);
+}
+
+/* ---- sync replies ---------------------------------------------------------- */
+
+static void test_sync_apply(void)
+{
+	struct mosquitto c1 = { "c1", "u@org_x", "10.0.0.1", 5, true };
+	struct cs_client *e;
+	struct cs_principal *p;
+
+	start("http://127.0.0.1:1", NULL);
+	set_u("v1", V_U_P, 0);
+	CHECK(auth(&c1, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(apply("{\"store\":\"s1\",\"position\":3,\"tenancy\":\"single\",\"default_org\":\"org_x\"}", NULL) == 0);
+	CHECK(g_cs->tenancy == CS_TENANCY_SINGLE && !strcmp(g_cs->default_org, "org_x"));
+
+	/* Unusable replies change nothing. */
+	{
+		const char *bad[] = { "", "[]", "{\"position\":4}", "{\"store\":\"s1\"}", "{\"store\":\"s\\\"1\",\"position\":4}",
+			"{\"store\":\"s1\",\"position\":-1}", "{\"store\":\"s1\",\"position\":1.5}", "{\"store\":\"s1\",\"position\":4,\"reset\":1}",
+			"{\"store\":\"s1\",\"position\":4,\"principals\":{}}", "{\"store\":\"s1\",\"position\":4,\"removed\":[1]}",
+			"{\"store\":\"s1\",\"position\":4,\"tenancy\":\"both\"}",
+			"{\"store\":\"s1\",\"position\":4,\"reset\":true,\"principals\":[{\"username\":\"u@org_x\"}]}" };
+
+		for(size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++){
+			CHECK(apply(bad[i], NULL) != 0);
+		}
+		CHECK(g_cs->position == 3 && cs_principals__find(g_cs, "u@org_x") != NULL);
+	}
+
+	/* Rules, expiry and limits of a held principal: the store, the
+	 * connected client and the org table follow. Unheld ones are ignored. */
+	CHECK(apply("{\"store\":\"s1\",\"position\":5,\"principals\":[{\"username\":\"u@org_x\",\"credential_version\":\"v1\","
+			"\"acl\":[],\"expire_at\":4102444800,\"limits\":{\"org_id\":\"org_x\",\"max_connections\":7}},"
+			"{\"username\":\"other@org_x\",\"credential_version\":\"z\"}]}", NULL) == 0);
+	p = cs_principals__find(g_cs, "u@org_x");
+	CHECK(p && p->has_verifier && p->rules.count == 0 && p->expire_at == 4102444800 && p->position == 5);
+	e = cs_clients__find(g_cs, "c1");
+	CHECK(e && e->rules.count == 0 && e->expire_at == 4102444800);
+	CHECK(cs_orgs__find(g_cs, "org_x") && cs_orgs__find(g_cs, "org_x")->max_connections == 7);
+	CHECK(cs_principals__find(g_cs, "other@org_x") == NULL);
+
+	/* credential_version changed: the verifier goes. */
+	CHECK(apply("{\"store\":\"s1\",\"position\":6,\"principals\":[{\"username\":\"u@org_x\",\"credential_version\":\"v2\"}]}", NULL) == 0);
+	CHECK(!cs_principals__find(g_cs, "u@org_x")->has_verifier);
+	CHECK(auth(&c1, "p") == MOSQ_ERR_AUTH);
+
+	/* removed drops (unless a newer command touched it). */
+	set_u("v3", V_U_P, 0);
+	CHECK(apply("{\"store\":\"s1\",\"position\":7,\"removed\":[\"u@org_x\",\"nobody@org_x\"]}", NULL) == 0);
+	CHECK(cs_principals__find(g_cs, "u@org_x") == NULL);
+	set_u("v3", V_U_P, 9);
+	CHECK(apply("{\"store\":\"s1\",\"position\":8,\"removed\":[\"u@org_x\"]}", NULL) == 0);
+	CHECK(cs_principals__find(g_cs, "u@org_x") != NULL);
+
+	/* reset, or another store: everything goes. */
+	CHECK(apply("{\"store\":\"s1\",\"position\":10,\"reset\":true}", NULL) == 0);
+	CHECK(g_cs->principals == NULL && g_cs->position == 10);
+	set_u("v3", V_U_P, 0);
+	CHECK(apply("{\"store\":\"s2\",\"position\":1}", NULL) == 0);
+	CHECK(g_cs->principals == NULL && !strcmp(g_cs->store_id, "s2") && g_cs->position == 1);
+
+	/* Request bodies. */
+	{
+		size_t len;
+		char *b = cs_sync__request_body(0, "", &len);
+
+		CHECK(b && !strcmp(b, "{\"after\":0,\"store\":null}") && len == strlen(b));
+		free(b);
+		b = cs_sync__request_body(42, "s2", &len);
+		CHECK(b && !strcmp(b, "{\"after\":42,\"store\":\"s2\"}"));
+		free(b);
+	}
+	stop();
+}
+
+/* ---- the sync thread against a fake service -------------------------------- */
+
+struct fake_service {
+	int fd;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	char reply[2048];
+	int sync_requests;
+	char last_sync[512];
+};
+
+static struct fake_service g_fs;
+
+static void *fake_main(void *arg)
+{
+	struct fake_service *fs = arg;
+
+	for(;;){
+		char req[8192], out[4096];
+		size_t got = 0;
+		int c = accept(fs->fd, NULL, NULL);
+
+		if(c < 0) return NULL;
+		for(;;){
+			ssize_t n = recv(c, req + got, sizeof(req) - 1 - got, 0);
+			char *end, *cl;
+
+			if(n <= 0) break;
+			got += (size_t)n;
+			req[got] = '\0';
+			end = strstr(req, "\r\n\r\n");
+			cl = strcasestr(req, "\r\nContent-Length:");
+			if(end && cl && got >= (size_t)(end + 4 - req) + strtoul(cl + 17, NULL, 10)) break;
+			if(got >= sizeof(req) - 1) break;
+		}
+		req[got] = '\0';
+		pthread_mutex_lock(&fs->lock);
+		if(!strncmp(req, "POST /internal/broker/sync ", 27)){
+			char *body = strstr(req, "\r\n\r\n");
+
+			fs->sync_requests++;
+			snprintf(fs->last_sync, sizeof(fs->last_sync), "%s", body ? body + 4 : "");
+			snprintf(out, sizeof(out), "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+					"Content-Length: %zu\r\n\r\n%s", strlen(fs->reply), fs->reply);
+		}else{
+			snprintf(out, sizeof(out), "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
+		}
+		pthread_mutex_unlock(&fs->lock);
+		if(send(c, out, strlen(out), 0) < 0){ /* the test sees it */ }
+		close(c);
+	}
+}
+
+static void fake_reply(const char *json)
+{
+	pthread_mutex_lock(&g_fs.lock);
+	snprintf(g_fs.reply, sizeof(g_fs.reply), "%s", json);
+	pthread_mutex_unlock(&g_fs.lock);
+}
+
+static void test_sync_thread(void)
+{
+	struct sockaddr_in addr;
+	socklen_t alen = sizeof(addr);
+	char url[64];
+	struct mosquitto_opt opts[5];
+	void *ud = NULL;
+	struct cs_plugin *cs;
+	int64_t start_ms;
+
+	memset(&g_fs, 0, sizeof(g_fs));
+	pthread_mutex_init(&g_fs.lock, NULL);
+	memset(&addr, 0, sizeof(addr));
+	addr.sin_family = AF_INET;
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	g_fs.fd = socket(AF_INET, SOCK_STREAM, 0);
+	if(g_fs.fd < 0 || bind(g_fs.fd, (struct sockaddr *)&addr, sizeof(addr)) || listen(g_fs.fd, 8)
+			|| getsockname(g_fs.fd, (struct sockaddr *)&addr, &alen)){
+		abort();
+	}
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", ntohs(addr.sin_port));
+	if(pthread_create(&g_fs.thread, NULL, fake_main, &g_fs)) abort();
+
+	/* The initial sync runs inside init, following "more". */
+	fake_reply("{\"store\":\"st\",\"position\":3,\"reset\":false,\"more\":false,\"principals\":[],\"removed\":[],"
+			"\"tenancy\":\"multi\",\"default_org\":null}");
+	opts[0] = (struct mosquitto_opt)OPT("service_url", url);
+	opts[1] = (struct mosquitto_opt)OPT("broker_secret", "s3cret");
+	opts[2] = (struct mosquitto_opt)OPT("timeout_ms", "1000");
+	opts[3] = (struct mosquitto_opt)OPT("sync_interval_ms", "100");
+	CHECK(mosquitto_plugin_init(NULL, &ud, opts, 4) == MOSQ_ERR_SUCCESS);
+	cs = ud;
+	if(cs == NULL) return;
+	CHECK(cs->position == 3 && !strcmp(cs->store_id, "st") && cs->tenancy == CS_TENANCY_MULTI && cs->sync.last_ok_ms > 0);
+	CHECK(cs->sync_interval_ms == 100);
+	pthread_mutex_lock(&g_fs.lock);
+	CHECK(g_fs.sync_requests == 1 && !strcmp(g_fs.last_sync, "{\"after\":0,\"store\":null}"));
+	pthread_mutex_unlock(&g_fs.lock);
+
+	/* The thread calls with the held position; the TICK applies the reply. */
+	fake_reply("{\"store\":\"st\",\"position\":8,\"more\":false}");
+	start_ms = cs_plugin__now_ms();
+	while(cs->position != 8 && cs_plugin__now_ms() - start_ms < 3000){
+		usleep(20000);
+		cs_plugin__tick_cb(MOSQ_EVT_TICK, NULL, cs);
+	}
+	CHECK(cs->position == 8);
+	usleep(300000);
+	cs_plugin__tick_cb(MOSQ_EVT_TICK, NULL, cs);
+	pthread_mutex_lock(&g_fs.lock);
+	CHECK(g_fs.sync_requests >= 3 && !strcmp(g_fs.last_sync, "{\"after\":8,\"store\":\"st\"}"));
+	pthread_mutex_unlock(&g_fs.lock);
+	/* An unusable reply is logged at the TICK and changes nothing. */
+	fake_reply("{\"nope\":1}");
+	test_log_all[0] = '\0';
+	start_ms = cs_plugin__now_ms();
+	while(strstr(test_log_all, "sync: unusable reply") == NULL && cs_plugin__now_ms() - start_ms < 3000){
+		usleep(20000);
+		cs_plugin__tick_cb(MOSQ_EVT_TICK, NULL, cs);
+	}
+	CHECK(strstr(test_log_all, "sync: unusable reply") != NULL && cs->position == 8);
+	mosquitto_plugin_cleanup(ud, opts, 4);
+
+	shutdown(g_fs.fd, SHUT_RDWR);
+	pthread_join(g_fs.thread, NULL);
+	close(g_fs.fd);
+	pthread_mutex_destroy(&g_fs.lock);
+
+	/* Options. */
+	{
+		struct mosquitto_opt bad1[] = { OPT("service_url", "http://127.0.0.1:1"), OPT("broker_secret", "s"), OPT("sync_interval_ms", "5") };
+		struct mosquitto_opt bad2[] = { OPT("service_url", "http://127.0.0.1:1"), OPT("broker_secret", "s"), OPT("state_file", "") };
+
+		CHECK(mosquitto_plugin_init(NULL, &ud, bad1, 3) == MOSQ_ERR_INVAL);
+		CHECK(strstr(test_last_log, "plugin not started") != NULL);
+		CHECK(mosquitto_plugin_init(NULL, &ud, bad2, 3) == MOSQ_ERR_INVAL);
+	}
+}
+
+/* ---- throttle -------------------------------------------------------------- */
+
+static void test_throttle(void)
+{
+	struct mosquitto c1 = { "c1", "u@org_x", "10.0.0.1", 5, true };
+	struct mosquitto c2 = { "c2", "w@org_x", "10.0.0.1", 5, true };
+	struct mosquitto c3 = { "c3", "z@org_x", "10.0.0.2", 5, true };
+
+	start("http://127.0.0.1:1", NULL);
+	set_u("v1", V_U_P, 0);
+	/* Two service refusals: not throttled yet; the third starts 1 s. */
+	cs_throttle__refused(g_cs, "u@org_x", "10.0.0.1");
+	cs_throttle__refused(g_cs, "u@org_x", "10.0.0.1");
+	CHECK(!cs_throttle__blocked(g_cs, "u@org_x", NULL));
+	cs_throttle__refused(g_cs, "u@org_x", "10.0.0.1");
+	CHECK(cs_throttle__blocked(g_cs, "u@org_x", NULL) && cs_throttle__blocked(g_cs, "x@org_x", "10.0.0.1"));
+	CHECK(!cs_throttle__blocked(g_cs, "x@org_x", "10.0.0.9"));
+
+	/* Throttled: a wrong password is refused with no HTTP call... */
+	CHECK(auth(&c1, "wrong") == MOSQ_ERR_AUTH);
+	CHECK(g_cs->stats.http_calls == 0 && g_cs->stats.throttled == 1 && g_cs->stats.local_refusals == 1);
+	CHECK(strstr(test_last_log, "too many refused attempts") != NULL);
+	/* ...so is another user from that address without a verifier... */
+	CHECK(auth(&c2, "x") == MOSQ_ERR_AUTH && g_cs->stats.http_calls == 0 && g_cs->stats.throttled == 2);
+	/* ...and refusals in the window do not extend it. */
+	g_now += 999;
+	CHECK(cs_throttle__blocked(g_cs, "u@org_x", NULL));
+	g_now += 1;
+	CHECK(!cs_throttle__blocked(g_cs, "u@org_x", NULL));
+	CHECK(auth(&c2, "x") == MOSQ_ERR_AUTH && g_cs->stats.http_calls == 1);   /* a miss again */
+
+	/* Doubling up to 60 s. */
+	cs_throttle__refused(g_cs, "u@org_x", NULL);                              /* 4th: 2 s */
+	g_now += 1999;
+	CHECK(cs_throttle__blocked(g_cs, "u@org_x", NULL));
+	g_now += 1;
+	CHECK(!cs_throttle__blocked(g_cs, "u@org_x", NULL));
+	for(int i = 0; i < 20; i++) cs_throttle__refused(g_cs, "u@org_x", NULL);
+	g_now += 59999;
+	CHECK(cs_throttle__blocked(g_cs, "u@org_x", NULL));
+	g_now += 1;
+	CHECK(!cs_throttle__blocked(g_cs, "u@org_x", NULL));
+	cs_throttle__refused(g_cs, "u@org_x", NULL);
+
+	/* A matching verifier still admits, and resets the username's record. */
+	CHECK(cs_throttle__blocked(g_cs, "u@org_x", NULL));
+	CHECK(auth(&c1, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(cs_throttle__find(g_cs, 'u', "u@org_x") == NULL);
+	CHECK(cs_throttle__find(g_cs, 'a', "10.0.0.1") != NULL);               /* the address only ages out */
+
+	/* Idle records are forgotten; the table is bounded. */
+	g_now += CS_THROTTLE_FORGET_MS;
+	cs_throttle__expire(g_cs);
+	CHECK(g_cs->throttle == NULL && g_cs->throttle_count == 0);
+	for(int i = 0; i < CS_THROTTLE_MAX + 10; i++){
+		char name[32];
+
+		snprintf(name, sizeof(name), "n%d@org_x", i);
+		cs_throttle__refused(g_cs, name, NULL);
+	}
+	CHECK(g_cs->throttle_count == CS_THROTTLE_MAX && HASH_COUNT(g_cs->throttle) == CS_THROTTLE_MAX);
+	CHECK(cs_throttle__find(g_cs, 'u', "n0@org_x") == NULL && cs_throttle__find(g_cs, 'u', "n10@org_x") != NULL);
+	/* A long username works too. */
+	{
+		char big[600];
+
+		memset(big, 'a', sizeof(big) - 1);
+		big[sizeof(big) - 1] = '\0';
+		for(int i = 0; i < 3; i++) cs_throttle__refused(g_cs, big, NULL);
+		CHECK(cs_throttle__blocked(g_cs, big, NULL));
+	}
+	(void)c3;
+	stop();
+}
+
+/* ---- reports and the internal user's quota --------------------------------- */
+
+static void test_reports(void)
+{
+	struct mosquitto c1 = { "c1", "u@org_x", "10.0.0.1", 5, true };
+	struct mosquitto svc = { "svc", "cloudsignal-internal", NULL, 5, true };
+
+	start("http://127.0.0.1:1", NULL);
+	set_u("v1", V_U_P, 0);
+	CHECK(auth(&c1, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(auth(&c1, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(auth(&c1, "bad") == MOSQ_ERR_AUTH);
+	/* Every 10 s, counts since the last report. */
+	cs_events__report_stats(g_cs, false);
+	CHECK(queued("\"type\":\"stats\"") == 0);
+	g_now += CS_STATS_INTERVAL_MS;
+	cs_events__report_stats(g_cs, false);
+	CHECK(queued("\"type\":\"stats\",\"local_admits\":2,\"local_refusals\":0,\"http_calls\":1,\"throttled\":0,\"at\":") == 1);
+	CHECK(g_cs->stats.local_admits == 0 && g_cs->stats.http_calls == 0);
+	/* Nothing new: no report. */
+	g_now += CS_STATS_INTERVAL_MS;
+	cs_events__report_stats(g_cs, false);
+	CHECK(queued("\"type\":\"stats\"") == 1);
+
+	/* The internal user's publishes count against the topic's owner:
+	 * multi tenancy, the first level; $ topics never. */
+	{
+		struct cs_limits l = { "org_m", -1, 2 };
+
+		CHECK(cs_orgs__set_limits(g_cs, &l) == 0);
+	}
+	CHECK(auth(&svc, "s3cret") == MOSQ_ERR_SUCCESS);
+	g_cs->tenancy = CS_TENANCY_MULTI;
+	CHECK(publish(&svc, "org_m/a") == MOSQ_ERR_SUCCESS);
+	CHECK(publish(&svc, "$CONTROL/cloudsignal/v1") == MOSQ_ERR_SUCCESS);
+	CHECK(publish(&svc, "org_n/a") == MOSQ_ERR_SUCCESS);
+	CHECK(publish(&svc, "org_m/b") == MOSQ_ERR_SUCCESS);
+	CHECK(publish(&svc, "org_m/c") == MOSQ_ERR_ACL_DENIED);
+	CHECK(cs_orgs__find(g_cs, "org_m")->window_count == 2);
+	CHECK(queued("\"type\":\"quota_refused\",\"org_id\":\"org_m\",\"quota\":\"messages_per_minute\",\"count\":1,") == 1);
+	/* Single tenancy: default_org. */
+	g_cs->tenancy = CS_TENANCY_SINGLE;
+	strcpy(g_cs->default_org, "org_m");
+	CHECK(publish(&svc, "anything") == MOSQ_ERR_ACL_DENIED);
+	g_cs->default_org[0] = '\0';
+	CHECK(publish(&svc, "anything") == MOSQ_ERR_SUCCESS);
+	/* Reported a minute after the last report, with the count. */
+	g_now += CS_QUOTA_REPORT_MS;
+	cs_orgs__tick(g_cs);
+	CHECK(queued("\"quota\":\"messages_per_minute\",\"count\":1,") == 2);
+	CHECK(strstr(test_last_log, "over its message quota (2/min): 1 publishes refused") != NULL);
+
+	/* max_connections refusals at CONNECT. */
+	{
+		struct cs_limits l = { "org_x", 1, -1 };
+		struct mosquitto c9 = { "c9", "u@org_x", "10.0.0.1", 5, true };
+
+		CHECK(cs_orgs__set_limits(g_cs, &l) == 0);
+		CHECK(auth(&c9, "p") == MOSQ_ERR_AUTH);
+		CHECK(g_cs->stats.local_refusals == 1);
+		CHECK(queued("\"org_id\":\"org_x\",\"quota\":\"max_connections\",\"count\":1,") == 1);
+	}
+	stop();
+}
+
+void test_principals__run(void)
+{
+	long before = test_alloc_outstanding;
+
+	test_verifier();
+	test_set_principal();
+	test_state_file();
+	test_sync_apply();
+	test_sync_thread();
+	test_throttle();
+	test_reports();
+	CHECK(test_alloc_outstanding == before);
+}
