@@ -76,7 +76,7 @@ int cs_auth__parse_reply(const char *buf, size_t len, enum cs_auth_result *resul
 		struct cs_auth_reply *reply, const char **error)
 {
 	cJSON *tree;
-	const cJSON *res, *su;
+	const cJSON *res, *su, *version;
 	int rc = MOSQ_ERR_INVAL;
 
 	memset(reply, 0, sizeof(*reply));
@@ -108,9 +108,9 @@ int cs_auth__parse_reply(const char *buf, size_t len, enum cs_auth_result *resul
 	*result = CS_RESULT_ALLOW;
 	/* Optional: an older service sends none; the principal then keeps no
 	 * version and the next sync of it drops the verifier. */
-	su = cJSON_GetObjectItemCaseSensitive(tree, "credential_version");
-	if(cJSON_IsString(su) && strlen(su->valuestring) <= CS_MAX_VERSION_LEN){
-		strcpy(reply->credential_version, su->valuestring);
+	version = cJSON_GetObjectItemCaseSensitive(tree, "credential_version");
+	if(cJSON_IsString(version) && strlen(version->valuestring) <= CS_MAX_VERSION_LEN){
+		strcpy(reply->credential_version, version->valuestring);
 	}
 	su = cJSON_GetObjectItemCaseSensitive(tree, "is_superuser");
 	reply->is_superuser = cJSON_IsTrue(su);

@@ -94,6 +94,14 @@ static void test_parse_reply(void)
 	CHECK(cs_auth__parse_reply("{\"result\":\"allow\",\"is_superuser\":true,\"expire_at\":null}", 55, &result, &reply, &err) == 0);
 	CHECK(result == CS_RESULT_ALLOW && reply.is_superuser && reply.expire_at == 0 && reply.rules.count == 0);
 	CHECK(cs_auth__parse_reply("{\"result\":\"deny\"}", 17, &result, &reply, &err) == 0 && result == CS_RESULT_DENY);
+	{
+		const char *v = "{\"result\":\"allow\",\"credential_version\":\"0123456789abcdef\"}";
+
+		CHECK(cs_auth__parse_reply(v, strlen(v), &result, &reply, &err) == 0 && result == CS_RESULT_ALLOW);
+		CHECK(!strcmp(reply.credential_version, "0123456789abcdef"));
+		CHECK(cs_auth__parse_reply(allow, strlen(allow), &result, &reply, &err) == 0 && reply.credential_version[0] == '\0');
+		cs_acl__free_rules(&reply.rules);
+	}
 	CHECK(cs_auth__parse_reply("{\"result\":\"ignore\"}", 19, &result, &reply, &err) == 0 && result == CS_RESULT_IGNORE);
 	for(size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++){
 		err = NULL;

@@ -367,6 +367,8 @@ struct fake_service {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	char reply[2048];
+	char auth_reply[1024];
+	int auth_requests;
 	int sync_requests;
 	char last_sync[512];
 };
@@ -404,6 +406,10 @@ static void *fake_main(void *arg)
 			snprintf(fs->last_sync, sizeof(fs->last_sync), "%s", body ? body + 4 : "");
 			snprintf(out, sizeof(out), "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
 					"Content-Length: %zu\r\n\r\n%s", strlen(fs->reply), fs->reply);
+		}else if(!strncmp(req, "POST /internal/broker/authenticate ", 35)){
+			fs->auth_requests++;
+			snprintf(out, sizeof(out), "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+					"Content-Length: %zu\r\n\r\n%s", strlen(fs->auth_reply), fs->auth_reply);
 		}else{
 			snprintf(out, sizeof(out), "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
 		}
@@ -472,6 +478,35 @@ static void test_sync_thread(void)
 	pthread_mutex_lock(&g_fs.lock);
 	CHECK(g_fs.sync_requests >= 3 && !strcmp(g_fs.last_sync, "{\"after\":8,\"store\":\"st\"}"));
 	pthread_mutex_unlock(&g_fs.lock);
+	/* An allow reply stores the principal with its version and the verifier
+	 * of the password the client sent: the next CONNECT needs no HTTP. */
+	{
+		struct mosquitto c1 = { "c1", "u@org_x", "10.0.0.1", 5, true };
+		struct mosquitto c2 = { "c2", "w@org_x", "10.0.0.7", 5, true };
+		struct cs_principal *p;
+		int n;
+
+		g_cs = cs;
+		pthread_mutex_lock(&g_fs.lock);
+		snprintf(g_fs.auth_reply, sizeof(g_fs.auth_reply), "{\"result\":\"allow\",\"credential_version\":\"c0ffee0000000001\",\"acl\":" RULES "}");
+		pthread_mutex_unlock(&g_fs.lock);
+		CHECK(auth(&c1, "p") == MOSQ_ERR_SUCCESS);
+		p = cs_principals__find(cs, "u@org_x");
+		CHECK(p && p->confirmed && p->has_verifier && !strcmp(p->credential_version, "c0ffee0000000001"));
+		CHECK(auth(&c1, "p") == MOSQ_ERR_SUCCESS);
+		pthread_mutex_lock(&g_fs.lock);
+		CHECK(g_fs.auth_requests == 1);
+		/* Three refusals by the service, then none are asked. */
+		snprintf(g_fs.auth_reply, sizeof(g_fs.auth_reply), "{\"result\":\"deny\"}");
+		pthread_mutex_unlock(&g_fs.lock);
+		for(int i = 0; i < 5; i++) CHECK(auth(&c2, "guess") == MOSQ_ERR_AUTH);
+		pthread_mutex_lock(&g_fs.lock);
+		n = g_fs.auth_requests;
+		pthread_mutex_unlock(&g_fs.lock);
+		CHECK(n == 4 && cs->stats.throttled == 2);
+		g_cs = NULL;
+	}
+
 	/* An unusable reply is logged at the TICK and changes nothing. */
 	fake_reply("{\"nope\":1}");
 	test_log_all[0] = '\0';
