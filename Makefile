@@ -68,12 +68,13 @@ test: deps
 test-reliability: deps
 	SOAK_SECONDS=180 $(BIN)/python -m pytest -s tests/reliability
 
+# Every benchmark at its full size (make test runs each once with --smoke).
 bench: deps
-	@command -v go >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q golang-go
 	$(BIN)/python bench/replay.py
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/broker.py
 	$(BIN)/python bench/publish.py
+	$(BIN)/python bench/storm.py
 
 clean:
 	rm -rf $(VENV) var sdk/js/node_modules sdk/js/dist

@@ -5,7 +5,7 @@ several client processes with keep-alive connections. The baseline in the same r
 `GET /healthz`, the cost of the server stack with no API work. Clients share the machine's
 cores with the service, so figures are a floor.
 
-Run: .venv/bin/python bench/api.py [--seconds 5] [--clients 4]
+Run: .venv/bin/python bench/api.py [--seconds 5] [--clients 4] [--smoke]
 """
 
 import argparse
@@ -37,10 +37,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--smoke", action="store_true", help="half a second, 2 clients: check that the benchmark runs")
     options = parser.parse_args()
+    if options.smoke:
+        options.seconds, options.clients = 0.5, 2
     cluster = PostgresCluster().start()
     service = Service({"DATABASE_URL": cluster.create_database("api_bench"), "CLOUDSIGNAL_TENANCY": "single",
-                       "CLOUDSIGNAL_MAX_USERS": "1000000"}, workers=None)
+                       "CLOUDSIGNAL_MAX_USERS": "1000000"}, workers=None)  # POST /v2/users makes thousands
     rows = []
     try:
         key = json.loads(service.admin("init", "--json").stdout)["key"]

@@ -8,7 +8,7 @@ Each figure is the median of three runs. The broker's CPU use (% of one core) is
 the load generators (Mosquitto's C clients; bench/loadgen in Go for CONNECTs) share the machine's
 cores with the broker, so on 2 cores the broker peaks near 60-70% of one core.
 
-Run: .venv/bin/python bench/broker.py [--messages 100000]
+Run: .venv/bin/python bench/broker.py [--messages 100000] [--smoke]
 """
 
 import argparse
@@ -85,7 +85,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=100000)
     parser.add_argument("--connects", type=int, default=20000)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, one round: check that the benchmark runs")
     options = parser.parse_args()
+    rounds, returning_users, fresh_users = ROUNDS, 50, 300
+    if options.smoke:
+        options.messages, options.connects, rounds, returning_users, fresh_users = 2000, 200, 1, 5, 10
     subprocess.run(["go", "build", "-o", "loadgen", "."], cwd=ROOT / "bench" / "loadgen", check=True)
 
     work = Path(tempfile.mkdtemp(prefix="cloudsignal-bench-"))
@@ -103,7 +107,7 @@ def main() -> None:
         api = Client(service.url, key)
         api.post("/v2/acl/rules", json={"topic": "bench/#", "action": "both", "permission": "allow"})
         returning, fresh = work / "returning.txt", work / "fresh.txt"
-        for path, prefix, number in ((returning, "returning", 50), (fresh, "fresh", 300)):
+        for path, prefix, number in ((returning, "returning", returning_users), (fresh, "fresh", fresh_users)):
             lines = []
             for n in range(number):
                 reply = api.post("/v2/users", json={"username": f"{prefix}-{n}", "password": "bench-password"})
@@ -112,15 +116,15 @@ def main() -> None:
         auth = ["-u", returning.read_text().split()[0], "-P", "bench-password"]
 
         for qos, count in ((0, options.messages), (1, min(options.messages, QOS1_MAX))):
-            with_plugin = median_of(ROUNDS, lambda: pubsub(broker.port, broker.process.pid, qos, count, auth))
-            without = median_of(ROUNDS, lambda: pubsub(bare_port, bare.pid, qos, count, []))
+            with_plugin = median_of(rounds, lambda: pubsub(broker.port, broker.process.pid, qos, count, auth))
+            without = median_of(rounds, lambda: pubsub(bare_port, bare.pid, qos, count, []))
             rows.append((f"QoS {qos} messages/s ({count:,} sent)", with_plugin, without))
 
-        connects(broker.port, broker.process.pid, 200, returning)  # first CONNECTs fill the cache
-        with_plugin = median_of(ROUNDS, lambda: connects(broker.port, broker.process.pid, options.connects, returning))
-        without = median_of(ROUNDS, lambda: connects(bare_port, bare.pid, options.connects))
+        connects(broker.port, broker.process.pid, 4 * returning_users, returning)  # first CONNECTs fill the cache
+        with_plugin = median_of(rounds, lambda: connects(broker.port, broker.process.pid, options.connects, returning))
+        without = median_of(rounds, lambda: connects(bare_port, bare.pid, options.connects))
         rows.append(("CONNECTs/s returning vs anonymous", with_plugin, without))
-        first = connects(broker.port, broker.process.pid, 300, fresh)
+        first = connects(broker.port, broker.process.pid, fresh_users, fresh)
         rows.append(("first CONNECTs/s (HTTP + argon2)", first, None))
     finally:
         bare.terminate()

@@ -6,7 +6,7 @@ PostgreSQL configuration with 2 processes) and Mosquitto with the plugin. A mosq
 subscriber counts deliveries so the figures are messages that arrived, not just requests answered.
 The baseline in the same run is `GET /healthz` at the same concurrency.
 
-Run: .venv/bin/python bench/publish.py [--seconds 5]
+Run: .venv/bin/python bench/publish.py [--seconds 5] [--smoke]
 """
 
 import argparse
@@ -106,13 +106,16 @@ def measure(store_env: dict, label: str, seconds: float, workers) -> list:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5)
-    seconds = parser.parse_args().seconds
-    cluster = PostgresCluster().start()
-    try:
-        rows = measure({"CLOUDSIGNAL_SQLITE_PATH": tempfile.mktemp(suffix=".sqlite")}, "sqlite, 1x4", seconds, 1)
-        rows += measure({"DATABASE_URL": cluster.create_database("publish_bench")}, "postgres, 2x4", seconds, None)
-    finally:
-        cluster.stop()
+    parser.add_argument("--smoke", action="store_true", help="half a second, SQLite only: check that the benchmark runs")
+    options = parser.parse_args()
+    seconds = 0.5 if options.smoke else options.seconds
+    rows = measure({"CLOUDSIGNAL_SQLITE_PATH": tempfile.mktemp(suffix=".sqlite")}, "sqlite, 1x4", seconds, None)
+    if not options.smoke:
+        cluster = PostgresCluster().start()
+        try:
+            rows += measure({"DATABASE_URL": cluster.create_database("publish_bench")}, "postgres, 2x4", seconds, None)
+        finally:
+            cluster.stop()
     print(f"\n32 concurrent HTTP clients ({CONCURRENCY[0]} processes x {CONCURRENCY[1]} threads), keep-alive, "
           f"{seconds:.0f} s each; batch: 4 clients")
     print(f"{'service':<14} {'scenario':<36} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'delivered msg/s':>16}")

@@ -6,7 +6,7 @@ the same run is reading the same notifications without decoding or applying them
 point-in-time question (`/v2/audit/access`'s work: could a user publish at a past moment?) on
 each store.
 
-Run: .venv/bin/python bench/replay.py [--sizes 10000,100000,1000000]
+Run: .venv/bin/python bench/replay.py [--sizes 10000,100000,1000000] [--smoke]
 """
 
 import argparse
@@ -83,7 +83,9 @@ def time_point_in_time(app: CloudSignal, users: int, queries: int = 200) -> floa
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000,1000000")
-    sizes = [int(size) for size in parser.parse_args().sizes.split(",")]
+    parser.add_argument("--smoke", action="store_true", help="600 events: check that the benchmark runs")
+    options = parser.parse_args()
+    sizes = [600] if options.smoke else [int(size) for size in options.sizes.split(",")]
     cluster = PostgresCluster().start()
     rows = []
     try:

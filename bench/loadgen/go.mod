@@ -1,3 +1,3 @@
 module cloudsignal/bench/loadgen
 
-go 1.21
+go 1.19
