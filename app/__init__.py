@@ -28,6 +28,7 @@ from app.resources.sessions.routes import blp as sessions_blp
 from app.resources.tokens.routes import blp as tokens_blp
 from app.resources.users.routes import blp as users_blp
 from events.application import CloudSignal
+from events.broker_state import verifier_key
 from events.store import persistence_env
 
 # The public API; the broker's endpoints (/internal) are served by the `internal` role only, on
@@ -63,7 +64,8 @@ def create_app(environ: Optional[Mapping[str, str]] = None, follow: bool = True,
     if follow and app.config["BROKER_SECRET"] and role == "public":  # commands to the broker
         broker = BrokerConnection(app.config["BROKER_HOST"], app.config["BROKER_PORT"],
                                   app.config["INTERNAL_USERNAME"], app.config["BROKER_SECRET"])
-        domain.listeners.append(BrokerNotifier(domain, broker.send_commands, app.config["TENANCY"]))
+        domain.listeners.append(BrokerNotifier(domain, broker.send_commands, app.config["TENANCY"],
+                                               verifier_key(app.config["BROKER_SECRET"])))
         app.extensions["cloudsignal.broker"] = broker
 
     api = Api(app)

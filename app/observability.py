@@ -26,6 +26,9 @@ HTTP_REQUESTS = Counter("cloudsignal_http_requests_total", "HTTP requests", ["me
 HTTP_LATENCY = Histogram("cloudsignal_http_request_seconds", "HTTP request latency", ["endpoint"])
 AUTH_DECISIONS = Counter("cloudsignal_auth_decisions_total", "Broker CONNECT decisions", ["result"])
 AUTH_LATENCY = Histogram("cloudsignal_auth_decision_seconds", "Broker CONNECT decision latency")
+BROKER_CONNECTS = Counter("cloudsignal_broker_connects_total",
+                          "CONNECTs as the broker plugin reports them: local_admits, local_refusals, http_calls, "
+                          "throttled", ["outcome"])
 PUBLISHED = Counter("cloudsignal_http_published_messages_total", "Messages published through the API", ["qos"])
 READ_MODEL_LAG = Gauge("cloudsignal_read_model_lag_events", "Events recorded but not yet in the read model",
                        multiprocess_mode="max")

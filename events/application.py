@@ -78,6 +78,9 @@ class CloudSignal(Application):
             self.view.catch_up()
         # Called after each successful commit with its events and the aggregates saved.
         self.listeners: List[Callable[[List[Any], Dict[UUID, Any]], None]] = []
+        # Called after a commit that set a principal's password, with the plain text: the one moment
+        # the service has it (the broker keeps a keyed verifier, docs/broker-protocol.md).
+        self.password_listeners: List[Callable[[Any, str], None]] = []
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -93,6 +96,10 @@ class CloudSignal(Application):
         by_id = {aggregate.id: aggregate for aggregate in aggregates}
         for listener in self.listeners:
             listener(events, by_id)
+
+    def _password_set(self, principal: Any, password: str) -> None:
+        for listener in self.password_listeners:
+            listener(principal, password)
 
     def _get(self, aggregate_cls: Any, public_id: str, org_id: str, noun: str) -> Any:
         try:
@@ -189,6 +196,7 @@ class CloudSignal(Application):
             rule_set_id=rule_set_id, metadata=metadata or {},
         )
         self._commit(claim, user, conflict=f"user {name!r} already exists")
+        self._password_set(user, password)
         return user
 
     def change_user(
@@ -212,6 +220,8 @@ class CloudSignal(Application):
         if metadata is not UNCHANGED and metadata != user.metadata:
             user.change_metadata(metadata)
         self._commit(user)
+        if password is not UNCHANGED and not user.disabled:
+            self._password_set(user, password)
         return user
 
     def delete_user(self, org_id: str, name: str) -> None:
@@ -487,6 +497,7 @@ class CloudSignal(Application):
             expires_at=datetime.now(timezone.utc) + timedelta(seconds=ttl),
         )
         self._commit(credential)
+        self._password_set(credential, password)
         return credential, password
 
     def refresh_credential(self, credential: TemporaryCredential) -> TemporaryCredential:

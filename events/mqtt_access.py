@@ -11,7 +11,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from events.acl import Decision, broadened, evaluate, for_user, ordered, render
 from events.errors import NotFound
 from events.readmodel import ReadModel
-from events.secrets import hash_api_key, same_digest, verify_password
+from events import verified
 
 # How the broker plugin (and EMQX) spell the client id placeholder; rendered per session there.
 BROKER_CLIENT_ID = "${clientid}"
@@ -62,12 +62,9 @@ def login(view: ReadModel, mqtt_username: str, password: str) -> Login:
     if principal.disabled:
         return Login(False, "user is disabled")
     expiry = expires_at(principal)
-    if expiry is not None:
-        if expiry <= datetime.now(timezone.utc):
-            return Login(False, "credentials expired")
-        if not same_digest(principal.password_hash, hash_api_key(password)):
-            return Login(False, "wrong password")
-    elif not verify_password(principal.password_hash, password):
+    if expiry is not None and expiry <= datetime.now(timezone.utc):
+        return Login(False, "credentials expired")
+    if not verified.check(principal, password):  # a returning client skips Argon2
         return Login(False, "wrong password")
     return Login(True, "ok", principal)
 

@@ -211,6 +211,10 @@ class ReadModel:
         live = self._aggregates.get(aggregate_id)
         return class_name, kind, public_id, live.label if live is not None else name
 
+    def org_of(self, aggregate_id: UUID) -> str:
+        """The organization of any aggregate the log ever had."""
+        return self._org_of[aggregate_id]
+
     def ever(self, org_id: str, aggregate_class: type) -> List[UUID]:
         """Ids of every aggregate of that class the organization ever had, deleted ones too."""
         return list(self._ever.get(org_id, {}).get(aggregate_class, ()))

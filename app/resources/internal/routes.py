@@ -19,6 +19,7 @@ from app.domain import current_domain
 from app.errors import ApiError
 from app.extensions.smorest import Blueprint
 from app.resources.internal.schemas import (
+    SESSION_EVENTS,
     AuthenticateReplySchema,
     AuthenticateSchema,
     AuthorizeReplySchema,
@@ -26,9 +27,12 @@ from app.resources.internal.schemas import (
     BrokerEventsReplySchema,
     BrokerEventsSchema,
     ReadModelDigestSchema,
+    SyncReplySchema,
+    SyncSchema,
 )
-from app.observability import AUTH_DECISIONS, AUTH_LATENCY
+from app.observability import AUTH_DECISIONS, AUTH_LATENCY, BROKER_CONNECTS, record_quota_refusal
 from events.context import acting_as
+from events.broker_state import changes, credential_version
 from events.readmodel import digest
 from events.mqtt_access import authorize, broker_rules, expires_at, find_principal, limits, login
 
@@ -105,6 +109,7 @@ class BrokerAuthenticateViews(MethodView):
             "result": "allow", "is_superuser": False, "reason": "ok",
             "acl": broker_rules(view, principal, current_app.config["TENANCY"]),
             "limits": limits(current_domain().quotas(principal.org_id), principal.org_id),
+            "credential_version": credential_version(principal),
         }
         expiry = expires_at(principal)
         if expiry is not None:
@@ -130,9 +135,32 @@ class BrokerEventsViews(MethodView):
     @blp.response(200, BrokerEventsReplySchema)
     def post(self, body: Dict[str, Any]) -> Dict[str, Any]:
         """Session reports from the broker plugin: broker started, client connected, disconnected"""
+        sessions = [event for event in body["events"] if event["type"] in SESSION_EVENTS]
+        for report in body["events"]:
+            _count_report(report)
         with acting_as("broker", request.headers.get("X-Request-Id")):
-            changed = current_domain().record_broker_events(body["broker_id"], body["events"])
+            changed = current_domain().record_broker_events(body["broker_id"], sessions) if sessions else 0
         return {"accepted": len(body["events"]), "changed": changed}
+
+
+def _count_report(report: Dict[str, Any]) -> None:
+    """The plugin's own counts: CONNECTs it decided, and refusals by the quotas it enforces."""
+    if report["type"] == "stats":
+        for outcome in ("local_admits", "local_refusals", "http_calls", "throttled"):
+            BROKER_CONNECTS.labels(outcome).inc(report.get(outcome, 0))
+    elif report["type"] == "quota_refused":
+        record_quota_refusal(report["org_id"], report["quota"], report["count"])
+
+
+@blp.route("/broker/sync")
+class BrokerSyncViews(MethodView):
+    @broker_only
+    @blp.arguments(SyncSchema)
+    @blp.response(200, SyncReplySchema)
+    def post(self, body: Dict[str, Any]) -> Dict[str, Any]:
+        """Principals changed since a log position, so the broker's own copy stays current"""
+        domain = current_domain()
+        return changes(domain, body["after"], body["store"], current_app.config["TENANCY"], domain.quotas)
 
 
 @blp.route("/read-model")

@@ -37,6 +37,8 @@ class AuthenticateReplySchema(ma.Schema):
     acl = ma.fields.List(ma.fields.Nested(AclRuleReplySchema), metadata={"description": "In the order tried"})
     expire_at = ma.fields.Integer(metadata={"description": "Epoch seconds; temporary credentials only"})
     limits = ma.fields.Nested(LimitsSchema, metadata={"description": "Organization limits the broker enforces"})
+    credential_version = ma.fields.String(
+        metadata={"description": "Changes with the password: the broker keeps its verifier while this stays"})
     reason = ma.fields.String(metadata={"description": "Why, for the broker's log"})
 
 
@@ -77,8 +79,13 @@ class GoAuthReplySchema(ma.Schema):
     error = ma.fields.String()
 
 
+SESSION_EVENTS = ("broker_started", "connected", "disconnected")
+REPORTS = ("stats", "quota_refused")
+COUNT = ma.validate.Range(min=0)
+
+
 class BrokerEventSchema(BrokerSchema):
-    type = ma.fields.String(required=True, validate=ma.validate.OneOf(("broker_started", "connected", "disconnected")))
+    type = ma.fields.String(required=True, validate=ma.validate.OneOf(SESSION_EVENTS + REPORTS))
     at = ma.fields.Integer(required=True, metadata={"description": "Epoch milliseconds"})
     session_id = ma.fields.String(validate=ma.validate.Length(min=1, max=128))
     clientid = ma.fields.String(validate=FIELD)
@@ -87,10 +94,23 @@ class BrokerEventSchema(BrokerSchema):
     proto_ver = ma.fields.Integer(allow_none=True)
     clean_start = ma.fields.Boolean()
     reason = ma.fields.String(validate=ma.validate.OneOf(("client", "kicked", "takeover", "credentials_expired")))
+    # stats: CONNECTs decided since the previous report
+    local_admits = ma.fields.Integer(validate=COUNT)
+    local_refusals = ma.fields.Integer(validate=COUNT)
+    http_calls = ma.fields.Integer(validate=COUNT)
+    throttled = ma.fields.Integer(validate=COUNT)
+    # quota_refused: an organization's refusals by one quota since its previous report
+    org_id = ma.fields.String(validate=ma.validate.Length(min=1, max=64))
+    quota = ma.fields.String(validate=ma.validate.OneOf(("messages_per_minute", "max_connections")))
+    count = ma.fields.Integer(validate=COUNT)
 
     @ma.validates_schema
     def check_session_fields(self, data: dict, **_: object) -> None:
-        if data["type"] != "broker_started":
+        if data["type"] == "quota_refused":
+            missing = [name for name in ("org_id", "quota", "count") if name not in data]
+            if missing:
+                raise ma.ValidationError(f"quota_refused reports need {', '.join(missing)}")
+        elif data["type"] in ("connected", "disconnected"):
             missing = [name for name in ("session_id", "clientid", "username") if name not in data]
             if missing:
                 raise ma.ValidationError(f"{data['type']} events need {', '.join(missing)}")
@@ -105,6 +125,33 @@ class BrokerEventsSchema(BrokerSchema):
 class BrokerEventsReplySchema(ma.Schema):
     accepted = ma.fields.Integer(required=True)
     changed = ma.fields.Integer(required=True)
+
+
+class SyncSchema(BrokerSchema):
+    after = ma.fields.Integer(required=True, validate=ma.validate.Range(min=0),
+                              metadata={"description": "The log position the broker holds"})
+    store = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=128),
+                             metadata={"description": "The store id the broker holds; null when it holds nothing"})
+
+
+class PrincipalSchema(ma.Schema):
+    username = ma.fields.String(required=True)
+    credential_version = ma.fields.String(required=True)
+    is_superuser = ma.fields.Boolean(required=True)
+    expire_at = ma.fields.Integer(allow_none=True)
+    acl = ma.fields.List(ma.fields.Nested(AclRuleReplySchema))
+    limits = ma.fields.Nested(LimitsSchema)
+
+
+class SyncReplySchema(ma.Schema):
+    store = ma.fields.String(allow_none=True)
+    position = ma.fields.Integer(required=True)
+    reset = ma.fields.Boolean(required=True, metadata={"description": "Drop everything held, then go on from position"})
+    more = ma.fields.Boolean(required=True, metadata={"description": "Call again at once with after=position"})
+    principals = ma.fields.List(ma.fields.Nested(PrincipalSchema), metadata={"description": "Changed since after"})
+    removed = ma.fields.List(ma.fields.String(), metadata={"description": "Deleted or disabled since after"})
+    tenancy = ma.fields.String()
+    default_org = ma.fields.String(allow_none=True)
 
 
 class ReadModelDigestSchema(ma.Schema):
