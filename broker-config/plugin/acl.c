@@ -113,7 +113,11 @@ invalid:
 	return MOSQ_ERR_INVAL;
 }
 
-/* Render templates for one client id and pre-split them into levels. */
+/* Render templates for one client id and pre-split them into levels. The
+ * caller passes the id as its user knows it (clients.c strips the
+ * organization prefix with cs_topic__local_clientid); an id that still
+ * holds a '/' (another organization's prefix, or a nested id) is unsafe:
+ * allows naming it are dropped, denies broadened. */
 int cs_acl__render_rules(const struct cs_ruleset *tmpl, const char *clientid, struct cs_ruleset *out)
 {
 	out->rules = NULL;

@@ -5,8 +5,9 @@
  * matching verifier or an explicit "allow" refuses the CONNECT. Accepted
  * credentials still pass the organization checks (orgs.c: client id of
  * another organization, connection quota) before the client entry is
- * stored. An admitted CONNECT (other than the internal user) opens a
- * session (sessions.c).
+ * stored. In multi tenancy a client id must start with "<org_id>/" of the
+ * username's organization (orgs.c), checked first of all. An admitted
+ * CONNECT (other than the internal user) opens a session (sessions.c).
  *
  * Decision (docs/broker-protocol.md): a usable principal (confirmed, with a
  * verifier, fresh: cs_principals__usable) whose verifier matches the
@@ -297,6 +298,13 @@ int cs_auth__basic_auth_cb(int event, void *event_data, void *userdata)
 
 	if(!strcmp(ed->username, cs->internal_username)){
 		return cs_auth__internal(cs, ed->client, clientid, password, cid);
+	}
+	/* Multi tenancy: a client id without its organization's prefix is
+	 * refused before any password check, so a misconfigured device that
+	 * keeps reconnecting costs no HTTP call (cs_orgs__admit checks again). */
+	if(!cs_orgs__clientid_ok(cs, clientid, ed->username, who, cid)){
+		cs->stats.local_refusals++;
+		return MOSQ_ERR_AUTH;
 	}
 	rc = cs_auth__from_store(cs, ed->client, clientid, ed->username, password, who, cid);
 	if(rc == MOSQ_ERR_SUCCESS){

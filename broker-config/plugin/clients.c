@@ -143,7 +143,9 @@ static void cs_clients__depart(struct cs_plugin *cs, struct cs_client *entry)
 }
 
 /* Store state for a freshly authenticated client, replacing any entry
- * for the same client id. tmpl rules are rendered with this client id.
+ * for the same client id. tmpl rules are rendered with this client id as
+ * its user knows it: without its organization's "<org_id>/" prefix
+ * (cs_topic__local_clientid), so ${clientid} is the id the SDKs show.
  * The entry of a connection being taken over departs: the broker checks
  * its will right after this BASIC_AUTH. */
 int cs_clients__store(struct cs_plugin *cs, const struct mosquitto *client, const char *clientid,
@@ -158,7 +160,8 @@ int cs_clients__store(struct cs_plugin *cs, const struct mosquitto *client, cons
 	if(entry->clientid == NULL) goto error;
 	entry->username = mosquitto_strdup(username);
 	if(entry->username == NULL) goto error;
-	if(cs_acl__render_rules(tmpl, clientid, &entry->rules) != MOSQ_ERR_SUCCESS) goto error;
+	if(cs_acl__render_rules(tmpl, cs_topic__local_clientid(clientid, cs_orgs__of(username)), &entry->rules)
+			!= MOSQ_ERR_SUCCESS) goto error;
 	entry->client = client;
 	entry->is_superuser = is_superuser;
 	entry->is_internal = is_internal;
@@ -196,7 +199,8 @@ int cs_clients__set_rules(struct cs_plugin *cs, const char *username, const stru
 
 		if(strcmp(entry->username, username)) continue;
 		cs_acl__free_rules(&entry->rules);
-		if(cs_acl__render_rules(tmpl, entry->clientid, &rendered) != MOSQ_ERR_SUCCESS){
+		if(cs_acl__render_rules(tmpl, cs_topic__local_clientid(entry->clientid, cs_orgs__of(entry->username)),
+					&rendered) != MOSQ_ERR_SUCCESS){
 			rc = MOSQ_ERR_NOMEM;
 			continue;
 		}

@@ -16,6 +16,7 @@
  *              the departed client whose will is about to be checked
  *   sessions.c open-session table (keyed by client pointer), disconnect reasons
  *   orgs.c     per-organization limits: connection quota, message quota,
+ *              client ids carry their organization's prefix (multi tenancy),
  *              no client id takeover across organizations
  *   events.c   session event queue and its sender thread (batched POSTs)
  *   control.c  $CONTROL/cloudsignal/v1 commands
@@ -391,6 +392,7 @@ void cs_topic__free_levels(char **levels);
 bool cs_topic__valid_filter(const char *filter);
 bool cs_topic__covers(char *const *rule, int rule_count, const char *request);
 bool cs_topic__clientid_safe(const char *clientid);
+const char *cs_topic__local_clientid(const char *clientid, const char *org_id);
 int cs_topic__render(const char *tmpl, const char *clientid, bool broaden, char **out);
 bool cs_topic__evaluate(const struct cs_ruleset *rs, int access, const char *topic);
 
@@ -508,6 +510,9 @@ struct cs_org *cs_orgs__find(struct cs_plugin *cs, const char *org_id);
 int cs_orgs__set_limits(struct cs_plugin *cs, const struct cs_limits *limits);
 int cs_orgs__admit(struct cs_plugin *cs, const char *clientid, const char *username,
 		const char *who, const char *cid);
+bool cs_orgs__clientid_ok(const struct cs_plugin *cs, const char *clientid, const char *username,
+		const char *who, const char *cid);
+bool cs_orgs__owns(const char *username, const char *owner_username, const char *owner_org);
 int cs_orgs__session_opened(struct cs_plugin *cs, const char *username);
 void cs_orgs__session_closed(struct cs_plugin *cs, const char *username);
 int cs_orgs__count_publish(struct cs_plugin *cs, const char *username);

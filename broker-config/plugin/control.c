@@ -39,14 +39,53 @@ static const char *cs_control__string(const cJSON *cmd, const char *key)
 	return cJSON_IsString(item) ? item->valuestring : NULL;
 }
 
-/* Kicks fire MOSQ_EVT_DISCONNECT inside the call (Mosquitto 2.0.11): the
- * session reason is set before. */
+/* {"command":"kick","clientid","username"?,"org_id"?}. Kicks fire
+ * MOSQ_EVT_DISCONNECT inside the call (Mosquitto 2.0.11): the session
+ * reason is set before.
+ *
+ * The owner: session events reach the service in batches, so its idea of
+ * who holds a client id may be stale (A's client left, B's connected with
+ * the same id). A kick that names "username" and/or "org_id" only kicks
+ * when the client holding the id now (its live session, else its entry)
+ * belongs to them; otherwise nothing is kicked, the refusal is logged and
+ * answered as an error. In multi tenancy a kick must name its owner; in
+ * single tenancy (one organization) a kick without one is still obeyed,
+ * as from services that predate the owner. */
 static const char *cs_control__kick(struct cs_plugin *cs, const cJSON *cmd)
 {
 	const char *clientid = cs_control__string(cmd, "clientid");
+	const char *owner_user = cs_control__string(cmd, "username");
+	const char *owner_org = cs_control__string(cmd, "org_id");
+	const cJSON *item;
 
 	/* Never pass NULL: the broker would kick every client. */
 	if(clientid == NULL) return "missing or invalid 'clientid'";
+	if(((item = cJSON_GetObjectItemCaseSensitive(cmd, "username")) && !cJSON_IsNull(item) && owner_user == NULL)
+			|| ((item = cJSON_GetObjectItemCaseSensitive(cmd, "org_id")) && !cJSON_IsNull(item) && owner_org == NULL)
+			|| (owner_org && owner_org[0] == '\0') || (owner_user && owner_user[0] == '\0')){
+		return "invalid 'username' or 'org_id'";
+	}
+	if(owner_user || owner_org){
+		struct cs_session *live = cs_sessions__find_id(cs, clientid);
+		struct cs_client *entry = cs_clients__find(cs, clientid);
+		const char *holder = live ? live->username : entry ? entry->username : NULL;
+		char cid[CS_LOG_NAME_LEN], who[CS_LOG_NAME_LEN], owner[CS_LOG_NAME_LEN];
+
+		cs_clients__printable(clientid, cid, sizeof(cid));
+		if(holder == NULL){
+			mosquitto_log_printf(MOSQ_LOG_INFO, "cloudsignal: kick of client %s: no such client", cid);
+			return "no client with this client id";
+		}
+		if(!cs_orgs__owns(holder, owner_user, owner_org)){
+			cs_clients__printable(holder, who, sizeof(who));
+			cs_clients__printable(owner_user ? owner_user : owner_org, owner, sizeof(owner));
+			mosquitto_log_printf(MOSQ_LOG_WARNING, "cloudsignal: refusing to kick client %s: it belongs to %s, "
+					"not to %s", cid, who, owner);
+			return "the client with this client id belongs to someone else";
+		}
+	}else if(cs->tenancy == CS_TENANCY_MULTI){
+		return "missing 'username' or 'org_id' (multi tenancy: a kick names the client's owner)";
+	}
 	cs_sessions__mark_clientid(cs, clientid, "kicked");
 	mosquitto_kick_client_by_clientid(clientid, false);
 	return NULL;

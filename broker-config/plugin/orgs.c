@@ -9,7 +9,17 @@
  * allowed in the current fixed one-minute window.
  *
  * CONNECT (cs_orgs__admit, once the credentials are accepted, before the
- * client entry is replaced and the session opened): refused when the client
+ * client entry is replaced and the session opened): in multi tenancy
+ * refused unless the client id starts with "<org_id>/", the organization of
+ * the username (cs_orgs__clientid_ok: client ids belong to an organization
+ * as topics do, so no organization can hold an id another one uses, and
+ * the owner is in the id itself, across broker restarts; the SDKs add and
+ * strip the prefix). An empty client id is refused too: Mosquitto assigns
+ * "auto-..." ids, which lack the prefix. MQTT 5 lets a BASIC_AUTH refusal
+ * say only "Not authorized", so the reason is in the log line and the
+ * README. Until the first sync tells the tenancy the rule is not applied
+ * (a principal is only admitted from the store after a sync). Then, in
+ * both modes, refused when the client
  * id is held by a client entry (live or persistent session) of another
  * organization, or when the organization already has max_connections live
  * sessions, not counting the live session a takeover replaces (same client
@@ -228,6 +238,44 @@ int cs_orgs__set_limits(struct cs_plugin *cs, const struct cs_limits *limits)
 	return MOSQ_ERR_SUCCESS;
 }
 
+/* Multi tenancy: does clientid start with "<org of username>/" and name
+ * something after it? Logs the refusal. Single (or not yet known) tenancy:
+ * any id. */
+bool cs_orgs__clientid_ok(const struct cs_plugin *cs, const char *clientid, const char *username,
+		const char *who, const char *cid)
+{
+	const char *org_id = cs_orgs__of(username);
+	char name[CS_LOG_NAME_LEN];
+	size_t n;
+
+	if(cs->tenancy != CS_TENANCY_MULTI) return true;
+	if(org_id == NULL || org_id[0] == '\0'){
+		mosquitto_log_printf(MOSQ_LOG_NOTICE, "cloudsignal: refusing %s (client %s): the username names no organization "
+				"(multi tenancy: <name>@<org_id>)", who, cid);
+		return false;
+	}
+	n = strlen(org_id);
+	if(clientid != NULL && !strncmp(clientid, org_id, n) && clientid[n] == '/' && clientid[n + 1] != '\0') return true;
+	cs_clients__printable(org_id, name, sizeof(name));
+	mosquitto_log_printf(MOSQ_LOG_NOTICE, "cloudsignal: refusing %s (client %s): client id must start with \"%s/\" "
+			"(multi tenancy: client ids belong to the organization, as topics do; the SDKs add the prefix; "
+			"an empty client id is refused, since the id the broker assigns lacks it)", who, cid, name);
+	return false;
+}
+
+/* Does a client of username belong to the owner a command names? owner_username
+ * (exact) and owner_org (the username's organization) are each checked when
+ * given; at least one must be. */
+bool cs_orgs__owns(const char *username, const char *owner_username, const char *owner_org)
+{
+	const char *org_id = cs_orgs__of(username);
+
+	if(username == NULL || (owner_username == NULL && owner_org == NULL)) return false;
+	if(owner_username && strcmp(username, owner_username)) return false;
+	if(owner_org && (org_id == NULL || strcmp(org_id, owner_org))) return false;
+	return true;
+}
+
 /* CONNECT of username with clientid, credentials accepted: MOSQ_ERR_SUCCESS
  * or MOSQ_ERR_AUTH (logged). who/cid: printable username and client id. */
 int cs_orgs__admit(struct cs_plugin *cs, const char *clientid, const char *username,
@@ -239,6 +287,9 @@ int cs_orgs__admit(struct cs_plugin *cs, const char *clientid, const char *usern
 	long live;
 	char name[CS_LOG_NAME_LEN];
 
+	if(!cs_orgs__clientid_ok(cs, clientid, username, who, cid)) return MOSQ_ERR_AUTH;
+	/* Defence in depth: with the prefix rule ids cannot collide across
+	 * organizations; without it (single tenancy) there is one organization. */
 	if(holder && !cs_orgs__same(holder->username, username)){
 		mosquitto_log_printf(MOSQ_LOG_NOTICE, "cloudsignal: refusing %s (client %s): client id in use by another organization",
 				who, cid);

@@ -750,6 +750,158 @@ static void test_cross_org(void)
 	CHECK(test_alloc_outstanding == before);
 }
 
+/* ---- client ids belong to an organization (multi tenancy) ----------------- */
+
+#define OWN_DEVICE "[{\"permission\":\"allow\",\"action\":\"all\",\"topic\":\"org_a/devices/${clientid}/#\"}]"
+
+static void test_clientid_prefix(void)
+{
+	struct mosquitto b_bare = { "dashboard", "b@org_b", NULL, 5, false };
+	struct mosquitto b_own = { "org_b/dashboard", "b@org_b", NULL, 5, false };   /* persistent */
+	struct mosquitto a_own = { "org_a/dashboard", "a@org_a", NULL, 5, false };
+	struct mosquitto a_foreign = { "org_b/dashboard", "a@org_a", NULL, 5, true };
+	struct mosquitto a_empty = { "", "a@org_a", NULL, 5, true };
+	struct mosquitto a_assigned = { "auto-5E3C2A9B-1111-2222-3333-444455556666", "a@org_a", NULL, 5, true };
+	struct mosquitto a_prefix_only = { "org_a/", "a@org_a", NULL, 5, true };
+	struct mosquitto a_lookalike = { "org_ab/x", "a@org_a", NULL, 5, true };
+	struct mosquitto a_dev = { "org_a/dev7", "a@org_a", NULL, 5, true };
+	struct mosquitto a_nested = { "org_a/dev7/x", "a@org_a", NULL, 5, true };
+	struct mosquitto no_org = { "org_a/x", "nobody", NULL, 5, true };
+	struct mosquitto internal = { "svc", "cloudsignal-internal", NULL, 5, true };
+	long before = test_alloc_outstanding;
+
+	start_plugin("http://127.0.0.1:1");
+	g_cs->tenancy = CS_TENANCY_MULTI;
+	cache("a@org_a", false, OWN_DEVICE);
+	cache("b@org_b", false, ALLOW_ALL);
+	cache("nobody", false, ALLOW_ALL);
+
+	/* The attack: B takes "dashboard" persistently. Without its prefix it
+	 * is refused, with a log line that says the rule. */
+	test_log_all[0] = '\0';
+	CHECK(connect_as(&b_bare, "p") == MOSQ_ERR_AUTH);
+	CHECK(strstr(test_log_all, "cloudsignal: refusing b@org_b (client dashboard): client id must start with \"org_b/\"") != NULL);
+	CHECK(test_last_log_level == MOSQ_LOG_NOTICE && cs_clients__find(g_cs, "dashboard") == NULL);
+	CHECK(g_cs->stats.local_refusals == 1);
+	/* With its prefix B holds its own id; A's "dashboard" is another id. */
+	CHECK(connect_as(&b_own, "p") == MOSQ_ERR_SUCCESS);
+	disconnect(&b_own);
+	CHECK(cs_clients__find(g_cs, "org_b/dashboard") != NULL);
+	CHECK(connect_as(&a_own, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(!strcmp(cs_clients__find(g_cs, "org_a/dashboard")->username, "a@org_a"));
+	CHECK(!strcmp(cs_clients__find(g_cs, "org_b/dashboard")->username, "b@org_b"));
+	/* A cannot use B's prefix, an empty or broker-assigned id, the prefix
+	 * alone, or an organization whose id merely starts like its own. */
+	test_log_all[0] = '\0';
+	CHECK(connect_as(&a_foreign, "p") == MOSQ_ERR_AUTH);
+	CHECK(connect_as(&a_empty, "p") == MOSQ_ERR_AUTH);
+	CHECK(connect_as(&a_assigned, "p") == MOSQ_ERR_AUTH);
+	CHECK(connect_as(&a_prefix_only, "p") == MOSQ_ERR_AUTH);
+	CHECK(connect_as(&a_lookalike, "p") == MOSQ_ERR_AUTH);
+	CHECK(count_in_log("client id must start with \"org_a/\"") == 5);
+	CHECK(strstr(test_log_all, "an empty client id is refused") != NULL);
+	CHECK(!strcmp(cs_clients__find(g_cs, "org_b/dashboard")->username, "b@org_b"));
+	/* A username without an organization cannot own any id. */
+	CHECK(connect_as(&no_org, "p") == MOSQ_ERR_AUTH);
+	CHECK(strstr(test_last_log, "the username names no organization") != NULL);
+	/* The internal user is trusted with any id. */
+	CHECK(connect_as(&internal, "s3cret") == MOSQ_ERR_SUCCESS);
+	disconnect(&internal);
+
+	/* ${clientid} renders the id as its user knows it (no prefix). */
+	CHECK(connect_as(&a_dev, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(publish(&a_dev, "org_a/devices/dev7/up") == MOSQ_ERR_SUCCESS);
+	CHECK(publish(&a_dev, "org_a/devices/org_a/dev7/up") == MOSQ_ERR_ACL_DENIED);
+	CHECK(publish(&a_dev, "org_a/devices/dashboard/up") == MOSQ_ERR_ACL_DENIED);
+	/* ... also when the rules change while it is connected. */
+	CHECK(control_ok("{\"commands\":[{\"command\":\"set_rules\",\"username\":\"a@org_a\",\"acl\":"
+			"[{\"permission\":\"allow\",\"action\":\"publish\",\"topic\":\"org_a/d/${clientid}\"}]}]}"));
+	CHECK(publish(&a_dev, "org_a/d/dev7") == MOSQ_ERR_SUCCESS);
+	CHECK(publish(&a_dev, "org_a/devices/dev7/up") == MOSQ_ERR_ACL_DENIED);
+	/* An id with a '/' after the prefix is still unsafe: the allow is void. */
+	CHECK(connect_as(&a_nested, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(publish(&a_nested, "org_a/d/dev7/x") == MOSQ_ERR_ACL_DENIED);
+	disconnect(&a_nested);
+	disconnect(&a_dev);
+	disconnect(&a_own);
+
+	/* Single tenancy (and before the first sync): any id, as before. */
+	g_cs->tenancy = CS_TENANCY_SINGLE;
+	b_bare.clean = true;
+	CHECK(connect_as(&b_bare, "p") == MOSQ_ERR_SUCCESS);
+	disconnect(&b_bare);
+	g_cs->tenancy = CS_TENANCY_UNKNOWN;
+	CHECK(connect_as(&b_bare, "p") == MOSQ_ERR_SUCCESS);
+	disconnect(&b_bare);
+
+	stop_plugin();
+	CHECK(test_alloc_outstanding == before);
+}
+
+/* A kick names the client's owner; the plugin checks the client that holds
+ * the id now (the service's view may be a batch behind). */
+static void test_kick_owner(void)
+{
+	struct mosquitto a_x = { "x", "a@org_a", NULL, 4, true };   /* clean: its id is free once it leaves */
+	struct mosquitto b_x = { "x", "b@org_b", NULL, 4, true };
+	struct mosquitto a_own = { "org_a/x", "a@org_a", NULL, 5, true };
+	struct mosquitto a2_own = { "org_a/y", "a2@org_a", NULL, 5, false };
+	long before = test_alloc_outstanding;
+
+	start_plugin("http://127.0.0.1:1");
+	cache("a@org_a", false, ALLOW_ALL);
+	cache("a2@org_a", false, ALLOW_ALL);
+	cache("b@org_b", false, ALLOW_ALL);
+
+	/* The race of item 4, with ids that do not carry their organization
+	 * (single tenancy or before the first sync): A's "x" left, B's "x"
+	 * connected, A's kick arrives. B stays. */
+	CHECK(connect_as(&a_x, "p") == MOSQ_ERR_SUCCESS);
+	disconnect(&a_x);
+	CHECK(connect_as(&b_x, "p") == MOSQ_ERR_SUCCESS);
+	test_kick_count = 0;
+	test_log_all[0] = '\0';
+	CHECK(!strcmp(control_error("{\"commands\":[{\"command\":\"kick\",\"clientid\":\"x\",\"org_id\":\"org_a\"}]}"),
+			"the client with this client id belongs to someone else"));
+	CHECK(!strcmp(control_error("{\"commands\":[{\"command\":\"kick\",\"clientid\":\"x\",\"username\":\"a@org_a\"}]}"),
+			"the client with this client id belongs to someone else"));
+	CHECK(test_kick_count == 0 && cs_sessions__find(g_cs, &b_x) != NULL);
+	CHECK(strstr(test_log_all, "cloudsignal: refusing to kick client x: it belongs to b@org_b, not to org_a\n") != NULL);
+	CHECK(strstr(test_log_all, "cloudsignal: refusing to kick client x: it belongs to b@org_b, not to a@org_a\n") != NULL);
+	/* Both named: both must hold. */
+	CHECK(control_error("{\"commands\":[{\"command\":\"kick\",\"clientid\":\"x\",\"username\":\"b@org_b\",\"org_id\":\"org_a\"}]}")[0]);
+	CHECK(test_kick_count == 0);
+	/* Its owner may kick it. */
+	CHECK(control_ok("{\"commands\":[{\"command\":\"kick\",\"clientid\":\"x\",\"org_id\":\"org_b\"}]}"));
+	CHECK(test_kick_count == 1 && cs_sessions__find(g_cs, &b_x) == NULL);
+	/* Nobody holds the id: nothing to kick. */
+	CHECK(!strcmp(control_error("{\"commands\":[{\"command\":\"kick\",\"clientid\":\"x\",\"org_id\":\"org_b\"}]}"),
+			"no client with this client id"));
+	CHECK(test_kick_count == 1);
+	/* Malformed owners. */
+	CHECK(control_error("{\"commands\":[{\"command\":\"kick\",\"clientid\":\"x\",\"org_id\":5}]}")[0]);
+	CHECK(control_error("{\"commands\":[{\"command\":\"kick\",\"clientid\":\"x\",\"username\":\"\"}]}")[0]);
+	CHECK(test_kick_count == 1);
+
+	/* Multi tenancy: a kick must name the owner. */
+	g_cs->tenancy = CS_TENANCY_MULTI;
+	CHECK(connect_as(&a_own, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(strstr(control_error("{\"commands\":[{\"command\":\"kick\",\"clientid\":\"org_a/x\"}]}"), "missing 'username' or 'org_id'"));
+	CHECK(control_error("{\"commands\":[{\"command\":\"kick\",\"clientid\":\"org_a/x\",\"org_id\":\"org_b\"}]}")[0]);
+	CHECK(test_kick_count == 1 && cs_sessions__find(g_cs, &a_own) != NULL);
+	CHECK(control_ok("{\"commands\":[{\"command\":\"kick\",\"clientid\":\"org_a/x\",\"org_id\":\"org_a\"}]}"));
+	CHECK(test_kick_count == 2 && cs_sessions__find(g_cs, &a_own) == NULL);
+	/* An offline persistent session answers for its id too. */
+	CHECK(connect_as(&a2_own, "p") == MOSQ_ERR_SUCCESS);
+	disconnect(&a2_own);
+	CHECK(control_error("{\"commands\":[{\"command\":\"kick\",\"clientid\":\"org_a/y\",\"username\":\"a@org_a\"}]}")[0]);
+	CHECK(control_ok("{\"commands\":[{\"command\":\"kick\",\"clientid\":\"org_a/y\",\"username\":\"a2@org_a\"}]}"));
+	CHECK(test_kick_count == 3);
+
+	stop_plugin();
+	CHECK(test_alloc_outstanding == before);
+}
+
 /* ---- set_limits ---------------------------------------------------------- */
 
 static void test_set_limits(void)
@@ -877,6 +1029,8 @@ void test_orgs__run(void)
 	test_reply_limits();
 	test_message_quota();
 	test_cross_org();
+	test_clientid_prefix();
+	test_kick_owner();
 	test_set_limits();
 	test_orgs_oom();
 	CHECK(test_alloc_outstanding == before);

@@ -207,7 +207,7 @@ static void test_state_file(void)
 {
 	char dir[] = "/tmp/cs_state_XXXXXX";
 	char path[256], tmp[300];
-	struct mosquitto c1 = { "c1", "u@org_x", "10.0.0.1", 5, true };
+	struct mosquitto c1 = { "org_x/c1", "u@org_x", "10.0.0.1", 5, true };
 	struct stat st;
 	struct cs_principal *p;
 	FILE *f;
@@ -481,8 +481,8 @@ static void test_sync_thread(void)
 	/* An allow reply stores the principal with its version and the verifier
 	 * of the password the client sent: the next CONNECT needs no HTTP. */
 	{
-		struct mosquitto c1 = { "c1", "u@org_x", "10.0.0.1", 5, true };
-		struct mosquitto c2 = { "c2", "w@org_x", "10.0.0.7", 5, true };
+		struct mosquitto c1 = { "org_x/c1", "u@org_x", "10.0.0.1", 5, true };
+		struct mosquitto c2 = { "org_x/c2", "w@org_x", "10.0.0.7", 5, true };
 		struct cs_principal *p;
 		int n;
 

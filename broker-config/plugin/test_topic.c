@@ -235,6 +235,24 @@ static void test_evaluate(void)
 	CHECK(!eval(deny_own, "a/b", MOSQ_ACL_WRITE, "org_x/a/b/secret"));
 }
 
+/* A client id as its user knows it: its own organization's prefix goes. */
+static void test_local_clientid(void)
+{
+	CHECK(!strcmp(cs_topic__local_clientid("org_a/dev7", "org_a"), "dev7"));
+	CHECK(!strcmp(cs_topic__local_clientid("org_a/a/b", "org_a"), "a/b"));
+	CHECK(!strcmp(cs_topic__local_clientid("org_a/", "org_a"), ""));
+	CHECK(!strcmp(cs_topic__local_clientid("org_b/dev7", "org_a"), "org_b/dev7"));
+	CHECK(!strcmp(cs_topic__local_clientid("org_ab/dev7", "org_a"), "org_ab/dev7"));
+	CHECK(!strcmp(cs_topic__local_clientid("org_a", "org_a"), "org_a"));
+	CHECK(!strcmp(cs_topic__local_clientid("dev7", "org_a"), "dev7"));
+	CHECK(!strcmp(cs_topic__local_clientid("org_a/dev7", NULL), "org_a/dev7"));
+	CHECK(!strcmp(cs_topic__local_clientid("org_a/dev7", ""), "org_a/dev7"));
+	CHECK(cs_topic__local_clientid(NULL, "org_a") == NULL);
+	/* Stripped, the id is one safe level; another organization's is not. */
+	CHECK(cs_topic__clientid_safe(cs_topic__local_clientid("org_a/dev7", "org_a")));
+	CHECK(!cs_topic__clientid_safe(cs_topic__local_clientid("org_b/dev7", "org_a")));
+}
+
 /* The shared table of access decisions (broker-config/acl-cases.json), the
  * same rows the Python evaluator is tested against. Rules are given as
  * [permission, action, topic] in the API's spelling. */
@@ -303,8 +321,10 @@ static void test_shared_cases(void)
 		cJSON *rules = case_rules(cJSON_GetObjectItem(c, "rules"));
 		char *json = cJSON_PrintUnformatted(rules);
 		bool expected = cJSON_IsTrue(cJSON_GetObjectItem(c, "allowed"));
-		bool got = eval(json, cJSON_IsString(id) ? id->valuestring : "client", access,
-				cJSON_GetObjectItem(c, "topic")->valuestring);
+		/* Every case is of organization org_x: its id renders without "org_x/",
+		 * as clients.c renders it (cs_topic__local_clientid). */
+		bool got = eval(json, cs_topic__local_clientid(cJSON_IsString(id) ? id->valuestring : "client", "org_x"),
+				access, cJSON_GetObjectItem(c, "topic")->valuestring);
 
 		if(got != expected) fprintf(stderr, "acl-cases.json: \"%s\"\n", cJSON_GetObjectItem(c, "name")->valuestring);
 		CHECK(got == expected);
@@ -325,6 +345,7 @@ int main(void)
 	test_render();
 	test_parse_rules();
 	test_evaluate();
+	test_local_clientid();
 	test_shared_cases();
 	test_plugin__run();
 	test_events__run();

@@ -103,6 +103,21 @@ bool cs_topic__covers(char *const *rule, int rule_count, const char *request)
 	return done;
 }
 
+/* The client id as its user knows it: without its organization's "<org_id>/"
+ * prefix (multi tenancy puts it in front of every client id, as in front of
+ * topics). An id without that prefix, or org_id NULL/empty, is returned as it
+ * is. Rules render ${clientid} with this, so "devices/${clientid}/#" means
+ * the id the SDKs show, in both tenancy modes. */
+const char *cs_topic__local_clientid(const char *clientid, const char *org_id)
+{
+	size_t n;
+
+	if(clientid == NULL || org_id == NULL || org_id[0] == '\0') return clientid;
+	n = strlen(org_id);
+	if(!strncmp(clientid, org_id, n) && clientid[n] == '/') return clientid + n + 1;
+	return clientid;
+}
+
 /* A client id can be substituted into a topic only if it is one plain level. */
 bool cs_topic__clientid_safe(const char *clientid)
 {
