@@ -56,6 +56,7 @@ def render(
     topic: str, *, username: str, client_id: Optional[str], org_id: str, claims: Optional[Dict[str, Any]] = None
 ) -> Optional[str]:
     """The rule topic with placeholders filled in; None when a value cannot stand in a topic."""
+    client_id = local_client_id(client_id, org_id)
     if "{client_id}" in topic:
         if not _usable(client_id):
             return None
@@ -71,6 +72,17 @@ def render(
 def for_user(rule: Rule, username: str) -> bool:
     """Whether the rule's optional username glob admits `username`."""
     return rule.user is None or fnmatchcase(username, rule.user)
+
+
+def local_client_id(client_id: Optional[str], org_id: str) -> Optional[str]:
+    """The client id as its user knows it: without the `{org_id}/` prefix that multi tenancy puts
+    in front of every client id on the broker (the SDKs add and strip it, as for topics), so that
+    `{client_id}` in a rule means the same id whether the broker or a user names it. Any other id
+    (no prefix, another organization's) is returned as it is."""
+    prefix = f"{org_id}/"
+    if isinstance(client_id, str) and client_id.startswith(prefix):
+        return client_id[len(prefix):]
+    return client_id
 
 
 def broadened(topic: str) -> str:
