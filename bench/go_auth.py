@@ -10,7 +10,7 @@
    service outage (stop the service, try CONNECTs, start it again) and a check that the broker
    secret is in neither Mosquitto's log nor go-auth's output (stderr).
 
-Run: .venv/bin/python bench/go_auth.py [--checks 2000] [--connects 10000]
+Run: .venv/bin/python bench/go_auth.py [--checks 2000] [--connects 10000] [--users 50] [--smoke]
 """
 
 import argparse
@@ -141,7 +141,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checks", type=int, default=2000)
     parser.add_argument("--connects", type=int, default=10000)
+    parser.add_argument("--users", type=int, default=USERS)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, for make test (no figures)")
     options = parser.parse_args()
+    if options.smoke:
+        options.checks, options.connects, options.users = 80, 200, 4
     import secrets
 
     secret = secrets.token_urlsafe(32)
@@ -155,8 +159,8 @@ def main() -> None:
         folder.mkdir()
         service, key = start_service(folder, secret, cache)
         try:
-            users = make_users(Client(service.url, key), USERS)
-            total = options.checks if cache else max(50, options.checks // 20)
+            users = make_users(Client(service.url, key), options.users)
+            total = options.checks if cache else max(16, options.checks // 20)
             results[cache] = user_checks(internal_url(service), secret, users, total)
         finally:
             service.stop()
@@ -173,13 +177,13 @@ def main() -> None:
         folder.mkdir()
         service, key = start_service(folder, secret, cache=True)
         service_port = int(internal_url(service).rsplit(":", 1)[1])
-        users = make_users(Client(service.url, key), USERS)
+        users = make_users(Client(service.url, key), options.users)
         userfile = folder / "users.txt"
         userfile.write_text("".join(f"{user} bench-password\n" for user in users))
         broker, port, log, stderr = go_auth_broker(folder, service_port, secret)
         bare, bare_port = bare_broker(folder)
         try:
-            loadgen(port, USERS * 2, userfile)  # first CONNECTs: Argon2 once per user and worker
+            loadgen(port, options.users * 4, userfile)  # first CONNECTs: Argon2 once per user and worker
             with_go_auth = loadgen(port, options.connects, userfile)
             without = loadgen(bare_port, options.connects)
             rows.append(("Mosquitto + go-auth returning CONNECTs/s (go-auth cache off)",
