@@ -4,7 +4,8 @@
    internal instance), with the verified-credential cache (the default) and without it
    (CLOUDSIGNAL_VERIFIED_CACHE_SIZE=0: every check runs Argon2id), go-auth's exact request shape
    (JSON body, Basic auth from the URL's userinfo).
-2. When go-auth has been built (bench/go-auth/build.sh -> var/go-auth/go-auth.so): Mosquitto with
+2. When a go-auth plugin is at hand (built by you from its public source as its own README says;
+   `--plugin PATH`, default var/go-auth/go-auth.so; nothing of go-auth is in this repository): Mosquitto with
    stock go-auth (its own cache off, broker-config/go-auth.conf) against the service, returning-
    user CONNECTs/s with bench/loadgen (goal: at least 1,000/s), beside a bare Mosquitto; then a
    service outage (stop the service, try CONNECTs, start it again) and a check that the broker
@@ -101,7 +102,7 @@ def loadgen(port: int, count: int, userfile: Path = None) -> Dict:
     return json.loads(subprocess.run(args, capture_output=True, text=True, check=True).stdout)
 
 
-def go_auth_broker(work: Path, service_port: int, secret: str) -> Tuple[subprocess.Popen, int, Path, Path]:
+def go_auth_broker(work: Path, service_port: int, secret: str, plugin: Path) -> Tuple[subprocess.Popen, int, Path, Path]:
     """Mosquitto with stock go-auth configured from broker-config/go-auth.conf."""
     port = free_port()
     log, stderr = work / "mosquitto.log", work / "mosquitto.stderr"
@@ -111,7 +112,7 @@ def go_auth_broker(work: Path, service_port: int, secret: str) -> Tuple[subproce
     lines = []
     for line in (ROOT / "broker-config" / "go-auth.conf").read_text().splitlines():
         if line.startswith("auth_plugin "):
-            line = f"auth_plugin {GO_AUTH_SO}"
+            line = f"auth_plugin {plugin}"
         elif line.startswith("auth_opt_http_port "):
             line = f"auth_opt_http_port {service_port}"
         lines.append(line.replace("BROKER_SECRET", secret))
@@ -143,6 +144,7 @@ def main() -> None:
     parser.add_argument("--connects", type=int, default=10000)
     parser.add_argument("--users", type=int, default=USERS)
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, for make test (no figures)")
+    parser.add_argument("--plugin", type=Path, default=GO_AUTH_SO, help="a go-auth plugin you built (go-auth.so)")
     options = parser.parse_args()
     if options.smoke:
         options.checks, options.connects, options.users = 80, 200, 4
@@ -168,9 +170,9 @@ def main() -> None:
                  "cache on / Argon2 every time"))
 
     # 2. Mosquitto + stock go-auth, if built
-    if not GO_AUTH_SO.exists():
+    if not options.plugin.exists():
         rows.append(("Mosquitto + go-auth returning CONNECTs/s", None, None,
-                     f"skipped: {GO_AUTH_SO.relative_to(ROOT)} missing (bench/go-auth/build.sh)"))
+                     f"skipped: {options.plugin} missing (build go-auth yourself; --plugin PATH)"))
     else:
         subprocess.run(["go", "build", "-o", "loadgen", "."], cwd=LOADGEN, check=True)
         folder = work / "broker"
@@ -180,7 +182,7 @@ def main() -> None:
         users = make_users(Client(service.url, key), options.users)
         userfile = folder / "users.txt"
         userfile.write_text("".join(f"{user} bench-password\n" for user in users))
-        broker, port, log, stderr = go_auth_broker(folder, service_port, secret)
+        broker, port, log, stderr = go_auth_broker(folder, service_port, secret, options.plugin)
         bare, bare_port = bare_broker(folder)
         try:
             loadgen(port, options.users * 4, userfile)  # first CONNECTs: Argon2 once per user and worker
