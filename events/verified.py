@@ -21,8 +21,11 @@ expired at that moment, so every credential event invalidates it without a callb
 - deletion (and re-creation with the same name and password): the caller finds no principal, or
   one with a fresh salted hash.
 
-Only successful verifications are remembered; a wrong password always takes the slow path, so
-this never caches a denial. Size is bounded (least recently used entries are dropped).
+Only successful verifications are remembered, so this never caches a denial; but while an entry
+holds the principal's current hash, any other password is wrong without hashing (that hash
+verifies one password, the one remembered): a flood of wrong passwords for a known user costs an
+HMAC each, not an Argon2, and takes as long as one for an unknown user. Size is bounded (least
+recently used entries are dropped).
 
 API:
     check(principal, password) -> bool     cached hit, or verify (Argon2 / sha256) and remember
@@ -87,8 +90,11 @@ class VerifiedCredentials:
     def cached(self, principal: Any, password: str) -> bool:
         """True when this exact password verified for this principal's current hash; never hashes
         slowly. False for disabled or expired principals whatever the cache holds."""
-        if not _usable(principal):
-            return False
+        return _usable(principal) and self._known(principal, password) is True
+
+    def _known(self, principal: Any, password: str) -> Optional[bool]:
+        """Whether `password` is right, when an entry for the principal's current hash says so;
+        None when there is no such entry."""
         username = principal_key(principal)
         with self._lock:
             entry: Optional[Tuple[str, bytes]] = self._entries.get(username)
@@ -96,13 +102,9 @@ class VerifiedCredentials:
                 self._entries.move_to_end(username)
         if entry is None or entry[0] != principal.password_hash:
             self.misses += 1
-            return False
-        hit = hmac.compare_digest(entry[1], self._mac(username, password))
-        if hit:
-            self.hits += 1
-        else:
-            self.misses += 1
-        return hit
+            return None
+        self.hits += 1
+        return hmac.compare_digest(entry[1], self._mac(username, password))
 
     def remember(self, principal: Any, password: str, password_hash: str) -> None:
         """Record that `password` verified against `password_hash`, which the caller read from
@@ -129,8 +131,9 @@ class VerifiedCredentials:
         verifies the stored hash (Argon2id for MQTT users) and remembers a success."""
         if not _usable(principal):
             return False
-        if self.cached(principal, password):
-            return True
+        known = self._known(principal, password)
+        if known is not None:
+            return known
         password_hash = principal.password_hash
         if not _verify_slow(principal, password_hash, password):
             return False

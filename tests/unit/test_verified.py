@@ -22,7 +22,15 @@ def test_a_verified_password_is_a_hit_and_a_wrong_one_is_not():
     assert not cache.cached(principal, "secure-passwor")
     assert not cache.check(principal, "wrong")
     assert cache.cached(principal, "secure-password")  # a wrong attempt does not evict the right one
-    assert cache.hits == 2
+    assert cache.hits == 4  # answered from the entry: right, wrong, wrong, right
+
+
+def test_wrong_passwords_for_a_known_user_never_run_argon2(monkeypatch):
+    cache, principal = VerifiedCredentials(), user()
+    assert cache.check(principal, "secure-password")
+    monkeypatch.setattr(module, "verify_password", lambda *_: (_ for _ in ()).throw(AssertionError("slow path")))
+    for attempt in range(100):
+        assert not cache.check(principal, f"guess-{attempt}")
 
 
 def test_hits_never_run_argon2(monkeypatch):
