@@ -23,6 +23,8 @@ from app.resources.audit.routes import blp as audit_blp
 from app.resources.auth_providers.routes import blp as auth_providers_blp
 from app.resources.internal.routes import blp as internal_blp
 from app.resources.organization.routes import blp as organization_blp
+from app.resources.organization import usage as _usage  # noqa: F401  (GET /v2/organization/usage)
+from app.dashboard import install_dashboard
 from app.resources.publish.routes import blp as publish_blp
 from app.resources.sessions.routes import blp as sessions_blp
 from app.resources.tokens.routes import blp as tokens_blp
@@ -82,6 +84,7 @@ def create_app(environ: Optional[Mapping[str, str]] = None, follow: bool = True,
     install_observability(app)
     if role != "public":
         return app
+    install_dashboard(app, environ)
     # Browsers call the API from other origins (token exchange with a public key, above all).
     CORS(app, resources={r"/v2/*": {"origins": app.config["CORS_ORIGINS"]}},
          allow_headers=["Authorization", "Content-Type", "X-Secret-Key", "X-Request-Id"],

@@ -2,6 +2,7 @@
 import { HttpClient, type Path, type QueryValue, type RateLimit, type RequestOptions, type RetryInfo } from './http.js'
 import { PageRequest } from './pagination.js'
 import { readServerSentEvents } from './sse.js'
+import type { components, paths } from './generated/openapi.js'
 import type {
   AuditAccess, AuditAccessParams, AuditEvent, AuditState, AuditStateParams, EventListParams, EventStreamParams,
   AclCheck, AclDecision, AclRule, AclRuleCreate, AclRuleUpdate, ApiKey, ApiKeyCreate, ApiKeyUpdate, AuthProvider,
@@ -201,7 +202,25 @@ export class ApiKeysResource {
 }
 
 /**
- * The organization of the key: `GET/PATCH /v2/organization`.
+ * Activity over time (`GET /v2/organization/usage`): buckets of connections, CONNECTs and disconnects by reason.
+ * @example
+ * const { buckets }: OrganizationUsage = await api.organization.usage({ interval: 60 })
+ */
+export type OrganizationUsage = components['schemas']['OrganizationUsage']
+
+/**
+ * The range of `api.organization.usage(...)`: `from`/`to` as ISO 8601 with a time zone (or Dates),
+ * `interval` in seconds; default the last hour in 60 buckets.
+ * @example
+ * const params: UsageParams = { from: new Date(Date.now() - 86_400_000), interval: 900 }
+ */
+export type UsageParams = Omit<NonNullable<paths['/v2/organization/usage']['get']['parameters']['query']>, 'from' | 'to'> & {
+  from?: string | Date | null
+  to?: string | Date | null
+}
+
+/**
+ * The organization of the key: `GET/PATCH /v2/organization`, and its activity over time.
  * @example
  * const { id, tenancy } = await api.organization.get()
  */
@@ -214,6 +233,13 @@ export class OrganizationResource {
 
   update(change: OrganizationUpdate, options?: RequestOptions): Promise<Organization> {
     return this.http.request('PATCH', '/v2/organization', { body: change }, options)
+  }
+
+  /** Connections, CONNECTs and disconnects by reason over time, in buckets (for charts). */
+  usage(params: UsageParams = {}, options?: RequestOptions): Promise<OrganizationUsage> {
+    const moment = (value: string | Date | null | undefined) => value instanceof Date ? value.toISOString() : value
+    return this.http.request('GET', '/v2/organization/usage',
+      { query: { from: moment(params.from), to: moment(params.to), interval: params.interval } }, options)
   }
 }
 

@@ -895,6 +895,54 @@ export interface paths {
         };
         trace?: never;
     };
+    "/v2/organization/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Connections, CONNECTs and disconnects by reason over time, in buckets (for charts) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Start (ISO 8601 with a time zone); default `to` minus one hour */
+                    from?: string | null;
+                    /** @description End (ISO 8601 with a time zone); default now */
+                    to?: string | null;
+                    /** @description Bucket width in seconds; default the range over 60 (at most 1440 buckets) */
+                    interval?: number | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OrganizationUsage"];
+                    };
+                };
+                400: components["responses"]["BAD_REQUEST"];
+                401: components["responses"]["UNAUTHORIZED"];
+                403: components["responses"]["FORBIDDEN"];
+                429: components["responses"]["TOO_MANY_REQUESTS"];
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v2/sessions": {
         parameters: {
             query?: never;
@@ -1881,6 +1929,8 @@ export interface components {
             allowed: boolean;
             /** @description The rule that decided; null if none */
             matched_rule?: components["schemas"]["Rule"] | (Record<string, never> | null);
+            /** @description Deny rules that overlap a granted subscription filter: deliveries on the topics they name are withheld */
+            withheld?: components["schemas"]["Rule"][];
             /** @description `organization`, or the name of the rule set holding the rule */
             source?: string | null;
             reason: string;
@@ -1975,6 +2025,33 @@ export interface components {
         OrganizationPatch: {
             name?: string;
             settings?: components["schemas"]["OrganizationSettings"];
+        };
+        UsageBucket: {
+            /** Format: date-time */
+            start: string;
+            /** @description Connected at the bucket's end (or now) */
+            connections: number;
+            /** @description Most connected at once in the bucket */
+            peak_connections: number;
+            /** @description CONNECTs admitted in the bucket */
+            connects: number;
+            /** @description Disconnects in the bucket by reason: client, kicked, takeover, credentials_expired, broker_restart */
+            disconnects: {
+                [key: string]: number;
+            };
+        };
+        OrganizationUsage: {
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
+            /** @description Bucket width in seconds */
+            interval: number;
+            buckets: components["schemas"]["UsageBucket"][];
+            /** @description Over the whole range: connects, disconnects, peak_connections, and one `disconnects_<reason>` per reason */
+            totals: {
+                [key: string]: number;
+            };
         };
         Session: {
             session_id?: string;
@@ -2207,6 +2284,8 @@ export interface components {
             allowed?: boolean;
             reason?: string;
             matched_rule?: (Record<string, never> | null) | components["schemas"]["Rule"];
+            /** @description Deny rules that overlap a granted subscription filter: deliveries on the topics they name are withheld */
+            withheld?: components["schemas"]["Rule"][];
             source?: string | null;
             /** @description The events behind the answer */
             events?: components["schemas"]["Event"][];

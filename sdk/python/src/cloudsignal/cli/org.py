@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from typing import Any, Optional
 
 import click
 
 from cloudsignal.cli._context import state
-from cloudsignal.cli._output import json_option, print_json, print_record, print_table
+from cloudsignal.cli._output import json_option, out, print_json, print_record, print_table
 from cloudsignal.resources import NOT_GIVEN
 from cloudsignal.types import OrganizationSettings
 
@@ -79,20 +80,47 @@ def update_org(name: Optional[str], default_rule_set: Optional[str], no_default_
     show(state().api().organization.update(name=name if name is not None else NOT_GIVEN, settings=settings), as_json)
 
 
+LAST = {"1h": 3600, "6h": 6 * 3600, "24h": 86400, "7d": 7 * 86400}
+
+
 @org.command("usage")
+@click.option("--last", type=click.Choice(list(LAST)), help="Also show activity over this last period.")
+@click.option("--from", "start", metavar="TIME", help="Activity from this ISO 8601 time (with a time zone).")
+@click.option("--to", "end", metavar="TIME", help="Activity until this ISO 8601 time (default now).")
+@click.option("--interval", type=click.IntRange(1, 86400), help="Bucket width in seconds (default: the range over 60).")
 @json_option
-def usage(as_json: bool) -> None:
-    """Show usage against quotas.
+def usage(last: Optional[str], start: Optional[str], end: Optional[str], interval: Optional[int],
+          as_json: bool) -> None:
+    """Show usage against quotas, and activity over time with --last or --from.
 
     \b
-    Example:
+    Examples:
       cloudsignal org usage
+      cloudsignal org usage --last 24h --interval 3600
+      cloudsignal org usage --from 2026-01-01T00:00:00Z --to 2026-01-02T00:00:00Z --json
     """
-    organization = state().api().organization.get()
+    if last and start:
+        raise click.UsageError("--last and --from exclude each other")
+    api = state().api()
+    organization = api.organization.get()
     used, quotas = organization.get("usage") or {}, organization.get("quotas") or {}
+    history = None
+    if last or start or end or interval:
+        if last:
+            start = (datetime.now(timezone.utc) - timedelta(seconds=LAST[last])).isoformat()
+        history = api.organization.usage(start=start, end=end, interval=interval)
     if as_json:
-        print_json({"id": organization.get("id"), "usage": used, "quotas": quotas})
+        print_json({"id": organization.get("id"), "usage": used, "quotas": quotas,
+                    **({"history": history} if history is not None else {})})
         return
     rows = [{"name": name, "used": value, "limit": quotas.get(USAGE_QUOTAS.get(name, ""))} for name, value in used.items()]
     print_table(rows, [("RESOURCE", lambda r: r["name"]), ("USED", lambda r: r["used"]), ("LIMIT", lambda r: r["limit"])],
                 "No usage figures (this key may not read them).")
+    if history is not None:
+        out("")
+        print_table(history["buckets"], [
+            ("START", lambda b: b["start"]), ("CONNECTIONS", lambda b: b["connections"]),
+            ("PEAK", lambda b: b["peak_connections"]), ("CONNECTS", lambda b: b["connects"]),
+            ("DISCONNECTS", lambda b: sum(b["disconnects"].values())),
+            ("BY REASON", lambda b: ", ".join(f"{k}={v}" for k, v in b["disconnects"].items() if v) or "-"),
+        ], "No activity in that range.")
