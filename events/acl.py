@@ -46,27 +46,48 @@ def ordered(rules: Iterable[Rule]) -> List[Rule]:
 
 
 _CLAIM = re.compile(r"\{claims\.([A-Za-z0-9_]+)\}")
+_PLACEHOLDER_OR_VALUE = re.compile(r"\{(?:client_id|username|org_id|claims\.[A-Za-z0-9_]+)\}")
+# How the broker plugin spells the client id it renders per session (events.mqtt_access passes it
+# as the client id): the only place a rendered rule may hold '$', '{' or '}'.
+BROKER_CLIENT_ID = "${clientid}"
+# Values from outside (claims, usernames) are data: none of these may reach a rendered rule, where
+# they would be wildcards, levels, or placeholders the broker renders again ('${clientid}').
+_SYNTAX = re.compile(r"[/+#${}\x00-\x1f\x7f-\x9f]")
 
 
-def _usable(value: Any) -> bool:
-    return isinstance(value, str) and value != "" and not any(char in value for char in "/+#")
+def _usable(value: Any, *, strict: bool = True) -> bool:
+    """Whether `value` may stand for a placeholder. Claims and usernames are `strict`; client ids
+    are checked for '/', '+' and '#' only, as the broker plugin checks the ids it renders itself."""
+    if not isinstance(value, str) or value == "":
+        return False
+    if strict:
+        return _SYNTAX.search(value) is None
+    return not any(char in value for char in "/+#")
 
 
 def render(
     topic: str, *, username: str, client_id: Optional[str], org_id: str, claims: Optional[Dict[str, Any]] = None
 ) -> Optional[str]:
-    """The rule topic with placeholders filled in; None when a value cannot stand in a topic."""
+    """The rule topic with placeholders filled in once; None when a value cannot stand in a topic
+    (the caller treats an allow as void and broadens a deny). Values are substituted in one pass,
+    so a value can never introduce a placeholder, a wildcard or a level."""
     client_id = local_client_id(client_id, org_id)
-    if "{client_id}" in topic:
-        if not _usable(client_id):
-            return None
-        topic = topic.replace("{client_id}", client_id)
-    for name in _CLAIM.findall(topic):
-        value = (claims or {}).get(name)
-        if not _usable(value):
-            return None
-        topic = topic.replace(f"{{claims.{name}}}", value)
-    return topic.replace("{username}", username).replace("{org_id}", org_id)
+    values: Dict[str, str] = {"{org_id}": org_id}
+    for placeholder in set(_PLACEHOLDER_OR_VALUE.findall(topic)):
+        if placeholder == "{client_id}":
+            if client_id != BROKER_CLIENT_ID and not _usable(client_id, strict=False):
+                return None
+            values[placeholder] = client_id  # type: ignore[assignment]
+        elif placeholder == "{username}":
+            if not _usable(username):
+                return None
+            values[placeholder] = username
+        elif placeholder.startswith("{claims."):
+            value = (claims or {}).get(placeholder[len("{claims."):-1])
+            if not _usable(value):
+                return None
+            values[placeholder] = value
+    return _PLACEHOLDER_OR_VALUE.sub(lambda match: values[match.group(0)], topic)
 
 
 def for_user(rule: Rule, username: str) -> bool:
@@ -88,7 +109,8 @@ def local_client_id(client_id: Optional[str], org_id: str) -> Optional[str]:
 def broadened(topic: str) -> str:
     """The rule's topic cut at the first level holding a value-dependent placeholder, ended with '#'."""
     levels = topic.split("/")
-    cut = next(position for position, level in enumerate(levels) if "{client_id}" in level or "{claims." in level)
+    cut = next(position for position, level in enumerate(levels)
+               if "{client_id}" in level or "{claims." in level or "{username}" in level)
     return "/".join(levels[:cut] + ["#"])
 
 
