@@ -49,7 +49,9 @@ class Client:
         self.client_id = client_id or f"sem-{uuid.uuid4().hex[:10]}"
         self.messages: "queue.Queue[mqtt.MQTTMessage]" = queue.Queue()
         self.connack: "queue.Queue[Any]" = queue.Queue()
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=mqtt.MQTTv5,
+        # the target's namespace covers client ids too (multi tenancy: `{org_id}/` in front)
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=target.prefix + self.client_id,
+                                  protocol=mqtt.MQTTv5,
                                   reconnect_on_failure=False, manual_ack=manual_ack)
         if target.username:
             self.client.username_pw_set(target.username, target.password)

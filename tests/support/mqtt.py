@@ -13,7 +13,17 @@ from paho.mqtt.reasoncodes import ReasonCode
 WAIT = 5.0
 
 
+def org_of(username: Optional[str]) -> Optional[str]:
+    """The organization id a `name@org_...` username ends with."""
+    _, at, org_id = (username or "").rpartition("@")
+    return org_id if at and org_id.startswith("org_") else None
+
+
 class MqttTestClient:
+    """A raw paho client. Its client id (given or generated) goes to the broker with the username's
+    organization prefix, `{org_id}/{client_id}`, which multi tenancy requires of raw clients (and
+    single tenancy lets pass); `client_id` stays as given. `raw_client_id=True` sends it as is."""
+
     def __init__(
         self,
         port: int,
@@ -24,8 +34,11 @@ class MqttTestClient:
         ca_file: Optional[str] = None,
         clean_start: bool = True,
         reconnect: bool = False,
+        raw_client_id: bool = False,
     ):
-        self.client_id = client_id or f"test-{uuid.uuid4().hex[:10]}"
+        self.client_id = client_id if client_id is not None else f"test-{uuid.uuid4().hex[:10]}"
+        org_id = None if raw_client_id else org_of(username)
+        self.wire_client_id = f"{org_id}/{self.client_id}" if org_id else self.client_id
         self.messages: "queue.Queue[Tuple[str, bytes]]" = queue.Queue()
         self.connected = threading.Event()
         self.disconnected = threading.Event()
@@ -33,7 +46,7 @@ class MqttTestClient:
         self._acks: dict = {}
         self._ack_events: dict = {}
         self._lock = threading.Lock()
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id,
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.wire_client_id,
                                   protocol=mqtt.MQTTv5, transport=transport)
         if username is not None:
             self.client.username_pw_set(username, password)

@@ -1,4 +1,12 @@
-"""Who is connected (as the broker reports it), session history, and forcing clients off."""
+"""Who is connected (as the broker reports it), session history, and forcing clients off.
+
+Client ids are shown and taken as their user knows them. In multi tenancy every client id on the
+broker starts with the organization's `{org_id}/` (the broker refuses others); the SDKs add it in
+both tenancy modes, as they add the topic prefix. The broker reports the id it knows, which the
+service stores; the prefix of the session's own organization is stripped when an id is shown and
+ids are matched without it (paths, `?client_id=`). Ids without it (raw clients of single tenancy)
+are shown as they are.
+"""
 
 from typing import Any, Dict, List, Optional
 
@@ -21,11 +29,17 @@ from events.errors import NotFound
 blp = Blueprint("sessions", __name__, url_prefix="/v2", description="MQTT sessions")
 
 
+def shown_client_id(session: Session) -> str:
+    """The session's client id as its user knows it (without its organization's prefix)."""
+    prefix = f"{session.org_id}/"
+    return session.client_id[len(prefix):] if session.client_id.startswith(prefix) else session.client_id
+
+
 def present(session: Session) -> Dict[str, Any]:
     closed = session.disconnected_at is not None
     return {
         "session_id": session.session_id,
-        "client_id": session.client_id,
+        "client_id": shown_client_id(session),
         "username": session.username,
         "mqtt_username": f"{session.username}@{session.org_id}",
         "status": "disconnected" if closed else "active",
@@ -53,7 +67,7 @@ def current_sessions(org_id: str) -> List[Session]:
 
 def matching(sessions: List[Session], username: Optional[str], client_id: Optional[str]) -> List[Session]:
     return [s for s in sessions
-            if (username is None or s.username == username) and (client_id is None or s.client_id == client_id)]
+            if (username is None or s.username == username) and (client_id is None or shown_client_id(s) == client_id)]
 
 
 @blp.route("/sessions")
@@ -100,7 +114,9 @@ class SessionByClientIdViews(MethodView):
         session = _current(client_id)
         if session.disconnected_at is not None:
             raise NotFound(f"client {client_id!r} is not connected")
-        current_broker().send_commands([{"command": "kick", "clientid": client_id}])
+        # The id as the broker knows it, and whose client it must be: session events arrive in
+        # batches, so the broker checks that the client holding the id now is this organization's.
+        current_broker().send_commands([{"command": "kick", "clientid": session.client_id, "org_id": g.org_id}])
 
 
 def _current(client_id: str) -> Session:

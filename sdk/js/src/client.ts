@@ -7,7 +7,7 @@ import { CloudSignalApi } from './api.js'
 import { TypedEmitter } from './emitter.js'
 import { APIError, AUTH_REASON_CODES, AuthenticationError, CloudSignalError, MqttAuthError, MqttError, mqttReason } from './errors.js'
 import { decodePayload, encodePayload, type PublishPayload } from './payload.js'
-import { Namespace, orgIdOf, topicMatches } from './topics.js'
+import { Namespace, clientIdPrefix, orgIdOf, topicMatches } from './topics.js'
 import type { Credentials, Tenancy } from './types.js'
 
 /**
@@ -50,7 +50,10 @@ export interface CloudSignalClientOptions {
   protocol?: Protocol
   /** WebSocket path; default `/mqtt`. */
   path?: string
-  /** Default: `cs-` and 12 random characters. */
+  /**
+   * Default: `cs-` and 12 random characters. The broker sees `<org_id>/<clientId>` (multi tenancy
+   * refuses client ids without the organization's prefix); `client.clientId` gives it back without.
+   */
   clientId?: string
   /** Start a clean session (default true). With false, the broker keeps the session `sessionExpiryInterval` seconds. */
   clean?: boolean
@@ -331,9 +334,14 @@ export class CloudSignalClient extends TypedEmitter<CloudSignalClientEvents> {
     return this.mqtt.connected
   }
 
-  /** The client id the broker knows this client by. */
+  /**
+   * The client id, as given in the options (or generated). The broker knows it as
+   * `<org_id>/<clientId>`: the prefix is added on the wire and stripped here, as for topics.
+   */
   get clientId(): string {
-    return this.mqtt.options.clientId ?? ''
+    const wire = this.mqtt.options.clientId ?? ''
+    const prefix = clientIdPrefix(this.options.username)
+    return prefix && wire.startsWith(prefix) ? wire.slice(prefix.length) : wire
   }
 
   /** The MQTT username in use. */
@@ -478,7 +486,7 @@ export class CloudSignalClient extends TypedEmitter<CloudSignalClientEvents> {
     const clean = o.clean ?? true
     const options: IClientOptions = {
       protocolVersion: 5,
-      clientId: o.clientId ?? `cs-${randomId(12)}`,
+      clientId: clientIdPrefix(o.username) + (o.clientId ?? `cs-${randomId(12)}`),
       username: o.username,
       password: o.password,
       clean,

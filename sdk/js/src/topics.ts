@@ -35,6 +35,17 @@ export class Namespace {
   }
 }
 
+/**
+ * The `<org_id>/` that client ids of a `<name>@org_...` username carry on the broker ('' for other
+ * usernames). Multi tenancy refuses client ids without it; single tenancy takes them as they are,
+ * and the REST API shows them without it in both modes, so it is added whatever the tenancy.
+ */
+export function clientIdPrefix(username: string): string {
+  const at = username.lastIndexOf('@')
+  const orgId = at < 0 ? '' : username.slice(at + 1)
+  return at > 0 && orgId.startsWith('org_') ? `${orgId}/` : ''
+}
+
 /** Whether `topic` matches the subscription `filter` (`+`, `#`, `$share/<group>/`). */
 export function topicMatches(filter: string, topic: string): boolean {
   const shared = SHARED.exec(filter)

@@ -1,5 +1,5 @@
 """The organization prefix of multi tenancy: added on the way to the broker, stripped on the way
-back, so that code sees the same topics in both tenancy modes."""
+back, so that code sees the same topics and client ids in both tenancy modes."""
 
 from __future__ import annotations
 
@@ -58,3 +58,12 @@ def matching_filter(topic_filter: str) -> str:
     if topic_filter.startswith(SHARED):
         return topic_filter[len(SHARED):].partition("/")[2]
     return topic_filter
+
+
+def wire_client_id(username: Optional[str], client_id: str) -> str:
+    """A client id as the broker knows it: ``<org_id>/<client_id>`` for a ``name@org_...``
+    username. Multi tenancy refuses client ids without their organization's prefix; single
+    tenancy takes them as they are, and the REST API shows them without it in both modes, so the
+    prefix is added whatever the tenancy (a client need not know it to connect)."""
+    org_id = org_of(username)
+    return f"{org_id}/{client_id}" if org_id else client_id

@@ -26,7 +26,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from cloudsignal._payload import JSON_CONTENT_TYPE, decode, encode
-from cloudsignal._topics import Namespace, matching_filter, org_of, resolve_tenancy
+from cloudsignal._topics import Namespace, matching_filter, org_of, resolve_tenancy, wire_client_id
 from cloudsignal.errors import ConnectionRefused, MQTTError, PublishError, QueueFullError, SubscribeError
 from cloudsignal.types import MessageProperties
 
@@ -217,7 +217,9 @@ class CloudSignalClient:
     path ``ws_path``). ``tls`` is True (system CAs), a CA file path, or an ``ssl.SSLContext``.
     ``tenancy`` is ``"single"`` or ``"multi"`` (default ``$CLOUDSIGNAL_TENANCY``, else single);
     in multi tenancy the ``<org_id>/`` prefix is added to every topic sent and stripped from
-    every topic received. ``clean_start=False`` keeps the session ``session_expiry`` seconds
+    every topic received. The client id goes to the broker as ``<org_id>/<client_id>`` (multi
+    tenancy refuses client ids without it; the REST API shows them without it); ``client_id``
+    stays as you gave it. ``clean_start=False`` keeps the session ``session_expiry`` seconds
     (3600). Up to ``queue_size`` publishes wait for the connection (:class:`QueueFullError`
     beyond). Lost connections are retried after ``reconnect_delay`` seconds, doubling up to
     ``max_reconnect_delay``; the first CONNECT refused by the broker (bad password) is not
@@ -258,7 +260,9 @@ class CloudSignalClient:
         self.queue_size = queue_size
         self._namespace = Namespace.for_user(username, self.tenancy)
 
-        self._mqtt = paho.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id,
+        # The broker knows the client as `<org_id>/<client_id>`; self.client_id stays the id as
+        # given (or generated), as topics stay as the code writes them.
+        self._mqtt = paho.Client(CallbackAPIVersion.VERSION2, client_id=wire_client_id(username, self.client_id),
                                  protocol=MQTTProtocolVersion(protocol),
                                  transport=transport, reconnect_on_failure=True,
                                  clean_session=None if protocol == paho.MQTTv5 else clean_start)
