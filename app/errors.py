@@ -73,7 +73,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError) -> Tuple[Dict[str, Any], int]:
-        status = STATUS_BY_DOMAIN_ERROR.get(type(error), 400)
+        status = next((STATUS_BY_DOMAIN_ERROR[cls] for cls in type(error).__mro__ if cls in STATUS_BY_DOMAIN_ERROR), 400)
         return error_body(status, error.message, error.code, error.detail), status
 
     @app.errorhandler(BrokerUnavailable)

@@ -23,7 +23,7 @@ from events.domainmodel import (
     Session,
     TemporaryCredential,
 )
-from events.errors import Conflict, InvalidInput, NotFound, QuotaExceeded
+from events.errors import Conflict, Forbidden, InvalidInput, NotFound, QuotaExceeded
 from events.readmodel import ReadModel
 from events.secrets import hash_api_key, hash_password
 from events.topics import topic_error
@@ -60,6 +60,12 @@ def default_quotas(env: Any) -> Dict[str, Optional[int]]:
     return quotas
 
 TOKEN_DEFAULT_TTL, TOKEN_MAX_TTL = 3600, 86400
+
+
+class KeyEscalation(Forbidden):
+    """A key asked to act on a key with more power than its own."""
+
+    code = "insufficient_scope"
 UNCHANGED: Any = object()  # marks an optional command argument the caller did not give
 
 
@@ -336,9 +342,13 @@ class CloudSignal(Application):
         key_type: str,
         scopes: Optional[List[str]] = None,
         expires_at: Optional[datetime] = None,
+        by: Optional[ApiKey] = None,
     ) -> Tuple[ApiKey, str]:
-        """Mint a key; the plain key is returned here once and stored only as a hash."""
+        """Mint a key; the plain key is returned here once and stored only as a hash.
+
+        `by` is the key asking (None: the operator); it may not mint a key more powerful than itself."""
         scopes = self.check_key_scopes(key_type, scopes)
+        self.check_key_power(by, key_type, scopes)
         live = [key for key in self.view.keys_of(org_id) if not key.revoked]
         self._check_quota(org_id, "max_api_keys", len(live))
         if expires_at is not None and expires_at <= datetime.now(timezone.utc):
@@ -351,31 +361,44 @@ class CloudSignal(Application):
         self._commit(key)
         return key, secret
 
+    @staticmethod
+    def check_key_power(by: Optional[ApiKey], key_type: str, scopes: Optional[List[str]]) -> None:
+        """No key creates, changes, rotates or revokes a key with more power than its own."""
+        if by is not None and not by.holds_power_of(key_type, scopes):
+            raise KeyEscalation(
+                "a key may only create, change, rotate or revoke keys with no more power than its own "
+                "(a restricted key: restricted keys within its scopes)", {"allowed_scopes": by.scopes})
+
     def change_key(
-        self, org_id: str, key_id: str, name: str = UNCHANGED, scopes: List[str] = UNCHANGED
+        self, org_id: str, key_id: str, name: str = UNCHANGED, scopes: List[str] = UNCHANGED,
+        by: Optional[ApiKey] = None,
     ) -> ApiKey:
         key = self._get(ApiKey, key_id, org_id, "API key")
+        self.check_key_power(by, key.key_type, key.scopes)
         if key.revoked:
             raise Conflict(f"API key {key_id!r} is revoked")
         if name is not UNCHANGED and name != key.name:
             key.rename(name)
         if scopes is not UNCHANGED:
             scopes = self.check_key_scopes(key.key_type, scopes)
+            self.check_key_power(by, key.key_type, scopes)
             if scopes != key.scopes:
                 key.change_scopes(scopes)
         self._commit(key)
         return key
 
-    def revoke_key(self, org_id: str, key_id: str) -> ApiKey:
+    def revoke_key(self, org_id: str, key_id: str, by: Optional[ApiKey] = None) -> ApiKey:
         key = self._get(ApiKey, key_id, org_id, "API key")
+        self.check_key_power(by, key.key_type, key.scopes)
         if not key.revoked:
             key.revoke()
             self._commit(key)
         return key
 
-    def rotate_key(self, org_id: str, key_id: str) -> Tuple[ApiKey, str]:
+    def rotate_key(self, org_id: str, key_id: str, by: Optional[ApiKey] = None) -> Tuple[ApiKey, str]:
         """A new key with the same name, type, scopes and expiry; the old one is revoked."""
         old = self._get(ApiKey, key_id, org_id, "API key")
+        self.check_key_power(by, old.key_type, old.scopes)
         if old.revoked:
             raise Conflict(f"API key {key_id!r} is revoked; create a new one instead")
         secret = ids.new_api_key(old.key_type)

@@ -223,6 +223,17 @@ class ApiKey(CloudSignalAggregate):
     def change_scopes(self, scopes: List[str]) -> None:
         self.scopes = scopes
 
+    def holds_power_of(self, key_type: str, scopes: Optional[List[str]]) -> bool:
+        """Whether this key may do everything a `key_type` key with `scopes` may do: the test for
+        creating, changing, rotating or revoking such a key. A secret key holds every power; a
+        restricted key only that of restricted keys within its own scopes; a public key none (it
+        can exchange tokens without any scope, which no restricted key can)."""
+        if self.key_type == "secret":
+            return True
+        if self.key_type == "restricted":
+            return key_type == "restricted" and set(scopes or ()) <= set(self.scopes)
+        return False
+
     @event("Revoked")
     def revoke(self) -> None:
         self.revoked = True
