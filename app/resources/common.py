@@ -1,6 +1,7 @@
 """Schema pieces and helpers shared by several resources."""
 
 import json
+import re
 from typing import Any, Dict, List
 
 import marshmallow as ma
@@ -11,9 +12,15 @@ NAME_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
 NAME_RULE = "1-64 letters, digits, '-', '_' or '.'"
 
 
+def _whole_name(value: str) -> None:
+    """The pattern's '$' also matches before a final newline; a name is the whole string."""
+    if not re.fullmatch(NAME_PATTERN[1:-1], value):
+        raise ma.ValidationError(f"must be {NAME_RULE}")
+
+
 def name_field(description: str = "", **kwargs: Any) -> ma.fields.String:
     return ma.fields.String(
-        validate=ma.validate.Regexp(NAME_PATTERN, error=f"must be {NAME_RULE}"),
+        validate=[ma.validate.Regexp(NAME_PATTERN, error=f"must be {NAME_RULE}"), _whole_name],
         metadata={"description": f"{description} ({NAME_RULE})".strip()},
         **kwargs,
     )

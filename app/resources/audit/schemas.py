@@ -1,8 +1,22 @@
+import re
+
 import marshmallow as ma
 
 from app.pagination import MAX_LIMIT
 from app.resources.acl.schemas import RuleSchema
 from events.acl import ACTIONS
+
+
+class Moment(ma.fields.AwareDateTime):
+    """ISO 8601 with a time zone; a '+' offset sent unencoded in a query string arrives as a space
+    (`?at=2026-12-01T10:00:00+00:00`), and is read as the '+' it was."""
+
+    _SPACED_OFFSET = re.compile(r"(T?\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}(?::?\d{2})?)$")
+
+    def _deserialize(self, value, attr, data, **kwargs):  # type: ignore[no-untyped-def]
+        if isinstance(value, str):
+            value = self._SPACED_OFFSET.sub(r"\1+\2", value)
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 class EventQueryArgsSchema(ma.Schema):
@@ -17,8 +31,8 @@ class EventQueryArgsSchema(ma.Schema):
     type = ma.fields.String(load_default=None, metadata={"description": "`MqttUser.Created`, or `MqttUser` for all of one kind"})
     aggregate = ma.fields.String(load_default=None, metadata={"description": "Public id, e.g. usr_..., rule_..."})
     actor = ma.fields.String(load_default=None, metadata={"description": "API key id, `system` or `broker`"})
-    since = ma.fields.AwareDateTime(load_default=None)
-    until = ma.fields.AwareDateTime(load_default=None)
+    since = Moment(load_default=None)
+    until = Moment(load_default=None)
 
 
 class StreamQueryArgsSchema(EventQueryArgsSchema):
@@ -63,7 +77,7 @@ class AccessQueryArgsSchema(ma.Schema):
     username = ma.fields.String(required=True)
     topic = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=1024))
     action = ma.fields.String(required=True, validate=ma.validate.OneOf(ACTIONS))
-    at = ma.fields.AwareDateTime(required=True, metadata={"description": "ISO 8601 with a time zone"})
+    at = Moment(required=True, metadata={"description": "ISO 8601 with a time zone"})
     client_id = ma.fields.String(load_default=None)
 
 
@@ -81,7 +95,7 @@ class StateQueryArgsSchema(ma.Schema):
     class Meta:
         unknown = ma.EXCLUDE
 
-    at = ma.fields.AwareDateTime(required=True)
+    at = Moment(required=True)
 
 
 class StateSchema(ma.Schema):

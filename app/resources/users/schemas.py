@@ -3,7 +3,13 @@ import marshmallow as ma
 from app.pagination import page_schema
 from app.resources.common import TimestampedSchema, metadata_field, name_field
 
-PASSWORD = ma.validate.Length(min=8, max=256, error="must be 8 to 256 characters")
+def _no_nul(password: str) -> None:
+    """Mosquitto reads the password as a C string: it would stop at a NUL, so refuse one."""
+    if "\x00" in password:
+        raise ma.ValidationError("must not contain a NUL character")
+
+
+PASSWORD = [ma.validate.Length(min=8, max=256, error="must be 8 to 256 characters"), _no_nul]
 
 
 def not_reserved(name: str) -> None:
