@@ -62,6 +62,12 @@ def default_quotas(env: Any) -> Dict[str, Optional[int]]:
 TOKEN_DEFAULT_TTL, TOKEN_MAX_TTL = 3600, 86400
 
 
+class ProviderInactive(Forbidden):
+    """Credentials of a deleted or disabled auth provider are not extended."""
+
+    code = "provider_inactive"
+
+
 class KeyEscalation(Forbidden):
     """A key asked to act on a key with more power than its own."""
 
@@ -524,11 +530,20 @@ class CloudSignal(Application):
         return credential, password
 
     def refresh_credential(self, credential: TemporaryCredential) -> TemporaryCredential:
-        """Extend unexpired credentials by their original lifetime from now."""
+        """Extend unexpired credentials by their original lifetime from now. Credentials exchanged
+        from a provider's token are extended only while that provider exists and is enabled."""
         now = datetime.now(timezone.utc)
         fresh = self._get(TemporaryCredential, credential.credential_id, credential.org_id, "credential")
         if fresh.expires_at <= now:
             raise InvalidInput("these credentials have expired; exchange a token again", None)
+        if fresh.provider_id is not None:
+            try:
+                provider = self.view.find_provider(fresh.org_id, fresh.provider_id)
+            except NotFound:
+                provider = None
+            if provider is None or provider.settings.get("enabled") is False:
+                raise ProviderInactive("the auth provider that issued these credentials was deleted or disabled; "
+                                       "they run until they expire and cannot be refreshed")
         fresh.refresh(now + timedelta(seconds=fresh.ttl))
         self._commit(fresh)
         return fresh

@@ -29,7 +29,7 @@ def present(provider: AuthProvider) -> Dict[str, Any]:
     if rule_set:
         settings["acl_set"] = current_domain().view.find_rule_set(provider.org_id, rule_set).name
     return {"id": provider.provider_id, "name": provider.name, "type": provider.provider_type,
-            "has_secret": bool(provider.settings.get("secret")), **settings, **timestamps(provider)}
+            "has_secret": bool(provider.settings.get("secret")), "enabled": True, **settings, **timestamps(provider)}
 
 
 @blp.route("")

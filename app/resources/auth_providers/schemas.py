@@ -42,6 +42,8 @@ class ProviderFieldsSchema(ma.Schema):
                                metadata={"description": "Rule set temporary users get (name or id)"})
     default_ttl = ma.fields.Integer(load_default=3600, validate=TTL)
     max_ttl = ma.fields.Integer(load_default=TOKEN_MAX_TTL, validate=TTL)
+    enabled = ma.fields.Boolean(load_default=True, metadata={
+        "description": "false: tokens are not exchanged and credentials it issued are not refreshed"})
 
 
 class AuthProviderSchema(ProviderFieldsSchema, TimestampedSchema):
@@ -74,6 +76,7 @@ class AuthProviderPatchSchema(ProviderFieldsSchema):
     acl_set = ma.fields.String(allow_none=True)
     default_ttl = ma.fields.Integer(validate=TTL)
     max_ttl = ma.fields.Integer(validate=TTL)
+    enabled = ma.fields.Boolean()
 
 
 AuthProviderPageSchema = page_schema(AuthProviderSchema, "AuthProviderPage")

@@ -10,8 +10,8 @@ from app.domain import current_domain
 from app.errors import ApiError
 from app.extensions.smorest import Blueprint
 from app.resources.tokens.schemas import CredentialSchema, ExchangeSchema, MintSchema, RefreshSchema
-from app.token_verification import TokenRejected, verify
-from events.domainmodel import TemporaryCredential
+from app.token_verification import PROVIDER_TYPES, TokenRejected, verify
+from events.domainmodel import AuthProvider, TemporaryCredential
 from events.mqtt_access import login
 from events.errors import NotFound
 
@@ -44,6 +44,36 @@ def string_claims(claims: Dict[str, Any]) -> Dict[str, str]:
     return dict(list(kept.items())[:MAX_CLAIMS])
 
 
+def has_scope(key: Any, scope: str) -> bool:
+    return key.key_type == "secret" or (key.key_type == "restricted" and scope in key.scopes)
+
+
+def chosen_provider(named: Optional[str]) -> AuthProvider:
+    """The provider a token exchange names: its id or name; or a provider type (`supabase`, ...)
+    when the organization has exactly one provider of that type; or, when none is named, the
+    organization's only provider."""
+    view = current_domain().view
+    providers = view.providers_of(g.org_id)
+    if named is None:
+        if len(providers) != 1:
+            raise ApiError(400, "name the provider: the organization has "
+                           f"{len(providers)} auth providers", "provider_required")
+        return providers[0]
+    try:
+        return view.find_provider(g.org_id, named)
+    except NotFound as error:
+        if named not in PROVIDER_TYPES:
+            raise ApiError(404, error.message, "provider_not_found") from None
+    of_type = [provider for provider in providers if provider.provider_type == named]
+    if len(of_type) > 1:
+        raise ApiError(400, f"the organization has {len(of_type)} {named} providers; name one of them: "
+                       + ", ".join(sorted(p.name for p in of_type)), "provider_ambiguous",
+                       {"providers": sorted(p.name for p in of_type)})
+    if not of_type:
+        raise ApiError(404, f"the organization has no {named} auth provider", "provider_not_found")
+    return of_type[0]
+
+
 @blp.route("/exchange")
 class TokenExchangeViews(MethodView):
     @blp.auth("tokens:create", public=True)
@@ -53,21 +83,16 @@ class TokenExchangeViews(MethodView):
     def post(self, body: Dict[str, Any]) -> Dict[str, Any]:
         """Exchange an identity provider's token for temporary MQTT credentials
 
-        Errors: `invalid_token` / `token_expired` (401), `missing_claim` (400),
+        `provider` is the provider's name or id, or its type (`supabase`, ...) when the organization
+        has exactly one provider of that type. Errors: `invalid_token` / `token_expired` (401),
+        `missing_claim`, `provider_required`, `provider_ambiguous` (400), `provider_disabled` (403),
         `provider_not_found` (404), `provider_unavailable` (503, keys could not be fetched).
+        A claim whose value holds '/', '+', '#', '$', '{', '}' or a control character is never
+        put in a topic: a rule naming it (`{claims.<name>}`) gives nothing (a deny covers more).
         """
-        view = current_domain().view
-        if body["provider"] is None:
-            providers = view.providers_of(g.org_id)
-            if len(providers) != 1:
-                raise ApiError(400, "name the provider: the organization has "
-                               f"{len(providers)} auth providers", "provider_required")
-            provider = providers[0]
-        else:
-            try:
-                provider = view.find_provider(g.org_id, body["provider"])
-            except NotFound as error:
-                raise ApiError(404, error.message, "provider_not_found") from None
+        provider = chosen_provider(body["provider"])
+        if provider.settings.get("enabled") is False:
+            raise ApiError(403, f"auth provider {provider.name!r} is disabled", "provider_disabled")
         try:
             claims = verify(provider.provider_type, provider.settings, body["token"])
         except TokenRejected as error:
@@ -88,7 +113,16 @@ class TokenViews(MethodView):
     @blp.response(201, CredentialSchema)
     @blp.errors(404)
     def post(self, body: Dict[str, Any]) -> Dict[str, Any]:
-        """Mint temporary MQTT credentials for one of your users (no identity provider)"""
+        """Mint temporary MQTT credentials for one of your users (no identity provider)
+
+        The credentials get the organization's rules, plus the rules of `acl_set` when given.
+        Choosing `acl_set` needs the `acl:write` scope as well (a key that may not write rules may
+        not grant them either): without it, `tokens:create` mints credentials with the
+        organization's rules only.
+        """
+        if body["acl_set"] is not None and not has_scope(g.key, "acl:write"):
+            raise ApiError(403, "choosing acl_set needs the 'acl:write' scope as well as 'tokens:create'",
+                           "insufficient_scope", {"required_scope": "acl:write"})
         credential, password = current_domain().issue_credential(
             g.org_id, body["user_id"], body["ttl"], body["acl_set"], {"sub": body["user_id"]})
         return present(credential, password)
@@ -100,7 +134,11 @@ class TokenRefreshViews(MethodView):
     @blp.arguments(RefreshSchema)
     @blp.response(200, CredentialSchema)
     def post(self, body: Dict[str, Any]) -> Dict[str, Any]:
-        """Extend temporary credentials that have not expired by their original lifetime"""
+        """Extend temporary credentials that have not expired by their original lifetime
+
+        Credentials exchanged from a provider's token are extended only while that provider
+        exists and is enabled (403 `provider_inactive` otherwise).
+        """
         decision = login(current_domain().view, body["mqtt_username"], body["mqtt_password"])
         if decision.reason == "credentials expired":
             raise ApiError(401, "these credentials have expired; exchange a token again", "token_expired")
