@@ -8,9 +8,9 @@ APT_PACKAGES := python3 python3-venv postgresql redis-server curl openssl \
 	pkg-config gcc make docker-compose chromium golang-go
 PYTEST_ARGS ?=
 
-.PHONY: deps apt node venv plugin js run tls test test-reliability bench clean
+.PHONY: deps apt node venv plugin js docs-ui run tls test test-reliability bench clean
 
-deps: apt venv plugin js
+deps: apt venv plugin js docs-ui
 
 # Install only the Debian packages that are missing; nothing to do when all are there. Debian
 # starts its own mosquitto service on 1883 where systemd runs: stop it, ours takes the port.
@@ -45,6 +45,16 @@ js: node sdk/js/dist/.built
 
 sdk/js/dist/.built: sdk/js/package-lock.json $(shell find sdk/js/src -type f 2>/dev/null)
 	cd sdk/js && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
+	touch $@
+
+# Swagger UI for /v2/docs, from the pinned npm package in docs/renderer, copied beside the app so
+# the page loads nothing from elsewhere. --ignore-scripts: no install-time scripts (telemetry).
+docs-ui: node app/static/docs/.built
+
+app/static/docs/.built: docs/renderer/package-lock.json
+	cd docs/renderer && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	mkdir -p app/static/docs
+	cp docs/renderer/node_modules/swagger-ui-dist/{swagger-ui-bundle.js,swagger-ui.css,LICENSE} app/static/docs/
 	touch $@
 
 plugin: apt

@@ -23,12 +23,14 @@ from app.resources.audit.routes import blp as audit_blp
 from app.resources.auth_providers.routes import blp as auth_providers_blp
 from app.resources.internal.routes import blp as internal_blp
 from app.resources.organization.routes import blp as organization_blp
+from app.resources.policy.routes import blp as policy_blp
 from app.resources.organization import usage as _usage  # noqa: F401  (GET /v2/organization/usage)
 from app.dashboard import install_dashboard
 from app.resources.publish.routes import blp as publish_blp
 from app.resources.sessions.routes import blp as sessions_blp
 from app.resources.tokens.routes import blp as tokens_blp
 from app.resources.users.routes import blp as users_blp
+from app.resources.whoami.routes import blp as whoami_blp
 from events.application import CloudSignal
 from events.broker_state import verifier_key
 from events.store import persistence_env
@@ -37,7 +39,7 @@ from events.store import persistence_env
 # their own listener (CLOUDSIGNAL_INTERNAL_BIND), so public traffic can never delay them.
 BLUEPRINTS = (
     users_blp, acl_blp, api_keys_blp, organization_blp, sessions_blp, publish_blp, auth_providers_blp,
-    tokens_blp, audit_blp,
+    tokens_blp, audit_blp, policy_blp, whoami_blp,
 )
 ROLE_BLUEPRINTS = {"public": BLUEPRINTS, "internal": (internal_blp,)}
 log = logging.getLogger("cloudsignal")

@@ -547,3 +547,22 @@ class CloudSignal(Application):
         fresh.refresh(now + timedelta(seconds=fresh.ttl))
         self._commit(fresh)
         return fresh
+
+    # -- policy as code ----------------------------------------------------------------------
+
+    def apply_policy(
+        self, org_id: str, rules: List[Dict[str, Any]], rule_sets: List[Dict[str, Any]], dry_run: bool = False
+    ) -> Dict[str, Any]:
+        """Make the organization's rules and rule sets exactly these, in one atomic commit.
+
+        Rules with an `id` are that rule (changed when their fields differ); rules without one
+        keep an identical existing rule or are created; existing rules not named are deleted.
+        Rule sets are matched by name. Returns the plan (`created`, `changed`, `deleted`,
+        `unchanged`); nothing is saved when `dry_run`, or when any part would fail.
+        """
+        from events.policy import PolicyPlan
+
+        plan = PolicyPlan(self, org_id, rules, rule_sets)
+        if not dry_run and plan.aggregates:
+            self._commit(*plan.aggregates, conflict="the rules changed meanwhile; pull the policy and push again")
+        return plan.summary(provisional_ids=dry_run)

@@ -1,20 +1,25 @@
 """Project subclasses of flask-smorest's Api and Blueprint.
 
 - Validation errors are 400 (never 422) in the project's error shape.
-- `Blueprint.auth(scope)` authenticates the API key, enforces its scope, records the actor on
-  every event the view triggers, and documents the security requirement and the 401/403 replies.
+- `Blueprint.auth(scope)` authenticates the API key, enforces its scope, answers a POST's
+  `Idempotency-Key` (app/idempotency.py), records the actor on every event the view triggers, and
+  documents the security requirement and the 401/403 replies.
+- The OpenAPI document is served as `app.openapi.enrich()` finishes it (operationIds, errors,
+  headers, examples, servers; no `/internal` routes on the public instance).
 """
 
 import functools
 import http
-from typing import Any, Callable, Optional
+import json
+from typing import Any, Callable, Dict, Optional
 
 import flask_smorest
-from flask import g, request
+from flask import Flask, Response, current_app, g, request
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import HTTPException
 
-from app.auth import authenticate
+from app import idempotency, openapi
+from app.auth import authenticate, presented_key
 from app.errors import ErrorSchema, error_body
 from events.context import acting_as
 
@@ -28,6 +33,29 @@ class Parser(FlaskParser):
 
 class Api(flask_smorest.Api):
     ERROR_SCHEMA = ErrorSchema
+
+    def init_app(self, app: Flask, *args: Any, **kwargs: Any) -> None:
+        super().init_app(app, *args, **kwargs)
+        app.extensions["cloudsignal.openapi"] = self
+        domain = app.extensions.get("cloudsignal")
+        idempotency.install(app, domain.env if domain is not None else {})
+        if app.config.get("ROLE", "public") == "public":
+            from app import docs, llms
+
+            app.register_blueprint(docs.blp)
+            app.register_blueprint(llms.blp)
+
+    def document(self) -> Dict[str, Any]:
+        """The finished OpenAPI document (built once, after every blueprint is registered)."""
+        cached = getattr(self, "_document", None)
+        if cached is None:
+            cached = self._document = openapi.enrich(self.spec.to_dict(), current_app.config.get("ROLE", "public"))
+        return cached
+
+    def _openapi_json(self) -> Response:
+        document = {**self.document(), "servers": [
+            {"url": request.url_root.rstrip("/"), "description": "The deployment serving this document"}]}
+        return current_app.response_class(json.dumps(document, indent=2), mimetype="application/json")
 
     def handle_http_exception(self, error: HTTPException) -> Any:
         data = getattr(error, "data", None) or {}
@@ -60,12 +88,16 @@ class Blueprint(flask_smorest.Blueprint):
             @functools.wraps(view)
             def wrapper(*args: Any, **kwargs: Any) -> Any:
                 key = authenticate(scope, public)
+                replay = idempotency.begin(key.key_id, presented_key() or "")
+                if replay is not None:
+                    return replay
                 with acting_as(key.key_id, g.request_id):
                     return view(*args, **kwargs)
 
             documented = self.doc(
                 security=[{"bearerAuth": []}, {"secretKeyHeader": []}],
                 **({"x-required-scope": scope} if scope else {}),
+                **({"x-public-key": True} if public else {}),
             )(wrapper)
             documented = self.alt_response(401, response="UNAUTHORIZED")(documented)
             documented = self.alt_response(429, response="TOO_MANY_REQUESTS")(documented)
