@@ -20,6 +20,7 @@ PAGE = """<!doctype html>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>CloudSignal API reference</title>
+  <link rel="icon" href="data:,">
   <link rel="stylesheet" href="/v2/docs/assets/swagger-ui.css">
   <link rel="stylesheet" href="/v2/docs/page.css">
 </head>
