@@ -47,6 +47,8 @@ def paginate(
     ordered = sorted(items, key=sort_key)
     if cursor is not None:
         after = _decode(cursor)
+        if ordered and not _same_shape(after, sort_key(ordered[0])):
+            raise _invalid_cursor()
         ordered = [item for item in ordered if sort_key(item) > after]
     page = ordered[:limit]
     more = len(ordered) > limit
@@ -60,10 +62,19 @@ def _encode(key: List[Any]) -> str:
 def _decode(cursor: str) -> List[Any]:
     try:
         key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError):
+    except (binascii.Error, ValueError, RecursionError):
         key = None
-    if not isinstance(key, list):
-        raise ApiError(400, "invalid cursor: pass next_cursor from the previous page", "invalid_cursor",
-                       {"cursor": ["invalid"]})
+    if not isinstance(key, list) or not key or not all(isinstance(part, str) for part in key):  # keys are text
+        raise _invalid_cursor()
     return key
+
+
+def _same_shape(cursor: List[Any], key: List[Any]) -> bool:
+    """A cursor compares with the sort keys only when it has their length and types."""
+    return len(cursor) == len(key) and all(type(a) is type(b) for a, b in zip(cursor, key))
+
+
+def _invalid_cursor() -> ApiError:
+    return ApiError(400, "invalid cursor: pass next_cursor from the previous page", "invalid_cursor",
+                    {"cursor": ["invalid"]})
 

@@ -21,13 +21,21 @@ SECRET_FIELDS = {"password_hash", "key_hash", "secret"}
 EVENT_BOOKKEEPING = {"originator_id", "originator_version", "originator_topic", "timestamp", "actor", "request_id"}
 
 
-def redact(value: Any) -> Any:
+# Deeper values (stored before writes were bounded) are shown as this text, so that whatever the
+# store holds, presenting it cannot exhaust the stack.
+MAX_SHOWN_DEPTH = 32
+TOO_DEEP = f"(nested deeper than {MAX_SHOWN_DEPTH} levels; not shown)"
+
+
+def redact(value: Any, depth: int = 0) -> Any:
     """Drop secret material (hashes, shared secrets) at any depth; times become ISO 8601 text and
     UUIDs text, so the result is plain JSON."""
+    if isinstance(value, (dict, list, tuple)) and depth >= MAX_SHOWN_DEPTH:
+        return TOO_DEEP
     if isinstance(value, dict):
-        return {k: redact(v) for k, v in value.items() if k not in SECRET_FIELDS}
+        return {k: redact(v, depth + 1) for k, v in value.items() if k not in SECRET_FIELDS}
     if isinstance(value, (list, tuple)):
-        return [redact(item) for item in value]
+        return [redact(item, depth + 1) for item in value]
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, UUID):

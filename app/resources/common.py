@@ -26,9 +26,27 @@ def name_field(description: str = "", **kwargs: Any) -> ma.fields.String:
     )
 
 
+MAX_METADATA_DEPTH = 8
+
+
+def json_depth(value: Any) -> int:
+    """How deeply `value` nests lists and objects (0 for a scalar), without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, (list, tuple)):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in item)
+    return deepest
+
+
 def validate_metadata(value: Dict[str, Any]) -> None:
     if len(value) > 32:
         raise ma.ValidationError("at most 32 keys")
+    if json_depth(value) > MAX_METADATA_DEPTH:
+        raise ma.ValidationError(f"at most {MAX_METADATA_DEPTH} levels of nested objects and lists")
     if len(json.dumps(value)) > 4096:
         raise ma.ValidationError("at most 4096 bytes once JSON-encoded")
 
@@ -37,7 +55,7 @@ def metadata_field(**kwargs: Any) -> ma.fields.Dict:
     return ma.fields.Dict(
         keys=ma.fields.String(validate=ma.validate.Length(min=1, max=64)),
         validate=validate_metadata,
-        metadata={"description": "Free-form JSON object (at most 32 keys, 4 KiB)"},
+        metadata={"description": "Free-form JSON object (at most 32 keys, 4 KiB, 8 levels deep)"},
         **kwargs,
     )
 

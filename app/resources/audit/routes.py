@@ -135,7 +135,7 @@ class AuditStateViews(MethodView):
         return {
             "at": args["at"],
             "users": [{"id": u.user_id, "username": u.name, "rule_set_id": u.rule_set_id, "disabled": u.disabled,
-                       "metadata": u.metadata, "created_at": u.created_on.isoformat()} for u in moment.all(MqttUser)],
+                       "metadata": redact(u.metadata), "created_at": u.created_on.isoformat()} for u in moment.all(MqttUser)],
             "rules": [rule.rule for rule in moment.all(AclRule)],
             "rule_sets": [{"id": s.rule_set_id, "name": s.name, "rules": s.rules} for s in moment.all(AclRuleSet)],
             "api_keys": [redact({"id": k.key_id, "name": k.name, "type": k.key_type, "scopes": k.scopes,
