@@ -7,9 +7,12 @@ once when a token names a key id the cache does not hold (key rotation).
 
 import os
 import threading
+import time
 from typing import Any, Dict, List, Optional, Tuple
 
 import jwt
+
+from app import outbound
 
 PROVIDER_TYPES = ("supabase", "firebase", "auth0", "clerk", "oidc", "jwt")
 FIREBASE_JWKS = "https://www.googleapis.com/service_accounts/v1/jwk/securetoken@system.gserviceaccount.com"
@@ -31,12 +34,38 @@ class TokenRejected(Exception):
         self.code, self.message, self.status = code, message, status
 
 
+class _CheckedJWKClient(jwt.PyJWKClient):
+    """PyJWT's JWKS client fetching through app.outbound: public https addresses only, pinned,
+    bounded in time, size and concurrency; the reason of a failure is logged, never returned."""
+
+    def fetch_data(self) -> Any:
+        try:
+            jwk_set = self._as_jwk_set_payload(outbound.fetch_json(self.uri))
+        except outbound.FetchFailed:
+            raise jwt.PyJWKClientConnectionError("cannot fetch the provider's keys") from None
+        if self.jwk_set_cache is not None:
+            self.jwk_set_cache.put(jwk_set)
+        self._last_successful_fetch = time.monotonic()
+        return jwk_set
+
+
 def _jwks_client(url: str) -> jwt.PyJWKClient:
     with _jwks_lock:
         if url not in _jwks_clients:
-            _jwks_clients[url] = jwt.PyJWKClient(url, cache_keys=True, lifespan=JWKS_LIFESPAN, timeout=5,
-                                                 cooldown_duration=JWKS_REFETCH_COOLDOWN)
+            _jwks_clients[url] = _CheckedJWKClient(url, cache_keys=True, lifespan=JWKS_LIFESPAN, timeout=5,
+                                                   cooldown_duration=JWKS_REFETCH_COOLDOWN)
         return _jwks_clients[url]
+
+
+def fetched_urls(provider_type: str, settings: Dict[str, Any]) -> List[str]:
+    """The URLs the service would fetch for this provider (its JWKS), for checks at creation."""
+    if provider_type == "auth0" and settings.get("domain"):
+        return [f"https://{settings['domain'].rstrip('/')}/.well-known/jwks.json"]
+    if provider_type == "clerk":
+        return [issuer.rstrip("/") + "/.well-known/jwks.json" for issuer in settings.get("issuers") or ()]
+    if provider_type == "oidc" and settings.get("jwks_url"):
+        return [settings["jwks_url"]]
+    return []
 
 
 def expectations(provider_type: str, settings: Dict[str, Any], token: str) -> Tuple[Any, List[str], Any, Optional[str]]:
@@ -81,8 +110,8 @@ def verify(provider_type: str, settings: Dict[str, Any], token: str) -> Dict[str
         raise TokenRejected("token_expired", "the token has expired") from None
     except jwt.ImmatureSignatureError:
         raise TokenRejected("invalid_token", "the token is not valid yet (nbf)") from None
-    except jwt.PyJWKClientConnectionError as error:
-        raise TokenRejected("provider_unavailable", f"cannot fetch the provider's keys: {error}", 503) from None
+    except jwt.PyJWKClientConnectionError:
+        raise TokenRejected("provider_unavailable", "cannot fetch the provider's keys; retry later", 503) from None
     except (jwt.PyJWTError, ValueError, KeyError) as error:
         raise TokenRejected("invalid_token", f"the token is not valid: {error}") from None
     for name in [settings.get("user_claim") or "sub", *settings.get("required_claims", [])]:

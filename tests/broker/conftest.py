@@ -33,7 +33,9 @@ class Stack:
 def start_stack(postgres: PostgresCluster, tenancy: str, log_dir: Path, tls_dir: Path = None,
                 database: str = "") -> Stack:
     service = Service({"DATABASE_URL": postgres.create_database(database or f"broker_{tenancy}"),
-                       "CLOUDSIGNAL_TENANCY": tenancy, "CLOUDSIGNAL_JWKS_REFETCH_COOLDOWN": "1"},
+                       "CLOUDSIGNAL_TENANCY": tenancy, "CLOUDSIGNAL_JWKS_REFETCH_COOLDOWN": "1",
+                       # the tests' identity provider serves its JWKS over plain http on loopback
+                       "CLOUDSIGNAL_PROVIDER_ALLOW_INSECURE": "1"},
                       workers=2, log_dir=log_dir)
     broker = Broker(service.internal_url, tls_dir=tls_dir)
     service.env.update({"CLOUDSIGNAL_BROKER_SECRET": broker.secret,

@@ -6,6 +6,7 @@ import marshmallow as ma
 from flask import g
 from flask.views import MethodView
 
+from app import outbound
 from app.domain import current_domain
 from app.extensions.smorest import Blueprint
 from app.pagination import ListArgsSchema, paginate
@@ -16,6 +17,7 @@ from app.resources.auth_providers.schemas import (
     check_provider,
 )
 from app.resources.common import creation_order, timestamps
+from app.token_verification import fetched_urls
 from events.domainmodel import AuthProvider
 from events.errors import InvalidInput
 
@@ -30,6 +32,22 @@ def present(provider: AuthProvider) -> Dict[str, Any]:
         settings["acl_set"] = current_domain().view.find_rule_set(provider.org_id, rule_set).name
     return {"id": provider.provider_id, "name": provider.name, "type": provider.provider_type,
             "has_secret": bool(provider.settings.get("secret")), "enabled": True, **settings, **timestamps(provider)}
+
+
+def check_urls(provider_type: str, settings: Dict[str, Any]) -> None:
+    """The URLs the service will fetch must be https and public (also checked at each fetch)."""
+    urls = {"project_url": [settings["project_url"]] if settings.get("project_url") else [],
+            "url": fetched_urls(provider_type, settings)}
+    for field, values in urls.items():
+        for url in values:
+            try:
+                if field == "project_url":
+                    outbound._split(url)  # named, not fetched: https is enough
+                else:
+                    outbound.check_url(url)
+            except outbound.UnsafeUrl as error:
+                name = {"oidc": "jwks_url", "clerk": "issuers", "auth0": "domain"}.get(provider_type, field)
+                raise InvalidInput(f"invalid provider: {name} {error}", {name: [str(error)]}) from None
 
 
 @blp.route("")
@@ -49,6 +67,7 @@ class AuthProviderViews(MethodView):
     def post(self, body: Dict[str, Any]) -> Dict[str, Any]:
         """Trust an identity provider's tokens for token exchange"""
         name, provider_type = body.pop("name"), body.pop("type")
+        check_urls(provider_type, body)
         return present(current_domain().create_auth_provider(g.org_id, name, provider_type, body))
 
 
@@ -74,6 +93,7 @@ class AuthProviderByIdViews(MethodView):
             check_provider({**settings, "type": provider.provider_type})
         except ma.ValidationError as error:
             raise InvalidInput(f"invalid provider: {error.messages}", error.messages) from None
+        check_urls(provider.provider_type, settings)
         return present(current_domain().change_auth_provider(g.org_id, provider.provider_id, name, settings))
 
     @blp.auth("organization:write")
