@@ -226,10 +226,21 @@ def replay(verify: bool, service_url: str) -> None:
 
 
 @main.command("export")
-@click.option("--out", type=click.File("w"), default="-", show_default=True, help="File to write (JSON lines).")
-def export_command(out: Any) -> None:
-    """Write the whole event log as JSON lines (backup, or moving from SQLite to PostgreSQL)."""
-    count = export_log(build_domain(os.environ, build_view=False), out)
+@click.option("--out", default="-", show_default=True, help="File to write (JSON lines); created 0600.")
+def export_command(out: str) -> None:
+    """Write the whole event log as JSON lines (backup, or moving from SQLite to PostgreSQL).
+
+    The export holds what the store holds (provider secrets included): the file is created
+    readable by its owner only (0600), whatever the umask.
+    """
+    domain = build_domain(os.environ, build_view=False)
+    if out == "-":
+        count = export_log(domain, sys.stdout)
+    else:
+        descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(descriptor, 0o600)  # an existing file keeps its mode otherwise
+        with os.fdopen(descriptor, "w") as handle:
+            count = export_log(domain, handle)
     click.echo(f"Exported {count} events.", err=True)
 
 
