@@ -31,9 +31,14 @@ class NotAuthenticated(click.ClickException):
 
 
 class Failure(click.ClickException):
-    """The command could not do its job: exit status 1."""
+    """The command could not do its job: exit status 1, with a machine-readable ``code`` and
+    ``detail`` for ``--json``."""
 
     exit_code = ExitStatus.ERROR
+
+    def __init__(self, message: str, code: str = "failed", detail: Any = None) -> None:
+        super().__init__(message)
+        self.code, self.detail = code, detail
 
 
 @dataclass
@@ -112,6 +117,7 @@ class State:
     env: Environment
     api_key: Optional[str] = None
     api_url: Optional[str] = None
+    as_json: bool = False  # --json given at any level: JSON output, and errors as one JSON object
 
     def credentials(self) -> Credentials:
         """The key and URL in force: options, then CLOUDSIGNAL_API_KEY/_URL, then the config file."""

@@ -7,8 +7,10 @@ from typing import Any, Optional, Sequence, cast
 import click
 
 from cloudsignal.cli._context import state
+from cloudsignal.cli._if_not_exists import if_not_exists_option, same_or_fail
 from cloudsignal.cli._options import json_value
 from cloudsignal.cli._output import done, field, json_option, list_options, note, print_json, print_list, print_record
+from cloudsignal.errors import ConflictError
 from cloudsignal.resources import NOT_GIVEN
 from cloudsignal.types import Rule
 
@@ -87,18 +89,30 @@ def get_rule(rule_id: str, as_json: bool) -> None:
 @click.option("--permission", required=True, type=PERMISSIONS, help="allow or deny.")
 @click.option("--priority", type=click.IntRange(0, 1_000_000), help="Lowest first (default 100).")
 @click.option("--user", help="Only users whose name matches this glob (e.g. 'sensor-*').")
+@if_not_exists_option
 @json_option
 def create_rule(topic: str, action: str, permission: str, priority: Optional[int], user: Optional[str],
-                as_json: bool) -> None:
+                if_not_exists: bool, as_json: bool) -> None:
     """Create an organization rule.
+
+    With --if-not-exists, a rule with the same topic, action and user is success when its
+    permission and priority are the ones given too.
 
     \b
     Examples:
       cloudsignal acl create --topic "agents/{username}/#" --action publish --permission allow
       cloudsignal acl create --topic "admin/#" --action both --permission deny --priority 10
     """
-    rule = state().api().acl.rules.create(topic, action=cast(Any, action), permission=cast(Any, permission),
-                                          priority=priority, user=user)
+    api = state().api()
+    if if_not_exists:
+        existing = next((rule for rule in api.acl.rules.list(limit=500)
+                         if (rule.get("topic"), rule.get("action"), rule.get("user")) == (topic, action, user)), None)
+        if existing is not None:
+            show(same_or_fail(f"A rule for {action} {topic}", existing,
+                              {"permission": permission, "priority": priority}), as_json, RULE_FIELDS)
+            return
+    rule = api.acl.rules.create(topic, action=cast(Any, action), permission=cast(Any, permission),
+                                priority=priority, user=user)
     show(rule, as_json, RULE_FIELDS)
     if not as_json:
         note(f"Created rule {rule.get('id')}.")
@@ -182,6 +196,13 @@ def check(username: str, topic: str, action: str, client_id: Optional[str], as_j
 # -- rule sets ------------------------------------------------------------------------------
 
 
+def comparable_rule(rule: Any) -> dict[str, Any]:
+    """A rule's fields with the API's defaults, without its id."""
+    return {"topic": rule.get("topic"), "action": rule.get("action"), "permission": rule.get("permission"),
+            "priority": rule.get("priority", 100) if rule.get("priority") is not None else 100,
+            "user": rule.get("user")}
+
+
 def parse_rules(rule_options: Sequence[str], rules_json: Optional[str]) -> Optional[list[Rule]]:
     """Rules from ``--rule PERMISSION:ACTION:TOPIC`` options and/or ``--rules JSON``."""
     if not rule_options and rules_json is None:
@@ -263,18 +284,35 @@ def get_set(id_or_name: str, as_json: bool) -> None:
 @click.option("--description", help="What the set is for.")
 @rule_option
 @rules_option
+@if_not_exists_option
 @json_option
 def create_set(name: str, description: Optional[str], rule_options: Sequence[str], rules_json: Optional[str],
-               as_json: bool) -> None:
+               if_not_exists: bool, as_json: bool) -> None:
     """Create a rule set.
+
+    With --if-not-exists, a set of that name is success when its description and rules are the
+    ones given (those given).
 
     \b
     Examples:
       cloudsignal acl sets create --name backend-services --rule allow:both:services/#
       cloudsignal acl sets create --name sensors --rules @sensor-rules.json
+      cloudsignal acl sets create --name backend-services --rule allow:both:services/# --if-not-exists
     """
-    rule_set = state().api().acl.rule_sets.create(name, description=description,
-                                                  rules=parse_rules(rule_options, rules_json))
+    api = state().api()
+    rules = parse_rules(rule_options, rules_json)
+    try:
+        rule_set = api.acl.rule_sets.create(name, description=description, rules=rules)
+    except ConflictError:
+        if not if_not_exists:
+            raise
+        existing: Any = api.acl.rule_sets.get(name)
+        comparable = {**existing, "rules": [comparable_rule(rule) for rule in existing.get("rules") or []]}
+        wanted = {"description": description,
+                  "rules": [comparable_rule(cast(Any, rule)) for rule in rules] if rules is not None else None}
+        same_or_fail(f"Rule set {name}", comparable, wanted)
+        show_set(existing, as_json)
+        return
     show_set(rule_set, as_json)
     if not as_json:
         note(f"Created rule set {name}.")

@@ -7,6 +7,7 @@ from typing import Any, Optional, Sequence, cast
 import click
 
 from cloudsignal.cli._context import state
+from cloudsignal.cli._if_not_exists import if_not_exists_option, same_or_fail
 from cloudsignal.cli._output import done, field, json_option, list_options, note, print_json, print_list, print_record
 from cloudsignal.resources import NOT_GIVEN
 
@@ -80,9 +81,14 @@ def get_key(key_id: str, as_json: bool) -> None:
               show_default=True)
 @click.option("--scope", "scopes", multiple=True, type=click.Choice(SCOPES), help="For restricted keys (repeatable).")
 @click.option("--expires-at", help="ISO 8601 with a time zone, e.g. 2030-01-01T00:00:00Z.")
+@if_not_exists_option
 @json_option
-def create_key(name: str, key_type: str, scopes: Sequence[str], expires_at: Optional[str], as_json: bool) -> None:
+def create_key(name: str, key_type: str, scopes: Sequence[str], expires_at: Optional[str], if_not_exists: bool,
+               as_json: bool) -> None:
     """Create a key; the full key is printed once.
+
+    With --if-not-exists, an active key of that name with the same type and scopes is success:
+    it is printed masked (its secret was shown only when it was created).
 
     \b
     Examples:
@@ -90,8 +96,19 @@ def create_key(name: str, key_type: str, scopes: Sequence[str], expires_at: Opti
       cloudsignal keys create --name browser --type public
       cloudsignal keys create --name ci --type restricted --scope users:write --scope acl:write
     """
-    key = state().api().api_keys.create(name, type=cast(Any, key_type), scopes=list(scopes) or None,
-                                        expires_at=expires_at)
+    api = state().api()
+    if if_not_exists:
+        existing = next((key for key in api.api_keys.list(limit=500)
+                         if key.get("name") == name and key.get("status") == "active"), None)
+        if existing is not None:
+            wanted = {"type": key_type, "scopes": sorted(scopes) if scopes else None}
+            found = same_or_fail(f"Key {name}", {**existing, "scopes": sorted(existing.get("scopes") or [])}, wanted)
+            if as_json:
+                print_json(existing)
+            else:
+                print_record(found, FIELDS)
+            return
+    key = api.api_keys.create(name, type=cast(Any, key_type), scopes=list(scopes) or None, expires_at=expires_at)
     show_new(key, as_json)
 
 

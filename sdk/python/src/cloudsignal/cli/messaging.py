@@ -20,22 +20,51 @@ from cloudsignal.errors import ConnectionRefused, SubscribeError
 from cloudsignal.mqtt import CloudSignalClient, Message
 
 
+def read_payload(message: Optional[str], file: Optional[str]) -> str:
+    """The payload from --message, or from --file (a path, or '-' for standard input), as text."""
+    if (message is None) == (file is None):
+        raise click.UsageError("give the payload with exactly one of --message or --file (PATH, or - for stdin)")
+    if message is not None:
+        return message
+    try:
+        if file == "-":
+            stream = state().env.stdin
+            data = stream.buffer.read() if hasattr(stream, "buffer") else stream.read().encode()
+        else:
+            with open(str(file), "rb") as handle:
+                data = handle.read()
+    except OSError as error:
+        raise click.BadParameter(f"cannot read {file}: {error.strerror}", param_hint="--file") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Failure("HTTP publish sends text: the payload is not UTF-8 (publish binary payloads over MQTT)",
+                      code="binary_payload") from None
+
+
 @click.command()
 @click.option("--topic", required=True, help="Topic name (no wildcards).")
-@click.option("--message", required=True, help="Payload, sent as text exactly as given.")
+@click.option("--message", help="Payload, sent as text exactly as given.")
+@click.option("--file", metavar="PATH|-", help="Read the payload from a file, or from standard input with '-'.")
 @click.option("--qos", type=click.IntRange(0, 2), default=0, show_default=True,
               help="1 and 2 wait for the broker's acknowledgement.")
 @click.option("--retain", is_flag=True, help="The broker keeps the message for later subscribers.")
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON on stdout.")
-def publish(topic: str, message: str, qos: int, retain: bool, as_json: bool) -> None:
+def publish(topic: str, message: Optional[str], file: Optional[str], qos: int, retain: bool, as_json: bool) -> None:
     """Publish one message over HTTP, without an MQTT connection (scope 'publish').
+
+    The payload is --message, or the contents of --file (a path, or '-' for standard input),
+    sent as text exactly as given.
 
     \b
     Examples:
       cloudsignal publish --topic "test/hello" --message "Hello from CLI"
       cloudsignal publish --topic agents/agent-01/inbox --message '{"task": "summarize"}' --qos 1
+      cloudsignal publish --topic reports/daily --file report.json
+      jq -c . state.json | cloudsignal publish --topic agents/agent-01/state --file -
     """
-    result = state().api().publish(topic, message, qos=qos, retain=retain)
+    payload = read_payload(message, file)
+    result = state().api().publish(topic, payload, qos=qos, retain=retain)
     if as_json:
         print_json(result)
         return

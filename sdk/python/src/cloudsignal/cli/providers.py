@@ -7,6 +7,8 @@ from typing import Any, Callable, Optional, TypeVar
 import click
 
 from cloudsignal.cli._context import state
+from cloudsignal.cli._if_not_exists import if_not_exists_option, same_or_fail
+from cloudsignal.errors import ConflictError
 from cloudsignal.cli._output import done, field, json_option, list_options, note, print_json, print_list, print_record
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -111,16 +113,30 @@ def get_provider(id_or_name: str, as_json: bool) -> None:
 @click.option("--name", required=True, help="Letters, digits, - _ . (1-64).")
 @click.option("--type", "provider_type", required=True, type=TYPES)
 @setting_options
+@if_not_exists_option
 @json_option
-def create_provider(name: str, provider_type: str, as_json: bool, **values: Any) -> None:
+def create_provider(name: str, provider_type: str, if_not_exists: bool, as_json: bool, **values: Any) -> None:
     """Trust an identity provider's tokens.
+
+    With --if-not-exists, a provider of that name with the same type and settings is success
+    (secrets are not compared: they cannot be read back).
 
     \b
     Examples:
       cloudsignal providers create --name supa --type supabase --project-url https://abc.supabase.co --secret ...
       cloudsignal providers create --name auth --type auth0 --domain tenant.eu.auth0.com --audience api
     """
-    provider = state().api().auth_providers.create(name, type=provider_type, **settings_of(values))  # type: ignore[arg-type]
+    api = state().api()
+    settings = settings_of(values)
+    try:
+        provider = api.auth_providers.create(name, type=provider_type, **settings)  # type: ignore[arg-type]
+    except ConflictError:
+        if not if_not_exists:
+            raise
+        existing = api.auth_providers.get(name)
+        wanted = {"type": provider_type, **{k: v for k, v in settings.items() if k != "secret"}}
+        show(same_or_fail(f"Auth provider {name}", existing, wanted, "secrets were not compared"), as_json)
+        return
     show(provider, as_json)
     if not as_json:
         note(f"Created auth provider {name}.")

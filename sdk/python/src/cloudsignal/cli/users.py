@@ -7,8 +7,10 @@ from typing import Any, Optional
 import click
 
 from cloudsignal.cli._context import state
+from cloudsignal.cli._if_not_exists import if_not_exists_option, same_or_fail
 from cloudsignal.cli._options import json_value
 from cloudsignal.cli._output import done, field, json_option, list_options, note, print_json, print_list, print_record
+from cloudsignal.errors import ConflictError
 from cloudsignal.resources import NOT_GIVEN
 
 COLUMNS = [
@@ -74,17 +76,32 @@ def get_user(username: str, as_json: bool) -> None:
 @click.option("--password", required=True, help="MQTT password.")
 @click.option("--acl-set", help="Rule set (name or id) whose rules the user gets besides the organization's.")
 @click.option("--metadata", metavar="JSON", help="A JSON object, inline or @file.")
+@if_not_exists_option
 @json_option
-def create_user(username: str, password: str, acl_set: Optional[str], metadata: Optional[str], as_json: bool) -> None:
+def create_user(username: str, password: str, acl_set: Optional[str], metadata: Optional[str], if_not_exists: bool,
+                as_json: bool) -> None:
     """Create an MQTT user; it may connect at once as <username>@<org_id>.
+
+    With --if-not-exists, a user of that name with the same rule set and metadata is success
+    (its password is not compared: it cannot be read back).
 
     \b
     Examples:
       cloudsignal users create --username agent-01 --password secure-pw
       cloudsignal users create --username sensor-7 --password pw --acl-set sensors --metadata '{"site": "lab"}'
+      cloudsignal users create --username "service-${DEPLOY_ENV}" --password "${MQTT_PASSWORD}" --acl-set backend-services --if-not-exists
     """
-    user = state().api().users.create(username, password, acl_set=acl_set,
-                                      metadata=json_value(metadata, "--metadata"))
+    api = state().api()
+    parsed_metadata = json_value(metadata, "--metadata")
+    try:
+        user = api.users.create(username, password, acl_set=acl_set, metadata=parsed_metadata)
+    except ConflictError:
+        if not if_not_exists:
+            raise
+        existing = api.users.get(username)
+        show(same_or_fail(f"User {username}", existing, {"acl_set": acl_set, "metadata": parsed_metadata},
+                          "the password was not compared"), as_json)
+        return
     show(user, as_json)
     if not as_json:
         note(f"Created user {user.get('mqtt_username', username)}.")
