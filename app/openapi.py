@@ -243,7 +243,7 @@ def _finish_operation(spec: Dict[str, Any], path: str, method: str, operation: D
     if method in WRITES:
         errors.add(503)
     if method == "post":
-        errors.add(409)
+        errors |= {400, 409}  # a malformed Idempotency-Key; a reused one
     for status in sorted(errors):
         responses.setdefault(str(status), {"$ref": f"#/components/responses/{RESPONSE_NAMES[status]}"})
     responses["default"] = {"$ref": "#/components/responses/DEFAULT_ERROR"}
