@@ -22,74 +22,20 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List MQTT users, oldest first */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Items per page (1-500) */
-                    limit?: number;
-                    /** @description `next_cursor` of the previous page */
-                    cursor?: string | null;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["UserPage"];
-                    };
-                };
-                400: components["responses"]["BAD_REQUEST"];
-                401: components["responses"]["UNAUTHORIZED"];
-                403: components["responses"]["FORBIDDEN"];
-                429: components["responses"]["TOO_MANY_REQUESTS"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        /**
+         * List MQTT users, oldest first
+         * @description **Scope:** `users:read` (Secret keys, or restricted keys with this scope).
+         */
+        get: operations["users_list"];
         put?: never;
         /**
          * Create an MQTT user
          * @description The user can connect at once as `mqtt_username`. An unknown `acl_set` is 404; a taken
          *     username is 409.
+         *
+         *     **Scope:** `users:write` (Secret keys, or restricted keys with this scope).
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["User"];
-                };
-            };
-            responses: {
-                /** @description Created */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["User"];
-                    };
-                };
-                400: components["responses"]["BAD_REQUEST"];
-                401: components["responses"]["UNAUTHORIZED"];
-                403: components["responses"]["FORBIDDEN"];
-                404: components["responses"]["NOT_FOUND"];
-                409: components["responses"]["CONFLICT"];
-                429: components["responses"]["TOO_MANY_REQUESTS"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        post: operations["users_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -105,97 +51,25 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** Get an MQTT user */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    username: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["User"];
-                    };
-                };
-                401: components["responses"]["UNAUTHORIZED"];
-                403: components["responses"]["FORBIDDEN"];
-                404: components["responses"]["NOT_FOUND"];
-                429: components["responses"]["TOO_MANY_REQUESTS"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        /**
+         * Get an MQTT user
+         * @description **Scope:** `users:read` (Secret keys, or restricted keys with this scope).
+         */
+        get: operations["users_get"];
         put?: never;
         post?: never;
-        /** Delete an MQTT user; the username becomes free again */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    username: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description No Content */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                401: components["responses"]["UNAUTHORIZED"];
-                403: components["responses"]["FORBIDDEN"];
-                404: components["responses"]["NOT_FOUND"];
-                429: components["responses"]["TOO_MANY_REQUESTS"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        /**
+         * Delete an MQTT user; the username becomes free again
+         * @description **Scope:** `users:write` (Secret keys, or restricted keys with this scope).
+         */
+        delete: operations["users_delete"];
         options?: never;
         head?: never;
-        /** Change an MQTT user's password, rule set, disabled flag or metadata */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    username: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["UserPatch"];
-                };
-            };
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["User"];
-                    };
-                };
-                400: components["responses"]["BAD_REQUEST"];
-                401: components["responses"]["UNAUTHORIZED"];
-                403: components["responses"]["FORBIDDEN"];
-                404: components["responses"]["NOT_FOUND"];
-                429: components["responses"]["TOO_MANY_REQUESTS"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        /**
+         * Change an MQTT user's password, rule set, disabled flag or metadata
+         * @description **Scope:** `users:write` (Secret keys, or restricted keys with this scope).
+         */
+        patch: operations["users_update"];
         trace?: never;
     };
     "/v2/acl/rules": {
@@ -205,68 +79,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List the organization's rules, which apply to every user */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Items per page (1-500) */
-                    limit?: number;
-                    /** @description `next_cursor` of the previous page */
-                    cursor?: string | null;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["AclRulePage"];
-                    };
-                };
-                400: components["responses"]["BAD_REQUEST"];
-                401: components["responses"]["UNAUTHORIZED"];
-                403: components["responses"]["FORBIDDEN"];
-                429: components["responses"]["TOO_MANY_REQUESTS"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        /**
+         * List the organization's rules, which apply to every user
+         * @description **Scope:** `acl:read` (Secret keys, or restricted keys with this scope).
+         */
+        get: operations["acl_rules_list"];
         put?: never;
-        /** Create an organization-level rule */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["AclRule"];
-                };
-            };
-            responses: {
-                /** @description Created */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["AclRule"];
-                    };
-                };
-                400: components["responses"]["BAD_REQUEST"];
-                401: components["responses"]["UNAUTHORIZED"];
-                403: components["responses"]["FORBIDDEN"];
-                429: components["responses"]["TOO_MANY_REQUESTS"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        /**
+         * Create an organization-level rule
+         * @description **Scope:** `acl:write` (Secret keys, or restricted keys with this scope).
+         */
+        post: operations["acl_rules_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -282,97 +105,25 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** Get a rule */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    rule_id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["AclRule"];
-                    };
-                };
-                401: components["responses"]["UNAUTHORIZED"];
-                403: components["responses"]["FORBIDDEN"];
-                404: components["responses"]["NOT_FOUND"];
-                429: components["responses"]["TOO_MANY_REQUESTS"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        /**
+         * Get a rule
+         * @description **Scope:** `acl:read` (Secret keys, or restricted keys with this scope).
+         */
+        get: operations["acl_rules_get"];
         put?: never;
         post?: never;
-        /** Delete a rule */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    rule_id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description No Content */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                401: components["responses"]["UNAUTHORIZED"];
-                403: components["responses"]["FORBIDDEN"];
-                404: components["responses"]["NOT_FOUND"];
-                429: components["responses"]["TOO_MANY_REQUESTS"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        /**
+         * Delete a rule
+         * @description **Scope:** `acl:write` (Secret keys, or restricted keys with this scope).
+         */
+        delete: operations["acl_rules_delete"];
         options?: never;
         head?: never;
-        /** Change some fields of a rule */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    rule_id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["AclRulePatch"];
-                };
-            };
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["AclRule"];
-                    };
-                };
-                400: components["responses"]["BAD_REQUEST"];
-                401: components["responses"]["UNAUTHORIZED"];
-                403: components["responses"]["FORBIDDEN"];
-                404: components["responses"]["NOT_FOUND"];
-                429: components["responses"]["TOO_MANY_REQUESTS"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        /**
+         * Change some fields of a rule
+         * @description **Scope:** `acl:write` (Secret keys, or restricted keys with this scope).
+         */
+        patch: operations["acl_rules_update"];
         trace?: never;
     };
     "/v2/acl/rule-sets": {
@@ -382,69 +133,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List rule sets */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Items per page (1-500) */
-                    limit?: number;
-                    /** @description `next_cursor` of the previous page */
-                    cursor?: string | null;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["RuleSetPage"];
-                    };
-                };
-                400: components["responses"]["BAD_REQUEST"];
-                401: components["responses"]["UNAUTHORIZED"];
-                403: components["responses"]["FORBIDDEN"];
-                429: components["responses"]["TOO_MANY_REQUESTS"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        /**
+         * List rule sets
+         * @description **Scope:** `acl:read` (Secret keys, or restricted keys with this scope).
+         */
+        get: operations["acl_rule_sets_list"];
         put?: never;
-        /** Create a named rule set; users assigned to it get its rules plus the organization's */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["RuleSet"];
-                };
-            };
-            responses: {
-                /** @description Created */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["RuleSet"];
-                    };
-                };
-                400: components["responses"]["BAD_REQUEST"];
-                401: components["responses"]["UNAUTHORIZED"];
-                403: components["responses"]["FORBIDDEN"];
-                409: components["responses"]["CONFLICT"];
-                429: components["responses"]["TOO_MANY_REQUESTS"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        /**
+         * Create a named rule set; users assigned to it get its rules plus the organization's
+         * @description **Scope:** `acl:write` (Secret keys, or restricted keys with this scope).
+         */
+        post: operations["acl_rule_sets_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -460,99 +159,25 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** Get a rule set by id or name */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id_or_name: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["RuleSet"];
-                    };
-                };
-                401: components["responses"]["UNAUTHORIZED"];
-                403: components["responses"]["FORBIDDEN"];
-                404: components["responses"]["NOT_FOUND"];
-                429: components["responses"]["TOO_MANY_REQUESTS"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        /**
+         * Get a rule set by id or name
+         * @description **Scope:** `acl:read` (Secret keys, or restricted keys with this scope).
+         */
+        get: operations["acl_rule_sets_get"];
         put?: never;
         post?: never;
-        /** Delete a rule set; 409 while users or the organization's default use it */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id_or_name: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description No Content */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                401: components["responses"]["UNAUTHORIZED"];
-                403: components["responses"]["FORBIDDEN"];
-                404: components["responses"]["NOT_FOUND"];
-                409: components["responses"]["CONFLICT"];
-                429: components["responses"]["TOO_MANY_REQUESTS"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        /**
+         * Delete a rule set; 409 while users or the organization's default use it
+         * @description **Scope:** `acl:write` (Secret keys, or restricted keys with this scope).
+         */
+        delete: operations["acl_rule_sets_delete"];
         options?: never;
         head?: never;
-        /** Rename a rule set, change its description or replace its rules */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id_or_name: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["RuleSetPatch"];
-                };
-            };
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["RuleSet"];
-                    };
-                };
-                400: components["responses"]["BAD_REQUEST"];
-                401: components["responses"]["UNAUTHORIZED"];
-                403: components["responses"]["FORBIDDEN"];
-                404: components["responses"]["NOT_FOUND"];
-                409: components["responses"]["CONFLICT"];
-                429: components["responses"]["TOO_MANY_REQUESTS"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        /**
+         * Rename a rule set, change its description or replace its rules
+         * @description **Scope:** `acl:write` (Secret keys, or restricted keys with this scope).
+         */
+        patch: operations["acl_rule_sets_update"];
         trace?: never;
     };
     "/v2/acl/check": {
@@ -564,37 +189,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Simulate an access decision with the same evaluation the broker uses */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["AclCheck"];
-                };
-            };
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["AclDecision"];
-                    };
-                };
-                400: components["responses"]["BAD_REQUEST"];
-                401: components["responses"]["UNAUTHORIZED"];
-                403: components["responses"]["FORBIDDEN"];
-                404: components["responses"]["NOT_FOUND"];
-                429: components["responses"]["TOO_MANY_REQUESTS"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        /**
+         * Simulate an access decision with the same evaluation the broker uses
+         * @description **Scope:** `acl:read` (Secret keys, or restricted keys with this scope).
+         */
+        post: operations["acl_check"];
         delete?: never;
         options?: never;
         head?: never;
@@ -608,68 +207,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List API keys, masked, with when each was last used */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Items per page (1-500) */
-                    limit?: number;
-                    /** @description `next_cursor` of the previous page */
-                    cursor?: string | null;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ApiKeyPage"];
-                    };
-                };
-                400: components["responses"]["BAD_REQUEST"];
-                401: components["responses"]["UNAUTHORIZED"];
-                403: components["responses"]["FORBIDDEN"];
-                429: components["responses"]["TOO_MANY_REQUESTS"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        /**
+         * List API keys, masked, with when each was last used
+         * @description **Scope:** `keys:read` (Secret keys, or restricted keys with this scope).
+         */
+        get: operations["api_keys_list"];
         put?: never;
-        /** Create an API key; the reply holds the full key, which is never shown again */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["ApiKey"];
-                };
-            };
-            responses: {
-                /** @description Created */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["NewApiKey"];
-                    };
-                };
-                400: components["responses"]["BAD_REQUEST"];
-                401: components["responses"]["UNAUTHORIZED"];
-                403: components["responses"]["FORBIDDEN"];
-                429: components["responses"]["TOO_MANY_REQUESTS"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        /**
+         * Create an API key; the reply holds the full key, which is never shown again
+         * @description **Scope:** `keys:write` (Secret keys, or restricted keys with this scope).
+         */
+        post: operations["api_keys_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -685,98 +233,25 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** Get an API key (masked) */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    key_id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ApiKey"];
-                    };
-                };
-                401: components["responses"]["UNAUTHORIZED"];
-                403: components["responses"]["FORBIDDEN"];
-                404: components["responses"]["NOT_FOUND"];
-                429: components["responses"]["TOO_MANY_REQUESTS"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        /**
+         * Get an API key (masked)
+         * @description **Scope:** `keys:read` (Secret keys, or restricted keys with this scope).
+         */
+        get: operations["api_keys_get"];
         put?: never;
         post?: never;
-        /** Revoke an API key; it stops working at once (other service processes: within ~20 ms) */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    key_id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description No Content */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                401: components["responses"]["UNAUTHORIZED"];
-                403: components["responses"]["FORBIDDEN"];
-                404: components["responses"]["NOT_FOUND"];
-                429: components["responses"]["TOO_MANY_REQUESTS"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        /**
+         * Revoke an API key; it stops working at once (other service processes: within ~20 ms)
+         * @description **Scope:** `keys:write` (Secret keys, or restricted keys with this scope).
+         */
+        delete: operations["api_keys_delete"];
         options?: never;
         head?: never;
-        /** Rename a key or change a restricted key's scopes */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    key_id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["ApiKeyPatch"];
-                };
-            };
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ApiKey"];
-                    };
-                };
-                400: components["responses"]["BAD_REQUEST"];
-                401: components["responses"]["UNAUTHORIZED"];
-                403: components["responses"]["FORBIDDEN"];
-                404: components["responses"]["NOT_FOUND"];
-                409: components["responses"]["CONFLICT"];
-                429: components["responses"]["TOO_MANY_REQUESTS"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        /**
+         * Rename a key or change a restricted key's scopes
+         * @description **Scope:** `keys:write` (Secret keys, or restricted keys with this scope).
+         */
+        patch: operations["api_keys_update"];
         trace?: never;
     };
     "/v2/api-keys/{key_id}/rotate": {
@@ -790,35 +265,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Replace a key: a new key with the same name, type and scopes; the old one is revoked */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    key_id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Created */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["NewApiKey"];
-                    };
-                };
-                401: components["responses"]["UNAUTHORIZED"];
-                403: components["responses"]["FORBIDDEN"];
-                404: components["responses"]["NOT_FOUND"];
-                409: components["responses"]["CONFLICT"];
-                429: components["responses"]["TOO_MANY_REQUESTS"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        /**
+         * Replace a key: a new key with the same name, type and scopes; the old one is revoked
+         * @description **Scope:** `keys:write` (Secret keys, or restricted keys with this scope).
+         */
+        post: operations["api_keys_rotate"];
         delete?: never;
         options?: never;
         head?: never;
@@ -832,67 +283,21 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get the organization; public keys see only its id, name and tenancy */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Organization"];
-                    };
-                };
-                401: components["responses"]["UNAUTHORIZED"];
-                403: components["responses"]["FORBIDDEN"];
-                429: components["responses"]["TOO_MANY_REQUESTS"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        /**
+         * Get the organization; public keys see only its id, name and tenancy
+         * @description **Scope:** `organization:read` (Secret keys, or restricted keys with this scope; public keys too).
+         */
+        get: operations["organization_get"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
-        /** Rename the organization or change its settings */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["OrganizationPatch"];
-                };
-            };
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Organization"];
-                    };
-                };
-                400: components["responses"]["BAD_REQUEST"];
-                401: components["responses"]["UNAUTHORIZED"];
-                403: components["responses"]["FORBIDDEN"];
-                404: components["responses"]["NOT_FOUND"];
-                429: components["responses"]["TOO_MANY_REQUESTS"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        /**
+         * Rename the organization or change its settings
+         * @description **Scope:** `organization:write` (Secret keys, or restricted keys with this scope).
+         */
+        patch: operations["organization_update"];
         trace?: never;
     };
     "/v2/organization/usage": {
@@ -902,39 +307,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Connections, CONNECTs and disconnects by reason over time, in buckets (for charts) */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Start (ISO 8601 with a time zone); default `to` minus one hour */
-                    from?: string | null;
-                    /** @description End (ISO 8601 with a time zone); default now */
-                    to?: string | null;
-                    /** @description Bucket width in seconds; default the range over 60 (at most 1440 buckets) */
-                    interval?: number | null;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["OrganizationUsage"];
-                    };
-                };
-                400: components["responses"]["BAD_REQUEST"];
-                401: components["responses"]["UNAUTHORIZED"];
-                403: components["responses"]["FORBIDDEN"];
-                429: components["responses"]["TOO_MANY_REQUESTS"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        /**
+         * Connections, CONNECTs and disconnects by reason over time, in buckets (for charts)
+         * @description **Scope:** `organization:read` (Secret keys, or restricted keys with this scope).
+         */
+        get: operations["organization_usage_list"];
         put?: never;
         post?: never;
         delete?: never;
@@ -950,42 +327,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List sessions: connected clients, and persistent sessions whose client is offline */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Items per page (1-500) */
-                    limit?: number;
-                    /** @description `next_cursor` of the previous page */
-                    cursor?: string | null;
-                    /** @description active: connected now; disconnected: persistent sessions (clean start false) whose client is offline; all: both */
-                    status?: "active" | "disconnected" | "all";
-                    /** @description Name part of the MQTT username */
-                    username?: string | null;
-                    client_id?: string | null;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["SessionPage"];
-                    };
-                };
-                400: components["responses"]["BAD_REQUEST"];
-                401: components["responses"]["UNAUTHORIZED"];
-                403: components["responses"]["FORBIDDEN"];
-                429: components["responses"]["TOO_MANY_REQUESTS"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        /**
+         * List sessions: connected clients, and persistent sessions whose client is offline
+         * @description **Scope:** `sessions:read` (Secret keys, or restricted keys with this scope).
+         */
+        get: operations["sessions_list"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1001,43 +347,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every session opened and closed, with durations, oldest first */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Items per page (1-500) */
-                    limit?: number;
-                    /** @description `next_cursor` of the previous page */
-                    cursor?: string | null;
-                    username?: string | null;
-                    client_id?: string | null;
-                    /** @description Connected at or after */
-                    since?: string | null;
-                    /** @description Connected before */
-                    until?: string | null;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["SessionPage"];
-                    };
-                };
-                400: components["responses"]["BAD_REQUEST"];
-                401: components["responses"]["UNAUTHORIZED"];
-                403: components["responses"]["FORBIDDEN"];
-                429: components["responses"]["TOO_MANY_REQUESTS"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        /**
+         * Every session opened and closed, with durations, oldest first
+         * @description **Scope:** `sessions:read` (Secret keys, or restricted keys with this scope).
+         */
+        get: operations["sessions_history"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1055,63 +369,18 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** The current session of a client id */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    client_id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Session"];
-                    };
-                };
-                401: components["responses"]["UNAUTHORIZED"];
-                403: components["responses"]["FORBIDDEN"];
-                404: components["responses"]["NOT_FOUND"];
-                429: components["responses"]["TOO_MANY_REQUESTS"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        /**
+         * The current session of a client id
+         * @description **Scope:** `sessions:read` (Secret keys, or restricted keys with this scope).
+         */
+        get: operations["sessions_get"];
         put?: never;
         post?: never;
-        /** Force a connected client off the broker */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    client_id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description No Content */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                401: components["responses"]["UNAUTHORIZED"];
-                403: components["responses"]["FORBIDDEN"];
-                404: components["responses"]["NOT_FOUND"];
-                429: components["responses"]["TOO_MANY_REQUESTS"];
-                503: components["responses"]["SERVICE_UNAVAILABLE"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        /**
+         * Force a connected client off the broker
+         * @description **Scope:** `sessions:write` (Secret keys, or restricted keys with this scope).
+         */
+        delete: operations["sessions_disconnect"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1128,35 +397,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Disconnect every session of an MQTT user (it may connect again) */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    username: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["TerminateReply"];
-                    };
-                };
-                401: components["responses"]["UNAUTHORIZED"];
-                403: components["responses"]["FORBIDDEN"];
-                404: components["responses"]["NOT_FOUND"];
-                429: components["responses"]["TOO_MANY_REQUESTS"];
-                503: components["responses"]["SERVICE_UNAVAILABLE"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        /**
+         * Disconnect every session of an MQTT user (it may connect again)
+         * @description **Scope:** `sessions:write` (Secret keys, or restricted keys with this scope).
+         */
+        post: operations["users_terminate"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1175,38 +420,10 @@ export interface paths {
         /**
          * Publish one message; QoS 1 and 2 answer once the broker acknowledged it
          * @description 503 when the broker is unreachable, 504 when it does not acknowledge within 5 s.
+         *
+         *     **Scope:** `publish` (Secret keys, or restricted keys with this scope).
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["Publish"];
-                };
-            };
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["PublishReply"];
-                    };
-                };
-                400: components["responses"]["BAD_REQUEST"];
-                401: components["responses"]["UNAUTHORIZED"];
-                403: components["responses"]["FORBIDDEN"];
-                429: components["responses"]["TOO_MANY_REQUESTS"];
-                503: components["responses"]["SERVICE_UNAVAILABLE"];
-                504: components["responses"]["GATEWAY_TIMEOUT"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        post: operations["publish_message"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1222,37 +439,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Publish up to 1000 messages in order, with a result for each */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["Batch"];
-                };
-            };
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["BatchReply"];
-                    };
-                };
-                400: components["responses"]["BAD_REQUEST"];
-                401: components["responses"]["UNAUTHORIZED"];
-                403: components["responses"]["FORBIDDEN"];
-                429: components["responses"]["TOO_MANY_REQUESTS"];
-                503: components["responses"]["SERVICE_UNAVAILABLE"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        /**
+         * Publish up to 1000 messages in order, with a result for each
+         * @description **Scope:** `publish` (Secret keys, or restricted keys with this scope).
+         */
+        post: operations["publish_batch"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1266,70 +457,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List auth providers (secrets are never shown) */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Items per page (1-500) */
-                    limit?: number;
-                    /** @description `next_cursor` of the previous page */
-                    cursor?: string | null;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["AuthProviderPage"];
-                    };
-                };
-                400: components["responses"]["BAD_REQUEST"];
-                401: components["responses"]["UNAUTHORIZED"];
-                403: components["responses"]["FORBIDDEN"];
-                429: components["responses"]["TOO_MANY_REQUESTS"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        /**
+         * List auth providers (secrets are never shown)
+         * @description **Scope:** `organization:read` (Secret keys, or restricted keys with this scope).
+         */
+        get: operations["auth_providers_list"];
         put?: never;
-        /** Trust an identity provider's tokens for token exchange */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["AuthProvider"];
-                };
-            };
-            responses: {
-                /** @description Created */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["AuthProvider"];
-                    };
-                };
-                400: components["responses"]["BAD_REQUEST"];
-                401: components["responses"]["UNAUTHORIZED"];
-                403: components["responses"]["FORBIDDEN"];
-                404: components["responses"]["NOT_FOUND"];
-                409: components["responses"]["CONFLICT"];
-                429: components["responses"]["TOO_MANY_REQUESTS"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        /**
+         * Trust an identity provider's tokens for token exchange
+         * @description **Scope:** `organization:write` (Secret keys, or restricted keys with this scope).
+         */
+        post: operations["auth_providers_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1345,98 +483,25 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** Get an auth provider by id or name */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id_or_name: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["AuthProvider"];
-                    };
-                };
-                401: components["responses"]["UNAUTHORIZED"];
-                403: components["responses"]["FORBIDDEN"];
-                404: components["responses"]["NOT_FOUND"];
-                429: components["responses"]["TOO_MANY_REQUESTS"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        /**
+         * Get an auth provider by id or name
+         * @description **Scope:** `organization:read` (Secret keys, or restricted keys with this scope).
+         */
+        get: operations["auth_providers_get"];
         put?: never;
         post?: never;
-        /** Stop trusting a provider; credentials already issued run until they expire */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id_or_name: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description No Content */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                401: components["responses"]["UNAUTHORIZED"];
-                403: components["responses"]["FORBIDDEN"];
-                404: components["responses"]["NOT_FOUND"];
-                429: components["responses"]["TOO_MANY_REQUESTS"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        /**
+         * Stop trusting a provider; credentials already issued run until they expire
+         * @description **Scope:** `organization:write` (Secret keys, or restricted keys with this scope).
+         */
+        delete: operations["auth_providers_delete"];
         options?: never;
         head?: never;
-        /** Change an auth provider's settings */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id_or_name: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["AuthProviderPatch"];
-                };
-            };
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["AuthProvider"];
-                    };
-                };
-                400: components["responses"]["BAD_REQUEST"];
-                401: components["responses"]["UNAUTHORIZED"];
-                403: components["responses"]["FORBIDDEN"];
-                404: components["responses"]["NOT_FOUND"];
-                409: components["responses"]["CONFLICT"];
-                429: components["responses"]["TOO_MANY_REQUESTS"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        /**
+         * Change an auth provider's settings
+         * @description **Scope:** `organization:write` (Secret keys, or restricted keys with this scope).
+         */
+        patch: operations["auth_providers_update"];
         trace?: never;
     };
     "/v2/tokens/exchange": {
@@ -1450,40 +515,16 @@ export interface paths {
         put?: never;
         /**
          * Exchange an identity provider's token for temporary MQTT credentials
-         * @description Errors: `invalid_token` / `token_expired` (401), `missing_claim` (400),
+         * @description `provider` is the provider's name or id, or its type (`supabase`, ...) when the organization
+         *     has exactly one provider of that type. Errors: `invalid_token` / `token_expired` (401),
+         *     `missing_claim`, `provider_required`, `provider_ambiguous` (400), `provider_disabled` (403),
          *     `provider_not_found` (404), `provider_unavailable` (503, keys could not be fetched).
+         *     A claim whose value holds '/', '+', '#', '$', '{', '}' or a control character is never
+         *     put in a topic: a rule naming it (`{claims.<name>}`) gives nothing (a deny covers more).
+         *
+         *     **Scope:** `tokens:create` (Secret keys, or restricted keys with this scope; public keys too).
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["Exchange"];
-                };
-            };
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Credential"];
-                    };
-                };
-                400: components["responses"]["BAD_REQUEST"];
-                401: components["responses"]["UNAUTHORIZED"];
-                403: components["responses"]["FORBIDDEN"];
-                404: components["responses"]["NOT_FOUND"];
-                429: components["responses"]["TOO_MANY_REQUESTS"];
-                503: components["responses"]["SERVICE_UNAVAILABLE"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        post: operations["tokens_exchange"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1499,37 +540,16 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Mint temporary MQTT credentials for one of your users (no identity provider) */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["Mint"];
-                };
-            };
-            responses: {
-                /** @description Created */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Credential"];
-                    };
-                };
-                400: components["responses"]["BAD_REQUEST"];
-                401: components["responses"]["UNAUTHORIZED"];
-                403: components["responses"]["FORBIDDEN"];
-                404: components["responses"]["NOT_FOUND"];
-                429: components["responses"]["TOO_MANY_REQUESTS"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        /**
+         * Mint temporary MQTT credentials for one of your users (no identity provider)
+         * @description The credentials get the organization's rules, plus the rules of `acl_set` when given.
+         *     Choosing `acl_set` needs the `acl:write` scope as well (a key that may not write rules may
+         *     not grant them either): without it, `tokens:create` mints credentials with the
+         *     organization's rules only.
+         *
+         *     **Scope:** `tokens:create` (Secret keys, or restricted keys with this scope).
+         */
+        post: operations["tokens_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1545,36 +565,14 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Extend temporary credentials that have not expired by their original lifetime */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["Refresh"];
-                };
-            };
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Credential"];
-                    };
-                };
-                400: components["responses"]["BAD_REQUEST"];
-                401: components["responses"]["UNAUTHORIZED"];
-                403: components["responses"]["FORBIDDEN"];
-                429: components["responses"]["TOO_MANY_REQUESTS"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        /**
+         * Extend temporary credentials that have not expired by their original lifetime
+         * @description Credentials exchanged from a provider's token are extended only while that provider
+         *     exists and is enabled (403 `provider_inactive` otherwise).
+         *
+         *     **Scope:** `tokens:create` (Secret keys, or restricted keys with this scope; public keys too).
+         */
+        post: operations["tokens_refresh"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1588,46 +586,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The organization's events, oldest first, by position in the log */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Position to start after (`next_cursor` of the previous page) */
-                    after?: number;
-                    /** @description Same as `after` */
-                    cursor?: number | null;
-                    limit?: number;
-                    /** @description `MqttUser.Created`, or `MqttUser` for all of one kind */
-                    type?: string | null;
-                    /** @description Public id, e.g. usr_..., rule_... */
-                    aggregate?: string | null;
-                    /** @description API key id, `system` or `broker` */
-                    actor?: string | null;
-                    since?: string | null;
-                    until?: string | null;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["EventPage"];
-                    };
-                };
-                400: components["responses"]["BAD_REQUEST"];
-                401: components["responses"]["UNAUTHORIZED"];
-                403: components["responses"]["FORBIDDEN"];
-                429: components["responses"]["TOO_MANY_REQUESTS"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        /**
+         * The organization's events, oldest first, by position in the log
+         * @description **Scope:** `events:read` (Secret keys, or restricted keys with this scope).
+         */
+        get: operations["events_list"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1643,47 +606,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Follow the organization's new events live (Server-Sent Events) */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Position to start after (`next_cursor` of the previous page) */
-                    after?: number;
-                    /** @description Same as `after` */
-                    cursor?: number | null;
-                    limit?: number;
-                    /** @description `MqttUser.Created`, or `MqttUser` for all of one kind */
-                    type?: string | null;
-                    /** @description Public id, e.g. usr_..., rule_... */
-                    aggregate?: string | null;
-                    /** @description API key id, `system` or `broker` */
-                    actor?: string | null;
-                    since?: string | null;
-                    until?: string | null;
-                    /** @description Seconds before the stream ends (reconnect with Last-Event-ID) */
-                    timeout?: number;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Server-Sent Events: `id` is the position, `event` the type, `data` the event */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                400: components["responses"]["BAD_REQUEST"];
-                401: components["responses"]["UNAUTHORIZED"];
-                403: components["responses"]["FORBIDDEN"];
-                429: components["responses"]["TOO_MANY_REQUESTS"];
-                503: components["responses"]["SERVICE_UNAVAILABLE"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        /**
+         * Follow the organization's new events live (Server-Sent Events)
+         * @description **Scope:** `events:read` (Secret keys, or restricted keys with this scope).
+         */
+        get: operations["events_stream"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1699,39 +626,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Could this user publish or subscribe to this topic at that moment? With the rule and events */
-        get: {
-            parameters: {
-                query: {
-                    username: string;
-                    topic: string;
-                    action: "publish" | "subscribe";
-                    /** @description ISO 8601 with a time zone */
-                    at: string;
-                    client_id?: string | null;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Access"];
-                    };
-                };
-                400: components["responses"]["BAD_REQUEST"];
-                401: components["responses"]["UNAUTHORIZED"];
-                403: components["responses"]["FORBIDDEN"];
-                429: components["responses"]["TOO_MANY_REQUESTS"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
-        };
+        /**
+         * Could this user publish or subscribe to this topic at that moment? With the rule and events
+         * @description **Scope:** `events:read` (Secret keys, or restricted keys with this scope).
+         */
+        get: operations["audit_access"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1747,34 +646,62 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Users, rules, rule sets and API keys as they were at that moment */
-        get: {
-            parameters: {
-                query: {
-                    at: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description OK */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["State"];
-                    };
-                };
-                400: components["responses"]["BAD_REQUEST"];
-                401: components["responses"]["UNAUTHORIZED"];
-                403: components["responses"]["FORBIDDEN"];
-                429: components["responses"]["TOO_MANY_REQUESTS"];
-                default: components["responses"]["DEFAULT_ERROR"];
-            };
+        /**
+         * Users, rules, rule sets and API keys as they were at that moment
+         * @description **Scope:** `events:read` (Secret keys, or restricted keys with this scope).
+         */
+        get: operations["audit_state"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/acl/policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
+        /**
+         * Get the organization's rules and rule sets as one policy document
+         * @description **Scope:** `acl:read` (Secret keys, or restricted keys with this scope).
+         */
+        get: operations["acl_policy_get"];
+        put?: never;
+        /**
+         * Apply a whole policy at once (or plan it with `dry_run`)
+         * @description Afterwards the organization's rules and rule sets are exactly the document's: rules with an
+         *     `id` change that rule, rules without one keep an identical rule or are created, rules and
+         *     rule sets the document does not name are deleted. All changes are saved as one commit
+         *     whose events share this request's actor and id; if any part fails (400 invalid rule,
+         *     403 quota, 404 unknown rule id, 409 rule set still assigned), nothing changes. The reply is
+         *     the plan: `created`, `changed`, `deleted`.
+         *
+         *     **Scope:** `acl:write` (Secret keys, or restricted keys with this scope).
+         */
+        post: operations["acl_policy_apply"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/whoami": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Describe the calling API key and its scopes
+         * @description **Scope:** none (any secret or restricted key).
+         */
+        get: operations["whoami"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1787,8 +714,16 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @example {
+         *       "error": "not_found",
+         *       "message": "user 'agent-01' not found",
+         *       "detail": null,
+         *       "request_id": "req_Zx8Kq2LmP4rT7vW1zAbC"
+         *     }
+         */
         Error: {
-            /** @description Machine-readable code */
+            /** @description Machine-readable code, one of: `validation_error`, `invalid_json`, `invalid_content_type`, `invalid_cursor`, `missing_claim`, `provider_required`, `provider_ambiguous`, `missing_api_key`, `invalid_api_key`, `api_key_revoked`, `api_key_expired`, `invalid_token`, `token_expired`, `invalid_credentials`, `insufficient_scope`, `forbidden`, `quota_exceeded`, `not_found`, `provider_not_found`, `method_not_allowed`, `conflict`, `idempotency_key_reused`, `idempotency_key_in_use`, `request_too_large`, `rate_limited`, `message_quota_exceeded`, `internal_error`, `store_unavailable`, `broker_unavailable`, `broker_not_configured`, `provider_unavailable`, `too_many_streams`, `broker_timeout` */
             error: string;
             /** @description Human-readable explanation */
             message: string;
@@ -1808,7 +743,7 @@ export interface components {
             password: $Write<string>;
             /** @description Rule set (name or id) whose rules the user gets besides the organization's */
             acl_set?: string | null;
-            /** @description Free-form JSON object (at most 32 keys, 4 KiB) */
+            /** @description Free-form JSON object (at most 32 keys, 4 KiB, 8 levels deep) */
             metadata?: {
                 [key: string]: unknown;
             };
@@ -1828,7 +763,7 @@ export interface components {
             acl_set?: string | null;
             /** @description Disabled users cannot connect */
             disabled?: boolean;
-            /** @description Free-form JSON object (at most 32 keys, 4 KiB) */
+            /** @description Free-form JSON object (at most 32 keys, 4 KiB, 8 levels deep) */
             metadata?: {
                 [key: string]: unknown;
             };
@@ -2169,6 +1104,11 @@ export interface components {
             default_ttl?: number;
             /** @default 86400 */
             max_ttl?: number;
+            /**
+             * @description false: tokens are not exchanged and credentials it issued are not refreshed
+             * @default true
+             */
+            enabled?: boolean;
             id?: $Read<string>;
             /** @description (1-64 letters, digits, '-', '_' or '.') */
             name: string;
@@ -2205,6 +1145,7 @@ export interface components {
             acl_set?: string | null;
             default_ttl?: number;
             max_ttl?: number;
+            enabled?: boolean;
             /** @description (1-64 letters, digits, '-', '_' or '.') */
             name?: string;
         };
@@ -2306,94 +1247,3366 @@ export interface components {
                 [key: string]: unknown;
             }[];
         };
+        PolicyRule: {
+            /** @description Topic filter; may use +, # and {username}, {client_id}, {org_id} */
+            topic: string;
+            /** @enum {string} */
+            action: "publish" | "subscribe" | "both";
+            /** @enum {string} */
+            permission: "allow" | "deny";
+            /**
+             * @description Lowest number is tried first; at a tie, deny before allow
+             * @default 100
+             */
+            priority?: number;
+            /**
+             * @description Only users whose name matches this glob (e.g. `sensor-*`); null: all
+             * @default null
+             */
+            user?: string | null;
+            /**
+             * @description An existing rule's id: that rule, changed to these fields. Without an id, an identical existing rule is kept, else a new one is created
+             * @default null
+             */
+            id?: string | null;
+        };
+        PolicyRuleSet: {
+            /** @description Rule sets are matched by name (1-64 letters, digits, '-', '_' or '.') */
+            name: string;
+            /** @default  */
+            description?: string;
+            /** @description The set's rules (ids, if given, are ignored) */
+            rules?: components["schemas"]["PolicyRule"][];
+        };
+        Policy: {
+            /** @description Organization rules: they apply to every user */
+            rules: components["schemas"]["PolicyRule"][];
+            rule_sets: components["schemas"]["PolicyRuleSet"][];
+        };
+        PolicyApply: {
+            /** @description Organization rules: they apply to every user */
+            rules: components["schemas"]["PolicyRule"][];
+            rule_sets: components["schemas"]["PolicyRuleSet"][];
+            /**
+             * @description Only answer the plan; change nothing
+             * @default false
+             */
+            dry_run?: boolean;
+        };
+        PolicyPlan: {
+            dry_run: boolean;
+            /** @description The changes were saved (as one commit) */
+            applied: boolean;
+            /** @description Every event of the push carries it (see /v2/events) */
+            request_id?: string | null;
+            /** @description `{kind: rule, id, rule}` or `{kind: rule_set, name, description, rules}`; a dry run's new rule ids are null */
+            created: {
+                [key: string]: unknown;
+            }[];
+            /** @description `{kind, id | name, changes: {field: {from, to}}}` */
+            changed: {
+                [key: string]: unknown;
+            }[];
+            /** @description `{kind: rule, id, rule}` or `{kind: rule_set, name, description, rules}` */
+            deleted: {
+                [key: string]: unknown;
+            }[];
+            /** @description Rules and rule sets left as they are */
+            unchanged: number;
+        };
+        WhoAmI: {
+            key_id: string;
+            name: string;
+            /** @description secret, public or restricted */
+            type: string;
+            /** @description What the key may do: every scope for a secret key, none for a public key */
+            scopes: string[];
+            org_id: string;
+        };
     };
     responses: {
-        /** @description Bad Request */
+        /**
+         * @description Bad Request. `error` is one of:
+         *
+         *     - `validation_error`: a field is invalid; `detail` maps each field to its problems
+         *     - `invalid_json`: the body is not valid JSON
+         *     - `invalid_content_type`: the body was not sent as `application/json`
+         *     - `invalid_cursor`: `cursor` is not a `next_cursor` this API gave
+         *     - `missing_claim`: token exchange: the identity token lacks a required claim
+         *     - `provider_required`: token exchange: several providers exist; name one
+         *     - `provider_ambiguous`: token exchange: several providers of the given type exist; name one
+         */
         BAD_REQUEST: {
             headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
                 [name: string]: unknown;
             };
             content: {
+                /**
+                 * @example {
+                 *       "error": "validation_error",
+                 *       "message": "the request is invalid; see detail",
+                 *       "detail": {
+                 *         "username": [
+                 *           "must be 1-64 letters, digits, '-', '_' or '.'"
+                 *         ]
+                 *       },
+                 *       "request_id": "req_Zx8Kq2LmP4rT7vW1zAbC"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description Unauthorized */
+        /**
+         * @description Unauthorized. `error` is one of:
+         *
+         *     - `missing_api_key`: no `Authorization: Bearer <key>` (or `X-Secret-Key`) header
+         *     - `invalid_api_key`: the key is unknown
+         *     - `api_key_revoked`: the key was revoked (or rotated)
+         *     - `api_key_expired`: the key's `expires_at` has passed
+         *     - `invalid_token`: token exchange: the identity token's signature or claims are wrong
+         *     - `token_expired`: token exchange or refresh: the token or credentials have expired
+         *     - `invalid_credentials`: token refresh: unknown temporary credentials or wrong password
+         */
         UNAUTHORIZED: {
             headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                 [name: string]: unknown;
             };
             content: {
+                /**
+                 * @example {
+                 *       "error": "missing_api_key",
+                 *       "message": "missing API key: send 'Authorization: Bearer <key>'",
+                 *       "detail": null,
+                 *       "request_id": "req_Zx8Kq2LmP4rT7vW1zAbC"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description Too Many Requests */
+        /**
+         * @description Too Many Requests. `error` is one of:
+         *
+         *     - `rate_limited`: the organization's requests per minute are used up; wait `Retry-After` seconds
+         *     - `message_quota_exceeded`: HTTP publish: the organization's messages per minute are used up
+         */
         TOO_MANY_REQUESTS: {
             headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                "Retry-After": components["headers"]["Retry-After"];
                 [name: string]: unknown;
             };
             content: {
+                /**
+                 * @example {
+                 *       "error": "rate_limited",
+                 *       "message": "the organization's limit of 6000 requests per minute is used up; retry in 12 s",
+                 *       "detail": null,
+                 *       "request_id": "req_Zx8Kq2LmP4rT7vW1zAbC"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description Forbidden */
+        /**
+         * @description Forbidden. `error` is one of:
+         *
+         *     - `insufficient_scope`: a restricted key lacks the operation's scope (`detail.required_scope`)
+         *     - `forbidden`: public keys may only exchange tokens and read the organization's id and name
+         *     - `quota_exceeded`: the organization reached a quota (users, rules, rule sets, keys, providers)
+         */
         FORBIDDEN: {
             headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                 [name: string]: unknown;
             };
             content: {
+                /**
+                 * @example {
+                 *       "error": "insufficient_scope",
+                 *       "message": "this key lacks the 'users:write' scope",
+                 *       "detail": {
+                 *         "required_scope": "users:write"
+                 *       },
+                 *       "request_id": "req_Zx8Kq2LmP4rT7vW1zAbC"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description Default error response */
+        /** @description Any other error, in the same shape */
         DEFAULT_ERROR: {
             headers: {
                 [name: string]: unknown;
             };
             content: {
+                /**
+                 * @example {
+                 *       "error": "not_found",
+                 *       "message": "user 'agent-01' not found",
+                 *       "detail": null,
+                 *       "request_id": "req_Zx8Kq2LmP4rT7vW1zAbC"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description Not Found */
+        /**
+         * @description Not Found. `error` is one of:
+         *
+         *     - `not_found`: no such user, rule, rule set, key, session or provider in this organization
+         *     - `provider_not_found`: token exchange: no such auth provider
+         */
         NOT_FOUND: {
             headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                 [name: string]: unknown;
             };
             content: {
+                /**
+                 * @example {
+                 *       "error": "not_found",
+                 *       "message": "user 'agent-01' not found",
+                 *       "detail": null,
+                 *       "request_id": "req_Zx8Kq2LmP4rT7vW1zAbC"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description Conflict */
+        /**
+         * @description Conflict. `error` is one of:
+         *
+         *     - `conflict`: the name is taken, the resource is in use, or it changed meanwhile
+         *     - `idempotency_key_reused`: this `Idempotency-Key` was used with a different request in the last 24 h
+         *     - `idempotency_key_in_use`: a request with this `Idempotency-Key` is still being processed; retry
+         */
         CONFLICT: {
             headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
                 [name: string]: unknown;
             };
             content: {
+                /**
+                 * @example {
+                 *       "error": "conflict",
+                 *       "message": "user 'agent-01' already exists",
+                 *       "detail": null,
+                 *       "request_id": "req_Zx8Kq2LmP4rT7vW1zAbC"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description Service Unavailable */
+        /**
+         * @description Service Unavailable. `error` is one of:
+         *
+         *     - `store_unavailable`: the event store is unreachable; nothing was changed, retry shortly
+         *     - `broker_unavailable`: the broker is unreachable (publish, disconnect)
+         *     - `broker_not_configured`: the deployment has no broker integration
+         *     - `provider_unavailable`: token exchange: the provider's keys could not be fetched
+         *     - `too_many_streams`: every event stream slot of this process is taken
+         */
         SERVICE_UNAVAILABLE: {
             headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Retry-After": components["headers"]["Retry-After"];
                 [name: string]: unknown;
             };
             content: {
+                /**
+                 * @example {
+                 *       "error": "store_unavailable",
+                 *       "message": "the event store is unavailable; retry shortly",
+                 *       "detail": null,
+                 *       "request_id": "req_Zx8Kq2LmP4rT7vW1zAbC"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description Gateway Timeout */
+        /**
+         * @description Gateway Timeout. `error` is one of:
+         *
+         *     - `broker_timeout`: the broker did not acknowledge a QoS 1/2 publish within 5 s
+         */
         GATEWAY_TIMEOUT: {
             headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
                 [name: string]: unknown;
             };
             content: {
+                /**
+                 * @example {
+                 *       "error": "broker_timeout",
+                 *       "message": "the broker did not acknowledge a QoS 1/2 publish within 5 s",
+                 *       "detail": null,
+                 *       "request_id": "req_Zx8Kq2LmP4rT7vW1zAbC"
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /**
+         * @description Request Entity Too Large. `error` is one of:
+         *
+         *     - `request_too_large`: the body exceeds 1 MiB
+         */
+        REQUEST_ENTITY_TOO_LARGE: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": "request_too_large",
+                 *       "message": "the body exceeds 1 MiB",
+                 *       "detail": null,
+                 *       "request_id": "req_Zx8Kq2LmP4rT7vW1zAbC"
+                 *     }
+                 */
                 "application/json": components["schemas"]["Error"];
             };
         };
     };
-    parameters: never;
+    parameters: {
+        /**
+         * @description Choose the request id (1-64 letters, digits, `.`, `_`, `-`); echoed back and recorded on the events this request causes
+         * @example deploy-2025-01-31-01
+         */
+        RequestId: string;
+        /**
+         * @description Makes a POST safe to retry: for 24 hours, the same key with the same body (from the same API key) gets the first reply again, with `Idempotent-Replayed: true`, and changes nothing; the same key with a different body is 409 `idempotency_key_reused`. Use a random UUID per operation. Replies with status 500 or more are not stored.
+         * @example 6f1c2b7e-3a94-4d0c-9a1e-5b2f8c7d4e10
+         */
+        IdempotencyKey: string;
+    };
     requestBodies: never;
-    headers: never;
+    headers: {
+        /**
+         * @description The request's id (the one sent, or a new `req_...`); recorded on every event the request causes
+         * @example req_Zx8Kq2LmP4rT7vW1zAbC
+         */
+        "X-Request-Id": string;
+        /**
+         * @description Requests per minute the organization may make (sent only when a limit applies)
+         * @example 6000
+         */
+        "X-RateLimit-Limit": number;
+        /**
+         * @description Requests left in the current minute (sent only when a limit applies)
+         * @example 5983
+         */
+        "X-RateLimit-Remaining": number;
+        /**
+         * @description When the window resets, in epoch seconds (sent only when a limit applies)
+         * @example 1738324860
+         */
+        "X-RateLimit-Reset": number;
+        /**
+         * @description Seconds to wait before retrying
+         * @example 12
+         */
+        "Retry-After": number;
+        /**
+         * @description `true` when this reply is the stored reply of an earlier request with the same `Idempotency-Key`
+         * @example true
+         */
+        "Idempotent-Replayed": string;
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
-export type operations = Record<string, never>;
+export interface operations {
+    users_list: {
+        parameters: {
+            query?: {
+                /** @description Items per page (1-500) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string | null;
+            };
+            header?: {
+                /**
+                 * @description Choose the request id (1-64 letters, digits, `.`, `_`, `-`); echoed back and recorded on the events this request causes
+                 * @example deploy-2025-01-31-01
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "usr_3kP9sQ2vXy7LmN4b",
+                     *           "username": "agent-01",
+                     *           "mqtt_username": "agent-01@org_k7xm4pqr2n5t",
+                     *           "org_id": "org_k7xm4pqr2n5t",
+                     *           "acl_set": "backend-services",
+                     *           "disabled": false,
+                     *           "metadata": {
+                     *             "site": "lab"
+                     *           },
+                     *           "created_at": "2025-01-31T12:00:00+00:00",
+                     *           "updated_at": "2025-01-31T12:00:00+00:00"
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserPage"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    users_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Choose the request id (1-64 letters, digits, `.`, `_`, `-`); echoed back and recorded on the events this request causes
+                 * @example deploy-2025-01-31-01
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /**
+                 * @description Makes a POST safe to retry: for 24 hours, the same key with the same body (from the same API key) gets the first reply again, with `Idempotent-Replayed: true`, and changes nothing; the same key with a different body is 409 `idempotency_key_reused`. Use a random UUID per operation. Replies with status 500 or more are not stored.
+                 * @example 6f1c2b7e-3a94-4d0c-9a1e-5b2f8c7d4e10
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "username": "agent-01",
+                 *       "password": "secure-password",
+                 *       "acl_set": "backend-services",
+                 *       "metadata": {
+                 *         "site": "lab"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["User"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "usr_3kP9sQ2vXy7LmN4b",
+                     *       "username": "agent-01",
+                     *       "mqtt_username": "agent-01@org_k7xm4pqr2n5t",
+                     *       "org_id": "org_k7xm4pqr2n5t",
+                     *       "acl_set": "backend-services",
+                     *       "disabled": false,
+                     *       "metadata": {
+                     *         "site": "lab"
+                     *       },
+                     *       "created_at": "2025-01-31T12:00:00+00:00",
+                     *       "updated_at": "2025-01-31T12:00:00+00:00"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            409: components["responses"]["CONFLICT"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    users_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Choose the request id (1-64 letters, digits, `.`, `_`, `-`); echoed back and recorded on the events this request causes
+                 * @example deploy-2025-01-31-01
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "usr_3kP9sQ2vXy7LmN4b",
+                     *       "username": "agent-01",
+                     *       "mqtt_username": "agent-01@org_k7xm4pqr2n5t",
+                     *       "org_id": "org_k7xm4pqr2n5t",
+                     *       "acl_set": "backend-services",
+                     *       "disabled": false,
+                     *       "metadata": {
+                     *         "site": "lab"
+                     *       },
+                     *       "created_at": "2025-01-31T12:00:00+00:00",
+                     *       "updated_at": "2025-01-31T12:00:00+00:00"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    users_delete: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Choose the request id (1-64 letters, digits, `.`, `_`, `-`); echoed back and recorded on the events this request causes
+                 * @example deploy-2025-01-31-01
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    users_update: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Choose the request id (1-64 letters, digits, `.`, `_`, `-`); echoed back and recorded on the events this request causes
+                 * @example deploy-2025-01-31-01
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "acl_set": "backend-services",
+                 *       "disabled": false
+                 *     }
+                 */
+                "application/json": components["schemas"]["UserPatch"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "usr_3kP9sQ2vXy7LmN4b",
+                     *       "username": "agent-01",
+                     *       "mqtt_username": "agent-01@org_k7xm4pqr2n5t",
+                     *       "org_id": "org_k7xm4pqr2n5t",
+                     *       "acl_set": "backend-services",
+                     *       "disabled": false,
+                     *       "metadata": {
+                     *         "site": "lab"
+                     *       },
+                     *       "created_at": "2025-01-31T12:00:00+00:00",
+                     *       "updated_at": "2025-01-31T12:00:00+00:00"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    acl_rules_list: {
+        parameters: {
+            query?: {
+                /** @description Items per page (1-500) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string | null;
+            };
+            header?: {
+                /**
+                 * @description Choose the request id (1-64 letters, digits, `.`, `_`, `-`); echoed back and recorded on the events this request causes
+                 * @example deploy-2025-01-31-01
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "rule_4fTq9ZkQ2mWx7bYc",
+                     *           "topic": "agents/{username}/#",
+                     *           "action": "both",
+                     *           "permission": "allow",
+                     *           "priority": 100,
+                     *           "user": null,
+                     *           "created_at": "2025-01-31T12:00:00+00:00",
+                     *           "updated_at": "2025-01-31T12:00:00+00:00"
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AclRulePage"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    acl_rules_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Choose the request id (1-64 letters, digits, `.`, `_`, `-`); echoed back and recorded on the events this request causes
+                 * @example deploy-2025-01-31-01
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /**
+                 * @description Makes a POST safe to retry: for 24 hours, the same key with the same body (from the same API key) gets the first reply again, with `Idempotent-Replayed: true`, and changes nothing; the same key with a different body is 409 `idempotency_key_reused`. Use a random UUID per operation. Replies with status 500 or more are not stored.
+                 * @example 6f1c2b7e-3a94-4d0c-9a1e-5b2f8c7d4e10
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "topic": "agents/{username}/#",
+                 *       "action": "both",
+                 *       "permission": "allow",
+                 *       "priority": 100
+                 *     }
+                 */
+                "application/json": components["schemas"]["AclRule"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "rule_4fTq9ZkQ2mWx7bYc",
+                     *       "topic": "agents/{username}/#",
+                     *       "action": "both",
+                     *       "permission": "allow",
+                     *       "priority": 100,
+                     *       "user": null,
+                     *       "created_at": "2025-01-31T12:00:00+00:00",
+                     *       "updated_at": "2025-01-31T12:00:00+00:00"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AclRule"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            409: components["responses"]["CONFLICT"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    acl_rules_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Choose the request id (1-64 letters, digits, `.`, `_`, `-`); echoed back and recorded on the events this request causes
+                 * @example deploy-2025-01-31-01
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "rule_4fTq9ZkQ2mWx7bYc",
+                     *       "topic": "agents/{username}/#",
+                     *       "action": "both",
+                     *       "permission": "allow",
+                     *       "priority": 100,
+                     *       "user": null,
+                     *       "created_at": "2025-01-31T12:00:00+00:00",
+                     *       "updated_at": "2025-01-31T12:00:00+00:00"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AclRule"];
+                };
+            };
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    acl_rules_delete: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Choose the request id (1-64 letters, digits, `.`, `_`, `-`); echoed back and recorded on the events this request causes
+                 * @example deploy-2025-01-31-01
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    acl_rules_update: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Choose the request id (1-64 letters, digits, `.`, `_`, `-`); echoed back and recorded on the events this request causes
+                 * @example deploy-2025-01-31-01
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                rule_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "priority": 50
+                 *     }
+                 */
+                "application/json": components["schemas"]["AclRulePatch"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "rule_4fTq9ZkQ2mWx7bYc",
+                     *       "topic": "agents/{username}/#",
+                     *       "action": "both",
+                     *       "permission": "allow",
+                     *       "priority": 100,
+                     *       "user": null,
+                     *       "created_at": "2025-01-31T12:00:00+00:00",
+                     *       "updated_at": "2025-01-31T12:00:00+00:00"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AclRule"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    acl_rule_sets_list: {
+        parameters: {
+            query?: {
+                /** @description Items per page (1-500) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string | null;
+            };
+            header?: {
+                /**
+                 * @description Choose the request id (1-64 letters, digits, `.`, `_`, `-`); echoed back and recorded on the events this request causes
+                 * @example deploy-2025-01-31-01
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "rs_2bD4fG6hJ8kL0mN2",
+                     *           "name": "backend-services",
+                     *           "description": "Services of the backend",
+                     *           "rules": [
+                     *             {
+                     *               "id": "rule_8HjK2LmN4pQr6sTu",
+                     *               "topic": "services/#",
+                     *               "action": "both",
+                     *               "permission": "allow",
+                     *               "priority": 100,
+                     *               "user": null
+                     *             }
+                     *           ],
+                     *           "users": 3,
+                     *           "created_at": "2025-01-31T12:00:00+00:00",
+                     *           "updated_at": "2025-01-31T12:00:00+00:00"
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RuleSetPage"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    acl_rule_sets_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Choose the request id (1-64 letters, digits, `.`, `_`, `-`); echoed back and recorded on the events this request causes
+                 * @example deploy-2025-01-31-01
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /**
+                 * @description Makes a POST safe to retry: for 24 hours, the same key with the same body (from the same API key) gets the first reply again, with `Idempotent-Replayed: true`, and changes nothing; the same key with a different body is 409 `idempotency_key_reused`. Use a random UUID per operation. Replies with status 500 or more are not stored.
+                 * @example 6f1c2b7e-3a94-4d0c-9a1e-5b2f8c7d4e10
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "backend-services",
+                 *       "description": "Services of the backend",
+                 *       "rules": [
+                 *         {
+                 *           "topic": "services/#",
+                 *           "action": "both",
+                 *           "permission": "allow"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["RuleSet"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "rs_2bD4fG6hJ8kL0mN2",
+                     *       "name": "backend-services",
+                     *       "description": "Services of the backend",
+                     *       "rules": [
+                     *         {
+                     *           "id": "rule_8HjK2LmN4pQr6sTu",
+                     *           "topic": "services/#",
+                     *           "action": "both",
+                     *           "permission": "allow",
+                     *           "priority": 100,
+                     *           "user": null
+                     *         }
+                     *       ],
+                     *       "users": 3,
+                     *       "created_at": "2025-01-31T12:00:00+00:00",
+                     *       "updated_at": "2025-01-31T12:00:00+00:00"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RuleSet"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            409: components["responses"]["CONFLICT"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    acl_rule_sets_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Choose the request id (1-64 letters, digits, `.`, `_`, `-`); echoed back and recorded on the events this request causes
+                 * @example deploy-2025-01-31-01
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                id_or_name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "rs_2bD4fG6hJ8kL0mN2",
+                     *       "name": "backend-services",
+                     *       "description": "Services of the backend",
+                     *       "rules": [
+                     *         {
+                     *           "id": "rule_8HjK2LmN4pQr6sTu",
+                     *           "topic": "services/#",
+                     *           "action": "both",
+                     *           "permission": "allow",
+                     *           "priority": 100,
+                     *           "user": null
+                     *         }
+                     *       ],
+                     *       "users": 3,
+                     *       "created_at": "2025-01-31T12:00:00+00:00",
+                     *       "updated_at": "2025-01-31T12:00:00+00:00"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RuleSet"];
+                };
+            };
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    acl_rule_sets_delete: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Choose the request id (1-64 letters, digits, `.`, `_`, `-`); echoed back and recorded on the events this request causes
+                 * @example deploy-2025-01-31-01
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                id_or_name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            409: components["responses"]["CONFLICT"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    acl_rule_sets_update: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Choose the request id (1-64 letters, digits, `.`, `_`, `-`); echoed back and recorded on the events this request causes
+                 * @example deploy-2025-01-31-01
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                id_or_name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "rules": [
+                 *         {
+                 *           "topic": "services/#",
+                 *           "action": "both",
+                 *           "permission": "allow"
+                 *         },
+                 *         {
+                 *           "topic": "services/secret/#",
+                 *           "action": "both",
+                 *           "permission": "deny"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["RuleSetPatch"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "rs_2bD4fG6hJ8kL0mN2",
+                     *       "name": "backend-services",
+                     *       "description": "Services of the backend",
+                     *       "rules": [
+                     *         {
+                     *           "id": "rule_8HjK2LmN4pQr6sTu",
+                     *           "topic": "services/#",
+                     *           "action": "both",
+                     *           "permission": "allow",
+                     *           "priority": 100,
+                     *           "user": null
+                     *         }
+                     *       ],
+                     *       "users": 3,
+                     *       "created_at": "2025-01-31T12:00:00+00:00",
+                     *       "updated_at": "2025-01-31T12:00:00+00:00"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RuleSet"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            409: components["responses"]["CONFLICT"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    acl_check: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Choose the request id (1-64 letters, digits, `.`, `_`, `-`); echoed back and recorded on the events this request causes
+                 * @example deploy-2025-01-31-01
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /**
+                 * @description Makes a POST safe to retry: for 24 hours, the same key with the same body (from the same API key) gets the first reply again, with `Idempotent-Replayed: true`, and changes nothing; the same key with a different body is 409 `idempotency_key_reused`. Use a random UUID per operation. Replies with status 500 or more are not stored.
+                 * @example 6f1c2b7e-3a94-4d0c-9a1e-5b2f8c7d4e10
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "username": "agent-01",
+                 *       "topic": "agents/agent-01/state",
+                 *       "action": "publish"
+                 *     }
+                 */
+                "application/json": components["schemas"]["AclCheck"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "allowed": true,
+                     *       "matched_rule": {
+                     *         "id": "rule_4fTq9ZkQ2mWx7bYc",
+                     *         "topic": "agents/{username}/#",
+                     *         "action": "both",
+                     *         "permission": "allow",
+                     *         "priority": 100,
+                     *         "user": null
+                     *       },
+                     *       "withheld": [],
+                     *       "source": "organization",
+                     *       "reason": "allowed by rule rule_4fTq9ZkQ2mWx7bYc (allow both agents/{username}/#)"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AclDecision"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            409: components["responses"]["CONFLICT"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    api_keys_list: {
+        parameters: {
+            query?: {
+                /** @description Items per page (1-500) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string | null;
+            };
+            header?: {
+                /**
+                 * @description Choose the request id (1-64 letters, digits, `.`, `_`, `-`); echoed back and recorded on the events this request causes
+                 * @example deploy-2025-01-31-01
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "key_7mN3pQ5rS7tU9vW1",
+                     *           "name": "ci",
+                     *           "type": "restricted",
+                     *           "scopes": [
+                     *             "acl:write",
+                     *             "users:write"
+                     *           ],
+                     *           "expires_at": null,
+                     *           "masked_key": "rk_...a1B2",
+                     *           "status": "active",
+                     *           "last_used_at": "2025-01-31T12:05:00+00:00",
+                     *           "created_at": "2025-01-31T12:00:00+00:00",
+                     *           "updated_at": "2025-01-31T12:05:00+00:00"
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiKeyPage"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    api_keys_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Choose the request id (1-64 letters, digits, `.`, `_`, `-`); echoed back and recorded on the events this request causes
+                 * @example deploy-2025-01-31-01
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /**
+                 * @description Makes a POST safe to retry: for 24 hours, the same key with the same body (from the same API key) gets the first reply again, with `Idempotent-Replayed: true`, and changes nothing; the same key with a different body is 409 `idempotency_key_reused`. Use a random UUID per operation. Replies with status 500 or more are not stored.
+                 * @example 6f1c2b7e-3a94-4d0c-9a1e-5b2f8c7d4e10
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "ci",
+                 *       "type": "restricted",
+                 *       "scopes": [
+                 *         "users:write",
+                 *         "acl:write"
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["ApiKey"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "key_7mN3pQ5rS7tU9vW1",
+                     *       "name": "ci",
+                     *       "type": "restricted",
+                     *       "scopes": [
+                     *         "acl:write",
+                     *         "users:write"
+                     *       ],
+                     *       "expires_at": null,
+                     *       "masked_key": "rk_...a1B2",
+                     *       "status": "active",
+                     *       "last_used_at": null,
+                     *       "key": "rk_Xy7LmN4b3kP9sQ2vXy7LmN4b3kP9sQ2vXya1B2",
+                     *       "created_at": "2025-01-31T12:00:00+00:00",
+                     *       "updated_at": "2025-01-31T12:00:00+00:00"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["NewApiKey"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            409: components["responses"]["CONFLICT"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    api_keys_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Choose the request id (1-64 letters, digits, `.`, `_`, `-`); echoed back and recorded on the events this request causes
+                 * @example deploy-2025-01-31-01
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                key_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "key_7mN3pQ5rS7tU9vW1",
+                     *       "name": "ci",
+                     *       "type": "restricted",
+                     *       "scopes": [
+                     *         "acl:write",
+                     *         "users:write"
+                     *       ],
+                     *       "expires_at": null,
+                     *       "masked_key": "rk_...a1B2",
+                     *       "status": "active",
+                     *       "last_used_at": "2025-01-31T12:05:00+00:00",
+                     *       "created_at": "2025-01-31T12:00:00+00:00",
+                     *       "updated_at": "2025-01-31T12:05:00+00:00"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiKey"];
+                };
+            };
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    api_keys_delete: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Choose the request id (1-64 letters, digits, `.`, `_`, `-`); echoed back and recorded on the events this request causes
+                 * @example deploy-2025-01-31-01
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                key_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    api_keys_update: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Choose the request id (1-64 letters, digits, `.`, `_`, `-`); echoed back and recorded on the events this request causes
+                 * @example deploy-2025-01-31-01
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                key_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "deploy-bot"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ApiKeyPatch"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "key_7mN3pQ5rS7tU9vW1",
+                     *       "name": "ci",
+                     *       "type": "restricted",
+                     *       "scopes": [
+                     *         "acl:write",
+                     *         "users:write"
+                     *       ],
+                     *       "expires_at": null,
+                     *       "masked_key": "rk_...a1B2",
+                     *       "status": "active",
+                     *       "last_used_at": "2025-01-31T12:05:00+00:00",
+                     *       "created_at": "2025-01-31T12:00:00+00:00",
+                     *       "updated_at": "2025-01-31T12:05:00+00:00"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ApiKey"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            409: components["responses"]["CONFLICT"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    api_keys_rotate: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Choose the request id (1-64 letters, digits, `.`, `_`, `-`); echoed back and recorded on the events this request causes
+                 * @example deploy-2025-01-31-01
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /**
+                 * @description Makes a POST safe to retry: for 24 hours, the same key with the same body (from the same API key) gets the first reply again, with `Idempotent-Replayed: true`, and changes nothing; the same key with a different body is 409 `idempotency_key_reused`. Use a random UUID per operation. Replies with status 500 or more are not stored.
+                 * @example 6f1c2b7e-3a94-4d0c-9a1e-5b2f8c7d4e10
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                key_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "key_7mN3pQ5rS7tU9vW1",
+                     *       "name": "ci",
+                     *       "type": "restricted",
+                     *       "scopes": [
+                     *         "acl:write",
+                     *         "users:write"
+                     *       ],
+                     *       "expires_at": null,
+                     *       "masked_key": "rk_...a1B2",
+                     *       "status": "active",
+                     *       "last_used_at": null,
+                     *       "key": "rk_Xy7LmN4b3kP9sQ2vXy7LmN4b3kP9sQ2vXya1B2",
+                     *       "created_at": "2025-01-31T12:00:00+00:00",
+                     *       "updated_at": "2025-01-31T12:00:00+00:00"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["NewApiKey"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            409: components["responses"]["CONFLICT"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    organization_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Choose the request id (1-64 letters, digits, `.`, `_`, `-`); echoed back and recorded on the events this request causes
+                 * @example deploy-2025-01-31-01
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "org_k7xm4pqr2n5t",
+                     *       "name": "Default organization",
+                     *       "tenancy": "multi",
+                     *       "created_at": "2025-01-31T12:00:00+00:00",
+                     *       "settings": {
+                     *         "default_rule_set": "backend-services"
+                     *       },
+                     *       "quotas": {
+                     *         "max_users": 10000,
+                     *         "max_acl_rules": 1000,
+                     *         "max_rule_sets": 100,
+                     *         "max_api_keys": 100,
+                     *         "max_auth_providers": 20,
+                     *         "max_connections": 10000,
+                     *         "messages_per_minute": 60000,
+                     *         "rate_limit_per_minute": 6000
+                     *       },
+                     *       "usage": {
+                     *         "users": 12,
+                     *         "acl_rules": 4,
+                     *         "rule_sets": 2,
+                     *         "api_keys": 3,
+                     *         "auth_providers": 1,
+                     *         "connections": 9,
+                     *         "requests_this_minute": 17,
+                     *         "http_messages_this_minute": 2
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Organization"];
+                };
+            };
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    organization_update: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Choose the request id (1-64 letters, digits, `.`, `_`, `-`); echoed back and recorded on the events this request causes
+                 * @example deploy-2025-01-31-01
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Acme",
+                 *       "settings": {
+                 *         "default_rule_set": "backend-services"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["OrganizationPatch"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "org_k7xm4pqr2n5t",
+                     *       "name": "Default organization",
+                     *       "tenancy": "multi",
+                     *       "created_at": "2025-01-31T12:00:00+00:00",
+                     *       "settings": {
+                     *         "default_rule_set": "backend-services"
+                     *       },
+                     *       "quotas": {
+                     *         "max_users": 10000,
+                     *         "max_acl_rules": 1000,
+                     *         "max_rule_sets": 100,
+                     *         "max_api_keys": 100,
+                     *         "max_auth_providers": 20,
+                     *         "max_connections": 10000,
+                     *         "messages_per_minute": 60000,
+                     *         "rate_limit_per_minute": 6000
+                     *       },
+                     *       "usage": {
+                     *         "users": 12,
+                     *         "acl_rules": 4,
+                     *         "rule_sets": 2,
+                     *         "api_keys": 3,
+                     *         "auth_providers": 1,
+                     *         "connections": 9,
+                     *         "requests_this_minute": 17,
+                     *         "http_messages_this_minute": 2
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Organization"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    organization_usage_list: {
+        parameters: {
+            query?: {
+                /** @description Start (ISO 8601 with a time zone); default `to` minus one hour */
+                from?: string | null;
+                /** @description End (ISO 8601 with a time zone); default now */
+                to?: string | null;
+                /** @description Bucket width in seconds; default the range over 60 (at most 1440 buckets) */
+                interval?: number | null;
+            };
+            header?: {
+                /**
+                 * @description Choose the request id (1-64 letters, digits, `.`, `_`, `-`); echoed back and recorded on the events this request causes
+                 * @example deploy-2025-01-31-01
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "from": "2025-01-31T12:00:00+00:00",
+                     *       "to": "2025-01-31T12:00:00+00:00",
+                     *       "interval": 1,
+                     *       "buckets": [
+                     *         {
+                     *           "start": "2025-01-31T12:00:00+00:00",
+                     *           "connections": 1,
+                     *           "peak_connections": 1,
+                     *           "connects": 1,
+                     *           "disconnects": {}
+                     *         }
+                     *       ],
+                     *       "totals": {}
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OrganizationUsage"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    sessions_list: {
+        parameters: {
+            query?: {
+                /** @description Items per page (1-500) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string | null;
+                /** @description active: connected now; disconnected: persistent sessions (clean start false) whose client is offline; all: both */
+                status?: "active" | "disconnected" | "all";
+                /** @description Name part of the MQTT username */
+                username?: string | null;
+                client_id?: string | null;
+            };
+            header?: {
+                /**
+                 * @description Choose the request id (1-64 letters, digits, `.`, `_`, `-`); echoed back and recorded on the events this request causes
+                 * @example deploy-2025-01-31-01
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "session_id": "ses_5tY7uI9oP1aS3dF5",
+                     *           "client_id": "agent-01-main",
+                     *           "username": "agent-01",
+                     *           "mqtt_username": "agent-01@org_k7xm4pqr2n5t",
+                     *           "status": "active",
+                     *           "connected_at": "2025-01-31T12:00:00+00:00",
+                     *           "disconnected_at": null,
+                     *           "disconnect_reason": null,
+                     *           "duration_seconds": 300,
+                     *           "peer_address": "192.0.2.10",
+                     *           "protocol_version": 5,
+                     *           "clean_start": true
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SessionPage"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    sessions_history: {
+        parameters: {
+            query?: {
+                /** @description Items per page (1-500) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string | null;
+                username?: string | null;
+                client_id?: string | null;
+                /** @description Connected at or after */
+                since?: string | null;
+                /** @description Connected before */
+                until?: string | null;
+            };
+            header?: {
+                /**
+                 * @description Choose the request id (1-64 letters, digits, `.`, `_`, `-`); echoed back and recorded on the events this request causes
+                 * @example deploy-2025-01-31-01
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "session_id": "ses_5tY7uI9oP1aS3dF5",
+                     *           "client_id": "agent-01-main",
+                     *           "username": "agent-01",
+                     *           "mqtt_username": "agent-01@org_k7xm4pqr2n5t",
+                     *           "status": "active",
+                     *           "connected_at": "2025-01-31T12:00:00+00:00",
+                     *           "disconnected_at": null,
+                     *           "disconnect_reason": null,
+                     *           "duration_seconds": 300,
+                     *           "peer_address": "192.0.2.10",
+                     *           "protocol_version": 5,
+                     *           "clean_start": true
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SessionPage"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    sessions_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Choose the request id (1-64 letters, digits, `.`, `_`, `-`); echoed back and recorded on the events this request causes
+                 * @example deploy-2025-01-31-01
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                client_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "session_id": "ses_5tY7uI9oP1aS3dF5",
+                     *       "client_id": "agent-01-main",
+                     *       "username": "agent-01",
+                     *       "mqtt_username": "agent-01@org_k7xm4pqr2n5t",
+                     *       "status": "active",
+                     *       "connected_at": "2025-01-31T12:00:00+00:00",
+                     *       "disconnected_at": null,
+                     *       "disconnect_reason": null,
+                     *       "duration_seconds": 300,
+                     *       "peer_address": "192.0.2.10",
+                     *       "protocol_version": 5,
+                     *       "clean_start": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    sessions_disconnect: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Choose the request id (1-64 letters, digits, `.`, `_`, `-`); echoed back and recorded on the events this request causes
+                 * @example deploy-2025-01-31-01
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                client_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    users_terminate: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Choose the request id (1-64 letters, digits, `.`, `_`, `-`); echoed back and recorded on the events this request causes
+                 * @example deploy-2025-01-31-01
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /**
+                 * @description Makes a POST safe to retry: for 24 hours, the same key with the same body (from the same API key) gets the first reply again, with `Idempotent-Replayed: true`, and changes nothing; the same key with a different body is 409 `idempotency_key_reused`. Use a random UUID per operation. Replies with status 500 or more are not stored.
+                 * @example 6f1c2b7e-3a94-4d0c-9a1e-5b2f8c7d4e10
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "username": "agent-01",
+                     *       "sessions_terminated": 2
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TerminateReply"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            409: components["responses"]["CONFLICT"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    publish_message: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Choose the request id (1-64 letters, digits, `.`, `_`, `-`); echoed back and recorded on the events this request causes
+                 * @example deploy-2025-01-31-01
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /**
+                 * @description Makes a POST safe to retry: for 24 hours, the same key with the same body (from the same API key) gets the first reply again, with `Idempotent-Replayed: true`, and changes nothing; the same key with a different body is 409 `idempotency_key_reused`. Use a random UUID per operation. Replies with status 500 or more are not stored.
+                 * @example 6f1c2b7e-3a94-4d0c-9a1e-5b2f8c7d4e10
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "topic": "agents/agent-01/inbox",
+                 *       "payload": {
+                 *         "task": "summarize-thread"
+                 *       },
+                 *       "qos": 1,
+                 *       "retain": false
+                 *     }
+                 */
+                "application/json": components["schemas"]["Publish"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "topic": "agents/agent-01/inbox",
+                     *       "qos": 1,
+                     *       "retain": false,
+                     *       "message_id": 17,
+                     *       "acknowledged": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PublishReply"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            409: components["responses"]["CONFLICT"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            504: components["responses"]["GATEWAY_TIMEOUT"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    publish_batch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Choose the request id (1-64 letters, digits, `.`, `_`, `-`); echoed back and recorded on the events this request causes
+                 * @example deploy-2025-01-31-01
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /**
+                 * @description Makes a POST safe to retry: for 24 hours, the same key with the same body (from the same API key) gets the first reply again, with `Idempotent-Replayed: true`, and changes nothing; the same key with a different body is 409 `idempotency_key_reused`. Use a random UUID per operation. Replies with status 500 or more are not stored.
+                 * @example 6f1c2b7e-3a94-4d0c-9a1e-5b2f8c7d4e10
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "messages": [
+                 *         {
+                 *           "topic": "agents/agent-01/inbox",
+                 *           "payload": "hello",
+                 *           "qos": 1
+                 *         },
+                 *         {
+                 *           "topic": "agents/agent-02/inbox",
+                 *           "payload": {
+                 *             "task": "ping"
+                 *           },
+                 *           "qos": 0
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["Batch"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "published": 2,
+                     *       "failed": 0,
+                     *       "results": [
+                     *         {
+                     *           "index": 0,
+                     *           "ok": true,
+                     *           "message_id": 18
+                     *         },
+                     *         {
+                     *           "index": 1,
+                     *           "ok": true,
+                     *           "message_id": 19
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["BatchReply"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            409: components["responses"]["CONFLICT"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    auth_providers_list: {
+        parameters: {
+            query?: {
+                /** @description Items per page (1-500) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string | null;
+            };
+            header?: {
+                /**
+                 * @description Choose the request id (1-64 letters, digits, `.`, `_`, `-`); echoed back and recorded on the events this request causes
+                 * @example deploy-2025-01-31-01
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "ap_6gH8jK0lZ2xC4vB6",
+                     *           "name": "auth",
+                     *           "type": "oidc",
+                     *           "issuer": "https://id.example.com",
+                     *           "audience": "cloudsignal",
+                     *           "jwks_url": "https://id.example.com/.well-known/jwks.json",
+                     *           "user_claim": "sub",
+                     *           "required_claims": [],
+                     *           "acl_set": "browsers",
+                     *           "default_ttl": 3600,
+                     *           "max_ttl": 86400,
+                     *           "has_secret": false,
+                     *           "created_at": "2025-01-31T12:00:00+00:00",
+                     *           "updated_at": "2025-01-31T12:00:00+00:00"
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AuthProviderPage"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    auth_providers_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Choose the request id (1-64 letters, digits, `.`, `_`, `-`); echoed back and recorded on the events this request causes
+                 * @example deploy-2025-01-31-01
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /**
+                 * @description Makes a POST safe to retry: for 24 hours, the same key with the same body (from the same API key) gets the first reply again, with `Idempotent-Replayed: true`, and changes nothing; the same key with a different body is 409 `idempotency_key_reused`. Use a random UUID per operation. Replies with status 500 or more are not stored.
+                 * @example 6f1c2b7e-3a94-4d0c-9a1e-5b2f8c7d4e10
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "auth",
+                 *       "type": "oidc",
+                 *       "issuer": "https://id.example.com",
+                 *       "audience": "cloudsignal",
+                 *       "jwks_url": "https://id.example.com/.well-known/jwks.json",
+                 *       "acl_set": "browsers"
+                 *     }
+                 */
+                "application/json": components["schemas"]["AuthProvider"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "ap_6gH8jK0lZ2xC4vB6",
+                     *       "name": "auth",
+                     *       "type": "oidc",
+                     *       "issuer": "https://id.example.com",
+                     *       "audience": "cloudsignal",
+                     *       "jwks_url": "https://id.example.com/.well-known/jwks.json",
+                     *       "user_claim": "sub",
+                     *       "required_claims": [],
+                     *       "acl_set": "browsers",
+                     *       "default_ttl": 3600,
+                     *       "max_ttl": 86400,
+                     *       "has_secret": false,
+                     *       "created_at": "2025-01-31T12:00:00+00:00",
+                     *       "updated_at": "2025-01-31T12:00:00+00:00"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AuthProvider"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            409: components["responses"]["CONFLICT"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    auth_providers_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Choose the request id (1-64 letters, digits, `.`, `_`, `-`); echoed back and recorded on the events this request causes
+                 * @example deploy-2025-01-31-01
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                id_or_name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "ap_6gH8jK0lZ2xC4vB6",
+                     *       "name": "auth",
+                     *       "type": "oidc",
+                     *       "issuer": "https://id.example.com",
+                     *       "audience": "cloudsignal",
+                     *       "jwks_url": "https://id.example.com/.well-known/jwks.json",
+                     *       "user_claim": "sub",
+                     *       "required_claims": [],
+                     *       "acl_set": "browsers",
+                     *       "default_ttl": 3600,
+                     *       "max_ttl": 86400,
+                     *       "has_secret": false,
+                     *       "created_at": "2025-01-31T12:00:00+00:00",
+                     *       "updated_at": "2025-01-31T12:00:00+00:00"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AuthProvider"];
+                };
+            };
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    auth_providers_delete: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Choose the request id (1-64 letters, digits, `.`, `_`, `-`); echoed back and recorded on the events this request causes
+                 * @example deploy-2025-01-31-01
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                id_or_name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    auth_providers_update: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Choose the request id (1-64 letters, digits, `.`, `_`, `-`); echoed back and recorded on the events this request causes
+                 * @example deploy-2025-01-31-01
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                id_or_name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "default_ttl": 600
+                 *     }
+                 */
+                "application/json": components["schemas"]["AuthProviderPatch"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "ap_6gH8jK0lZ2xC4vB6",
+                     *       "name": "auth",
+                     *       "type": "oidc",
+                     *       "issuer": "https://id.example.com",
+                     *       "audience": "cloudsignal",
+                     *       "jwks_url": "https://id.example.com/.well-known/jwks.json",
+                     *       "user_claim": "sub",
+                     *       "required_claims": [],
+                     *       "acl_set": "browsers",
+                     *       "default_ttl": 3600,
+                     *       "max_ttl": 86400,
+                     *       "has_secret": false,
+                     *       "created_at": "2025-01-31T12:00:00+00:00",
+                     *       "updated_at": "2025-01-31T12:00:00+00:00"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AuthProvider"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            409: components["responses"]["CONFLICT"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    tokens_exchange: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Choose the request id (1-64 letters, digits, `.`, `_`, `-`); echoed back and recorded on the events this request causes
+                 * @example deploy-2025-01-31-01
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /**
+                 * @description Makes a POST safe to retry: for 24 hours, the same key with the same body (from the same API key) gets the first reply again, with `Idempotent-Replayed: true`, and changes nothing; the same key with a different body is 409 `idempotency_key_reused`. Use a random UUID per operation. Replies with status 500 or more are not stored.
+                 * @example 6f1c2b7e-3a94-4d0c-9a1e-5b2f8c7d4e10
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "token": "eyJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0.eyJzdWIiOiJ1c2VyLTQyIn0.c2lnbmF0dXJl",
+                 *       "provider": "auth",
+                 *       "ttl": 3600
+                 *     }
+                 */
+                "application/json": components["schemas"]["Exchange"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "mqtt_username": "tok_4k9x2m7q1w8e5r3t@org_k7xm4pqr2n5t",
+                     *       "mqtt_password": "Qw3rTy7uI9oP1aS3dF5gH7jK9lZ2xC4v",
+                     *       "expires_at": "2025-01-31T13:00:00+00:00",
+                     *       "expires_in": 3600,
+                     *       "provider": "auth",
+                     *       "user_id": "user-42",
+                     *       "tenancy": "single"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Credential"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            409: components["responses"]["CONFLICT"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    tokens_create: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Choose the request id (1-64 letters, digits, `.`, `_`, `-`); echoed back and recorded on the events this request causes
+                 * @example deploy-2025-01-31-01
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /**
+                 * @description Makes a POST safe to retry: for 24 hours, the same key with the same body (from the same API key) gets the first reply again, with `Idempotent-Replayed: true`, and changes nothing; the same key with a different body is 409 `idempotency_key_reused`. Use a random UUID per operation. Replies with status 500 or more are not stored.
+                 * @example 6f1c2b7e-3a94-4d0c-9a1e-5b2f8c7d4e10
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "user_id": "device-9",
+                 *       "ttl": 600,
+                 *       "acl_set": "sensors"
+                 *     }
+                 */
+                "application/json": components["schemas"]["Mint"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "mqtt_username": "tok_4k9x2m7q1w8e5r3t@org_k7xm4pqr2n5t",
+                     *       "mqtt_password": "Qw3rTy7uI9oP1aS3dF5gH7jK9lZ2xC4v",
+                     *       "expires_at": "2025-01-31T13:00:00+00:00",
+                     *       "expires_in": 3600,
+                     *       "provider": "auth",
+                     *       "user_id": "user-42",
+                     *       "tenancy": "single"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Credential"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            409: components["responses"]["CONFLICT"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    tokens_refresh: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Choose the request id (1-64 letters, digits, `.`, `_`, `-`); echoed back and recorded on the events this request causes
+                 * @example deploy-2025-01-31-01
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /**
+                 * @description Makes a POST safe to retry: for 24 hours, the same key with the same body (from the same API key) gets the first reply again, with `Idempotent-Replayed: true`, and changes nothing; the same key with a different body is 409 `idempotency_key_reused`. Use a random UUID per operation. Replies with status 500 or more are not stored.
+                 * @example 6f1c2b7e-3a94-4d0c-9a1e-5b2f8c7d4e10
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "mqtt_username": "tok_4k9x2m7q1w8e5r3t@org_k7xm4pqr2n5t",
+                 *       "mqtt_password": "Qw3rTy7uI9oP1aS3dF5gH7jK9lZ2xC4v"
+                 *     }
+                 */
+                "application/json": components["schemas"]["Refresh"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "mqtt_username": "tok_4k9x2m7q1w8e5r3t@org_k7xm4pqr2n5t",
+                     *       "mqtt_password": "Qw3rTy7uI9oP1aS3dF5gH7jK9lZ2xC4v",
+                     *       "expires_at": "2025-01-31T13:00:00+00:00",
+                     *       "expires_in": 3600,
+                     *       "provider": "auth",
+                     *       "user_id": "user-42",
+                     *       "tenancy": "single"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Credential"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            409: components["responses"]["CONFLICT"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    events_list: {
+        parameters: {
+            query?: {
+                /** @description Position to start after (`next_cursor` of the previous page) */
+                after?: number;
+                /** @description Same as `after` */
+                cursor?: number | null;
+                limit?: number;
+                /** @description `MqttUser.Created`, or `MqttUser` for all of one kind */
+                type?: string | null;
+                /** @description Public id, e.g. usr_..., rule_... */
+                aggregate?: string | null;
+                /** @description API key id, `system` or `broker` */
+                actor?: string | null;
+                since?: string | null;
+                until?: string | null;
+            };
+            header?: {
+                /**
+                 * @description Choose the request id (1-64 letters, digits, `.`, `_`, `-`); echoed back and recorded on the events this request causes
+                 * @example deploy-2025-01-31-01
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "position": 42,
+                     *           "time": "2025-01-31T12:00:00+00:00",
+                     *           "type": "MqttUser.Created",
+                     *           "aggregate": {
+                     *             "type": "user",
+                     *             "id": "usr_3kP9sQ2vXy7LmN4b",
+                     *             "name": "agent-01",
+                     *             "version": 1
+                     *           },
+                     *           "actor": {
+                     *             "id": "key_9xKq2LmP4rT7vW1z",
+                     *             "name": "Default secret key"
+                     *           },
+                     *           "request_id": "req_Zx8Kq2LmP4rT7vW1zAbC",
+                     *           "change": {
+                     *             "name": "agent-01",
+                     *             "rule_set_id": "rs_2bD4fG6hJ8kL0mN2",
+                     *             "metadata": {
+                     *               "site": "lab"
+                     *             }
+                     *           }
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["EventPage"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    events_stream: {
+        parameters: {
+            query?: {
+                /** @description Position to start after (`next_cursor` of the previous page) */
+                after?: number;
+                /** @description Same as `after` */
+                cursor?: number | null;
+                limit?: number;
+                /** @description `MqttUser.Created`, or `MqttUser` for all of one kind */
+                type?: string | null;
+                /** @description Public id, e.g. usr_..., rule_... */
+                aggregate?: string | null;
+                /** @description API key id, `system` or `broker` */
+                actor?: string | null;
+                since?: string | null;
+                until?: string | null;
+                /** @description Seconds before the stream ends (reconnect with Last-Event-ID) */
+                timeout?: number;
+            };
+            header?: {
+                /**
+                 * @description Choose the request id (1-64 letters, digits, `.`, `_`, `-`); echoed back and recorded on the events this request causes
+                 * @example deploy-2025-01-31-01
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Server-Sent Events: `id` is the position, `event` the type, `data` the event */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example id: 42
+                     *     event: MqttUser.Created
+                     *     data: {"position": 42, "type": "MqttUser.Created", "aggregate": {"type": "user", "name": "agent-01"}}
+                     */
+                    "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    audit_access: {
+        parameters: {
+            query: {
+                username: string;
+                topic: string;
+                action: "publish" | "subscribe";
+                /** @description ISO 8601 with a time zone */
+                at: string;
+                client_id?: string | null;
+            };
+            header?: {
+                /**
+                 * @description Choose the request id (1-64 letters, digits, `.`, `_`, `-`); echoed back and recorded on the events this request causes
+                 * @example deploy-2025-01-31-01
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "at": "2025-01-31T12:00:00+00:00",
+                     *       "allowed": true,
+                     *       "reason": "allowed by rule rule_4fTq9ZkQ2mWx7bYc (allow both agents/{username}/#)",
+                     *       "matched_rule": {
+                     *         "id": "rule_4fTq9ZkQ2mWx7bYc",
+                     *         "topic": "agents/{username}/#",
+                     *         "action": "both",
+                     *         "permission": "allow",
+                     *         "priority": 100,
+                     *         "user": null
+                     *       },
+                     *       "withheld": [],
+                     *       "source": "organization",
+                     *       "events": [
+                     *         {
+                     *           "position": 42,
+                     *           "time": "2025-01-31T12:00:00+00:00",
+                     *           "type": "MqttUser.Created",
+                     *           "aggregate": {
+                     *             "type": "user",
+                     *             "id": "usr_3kP9sQ2vXy7LmN4b",
+                     *             "name": "agent-01",
+                     *             "version": 1
+                     *           },
+                     *           "actor": {
+                     *             "id": "key_9xKq2LmP4rT7vW1z",
+                     *             "name": "Default secret key"
+                     *           },
+                     *           "request_id": "req_Zx8Kq2LmP4rT7vW1zAbC",
+                     *           "change": {
+                     *             "name": "agent-01",
+                     *             "rule_set_id": "rs_2bD4fG6hJ8kL0mN2",
+                     *             "metadata": {
+                     *               "site": "lab"
+                     *             }
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Access"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    audit_state: {
+        parameters: {
+            query: {
+                at: string;
+            };
+            header?: {
+                /**
+                 * @description Choose the request id (1-64 letters, digits, `.`, `_`, `-`); echoed back and recorded on the events this request causes
+                 * @example deploy-2025-01-31-01
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "at": "2025-01-31T12:00:00+00:00",
+                     *       "users": [
+                     *         {
+                     *           "username": "agent-01",
+                     *           "acl_set": "backend-services",
+                     *           "disabled": false
+                     *         }
+                     *       ],
+                     *       "rules": [
+                     *         {
+                     *           "id": "rule_4fTq9ZkQ2mWx7bYc",
+                     *           "topic": "agents/{username}/#",
+                     *           "action": "both",
+                     *           "permission": "allow",
+                     *           "priority": 100,
+                     *           "user": null
+                     *         }
+                     *       ],
+                     *       "rule_sets": [
+                     *         {
+                     *           "name": "backend-services",
+                     *           "rules": [
+                     *             {
+                     *               "id": "rule_8HjK2LmN4pQr6sTu",
+                     *               "topic": "services/#",
+                     *               "action": "both",
+                     *               "permission": "allow",
+                     *               "priority": 100,
+                     *               "user": null
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "api_keys": [
+                     *         {
+                     *           "id": "key_9xKq2LmP4rT7vW1z",
+                     *           "name": "Default secret key",
+                     *           "type": "secret"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["State"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    acl_policy_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Choose the request id (1-64 letters, digits, `.`, `_`, `-`); echoed back and recorded on the events this request causes
+                 * @example deploy-2025-01-31-01
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "rules": [
+                     *         {
+                     *           "id": "rule_4fTq9ZkQ2mWx7bYc",
+                     *           "topic": "agents/{username}/#",
+                     *           "action": "both",
+                     *           "permission": "allow",
+                     *           "priority": 100
+                     *         }
+                     *       ],
+                     *       "rule_sets": [
+                     *         {
+                     *           "name": "backend-services",
+                     *           "description": "Services of the backend",
+                     *           "rules": [
+                     *             {
+                     *               "topic": "services/#",
+                     *               "action": "both",
+                     *               "permission": "allow",
+                     *               "priority": 100
+                     *             }
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Policy"];
+                };
+            };
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    acl_policy_apply: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Choose the request id (1-64 letters, digits, `.`, `_`, `-`); echoed back and recorded on the events this request causes
+                 * @example deploy-2025-01-31-01
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+                /**
+                 * @description Makes a POST safe to retry: for 24 hours, the same key with the same body (from the same API key) gets the first reply again, with `Idempotent-Replayed: true`, and changes nothing; the same key with a different body is 409 `idempotency_key_reused`. Use a random UUID per operation. Replies with status 500 or more are not stored.
+                 * @example 6f1c2b7e-3a94-4d0c-9a1e-5b2f8c7d4e10
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "rules": [
+                 *         {
+                 *           "id": "rule_4fTq9ZkQ2mWx7bYc",
+                 *           "topic": "agents/{username}/#",
+                 *           "action": "both",
+                 *           "permission": "allow",
+                 *           "priority": 100
+                 *         },
+                 *         {
+                 *           "topic": "alerts/#",
+                 *           "action": "subscribe",
+                 *           "permission": "allow"
+                 *         }
+                 *       ],
+                 *       "rule_sets": [
+                 *         {
+                 *           "name": "backend-services",
+                 *           "description": "Services of the backend",
+                 *           "rules": [
+                 *             {
+                 *               "topic": "services/#",
+                 *               "action": "both",
+                 *               "permission": "allow"
+                 *             }
+                 *           ]
+                 *         }
+                 *       ],
+                 *       "dry_run": true
+                 *     }
+                 */
+                "application/json": components["schemas"]["PolicyApply"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "dry_run": true,
+                     *       "applied": false,
+                     *       "request_id": "req_Zx8Kq2LmP4rT7vW1zAbC",
+                     *       "created": [
+                     *         {
+                     *           "kind": "rule",
+                     *           "id": null,
+                     *           "rule": {
+                     *             "topic": "alerts/#",
+                     *             "action": "subscribe",
+                     *             "permission": "allow",
+                     *             "priority": 100,
+                     *             "user": null
+                     *           }
+                     *         }
+                     *       ],
+                     *       "changed": [
+                     *         {
+                     *           "kind": "rule_set",
+                     *           "name": "backend-services",
+                     *           "changes": {
+                     *             "description": {
+                     *               "from": "",
+                     *               "to": "Services of the backend"
+                     *             }
+                     *           }
+                     *         }
+                     *       ],
+                     *       "deleted": [
+                     *         {
+                     *           "kind": "rule",
+                     *           "id": "rule_1aB2cD3eF4gH5iJ6",
+                     *           "rule": {
+                     *             "topic": "legacy/#",
+                     *             "action": "both",
+                     *             "permission": "allow",
+                     *             "priority": 100,
+                     *             "user": null
+                     *           }
+                     *         }
+                     *       ],
+                     *       "unchanged": 3
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PolicyPlan"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            409: components["responses"]["CONFLICT"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    whoami: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Choose the request id (1-64 letters, digits, `.`, `_`, `-`); echoed back and recorded on the events this request causes
+                 * @example deploy-2025-01-31-01
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "key_id": "key_7mN3pQ5rS7tU9vW1",
+                     *       "name": "ci",
+                     *       "type": "restricted",
+                     *       "scopes": [
+                     *         "acl:write",
+                     *         "users:write"
+                     *       ],
+                     *       "org_id": "org_k7xm4pqr2n5t"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WhoAmI"];
+                };
+            };
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+}
