@@ -54,7 +54,7 @@ export function Chart({ title, times, series, height = 180 }: { title: string; t
       <div ref={holder} class="chart-canvas" role="img" aria-label={`${title}. Latest: ${summary}`} />
       <details>
         <summary>Show the figures</summary>
-        <div class="table-scroll">
+        <div class="table-scroll" tabIndex={0}>
           <table>
             <caption class="visually-hidden">{title}</caption>
             <thead><tr><th scope="col">Time</th>{series.map((s) => <th scope="col" key={s.label}>{s.label}</th>)}</tr></thead>

@@ -85,15 +85,15 @@ export function Field({ label, hint, children, id }: { label: string; hint?: str
   )
 }
 
-export function TextField({ label, value, onInput, hint, type = 'text', required, placeholder, autoComplete, name, pattern, mono }: {
+export function TextField({ label, value, onInput, hint, type = 'text', required, placeholder, autoComplete, name, pattern, mono, step }: {
   label: string; value: string; onInput: (value: string) => void; hint?: string; type?: 'text' | 'password' | 'number' | 'search' | 'datetime-local'; required?: boolean
-  placeholder?: string; autoComplete?: string; name?: string; pattern?: string; mono?: boolean
+  placeholder?: string; autoComplete?: string; name?: string; pattern?: string; mono?: boolean; step?: number
 }) {
   return (
     <Field label={label} hint={hint}>
       {(id, describedBy) => (
         <input id={id} name={name} type={type as 'text'} value={value} required={required} placeholder={placeholder}
-          autoComplete={autoComplete ?? 'off'} pattern={pattern} aria-describedby={describedBy} class={mono ? 'mono' : undefined}
+          autoComplete={autoComplete ?? 'off'} pattern={pattern} step={step} aria-describedby={describedBy} class={mono ? 'mono' : undefined}
           spellcheck={false} onInput={(event) => onInput((event.currentTarget as HTMLInputElement).value)} />
       )}
     </Field>

@@ -40,6 +40,8 @@ export class Viewer {
       protocol: url.protocol === 'wss:' ? 'wss' : 'ws', path: url.pathname || '/mqtt',
       username: credentials.mqtt_username, password: credentials.mqtt_password!,
       tenancy: credentials.tenancy as 'single' | 'multi', reconnectPeriod: 2000, autoConnect: false,
+      // MQTT.js would run its keep-alive timer in a worker made from a blob: URL, which the CSP refuses.
+      mqttOptions: { timerVariant: 'native' },
     })
     this.client = client
     client.on('connect', () => this.events.onState('connected'))

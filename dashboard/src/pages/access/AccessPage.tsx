@@ -20,6 +20,7 @@ export function AccessPage() {
   const [target, setTarget] = useState<string>(ORG)
   const [preset, setPreset] = useState(PRESETS[0]!.id)
   const [notice, setNotice] = useState<string | null>(null)
+  const [loaded, setLoaded] = useState(false)
   const loader = useAction(async () => {
     const [rules, ruleSets] = await Promise.all([api().acl.rules.list({ limit: 500 }).toArray(), api().acl.ruleSets.list({ limit: 500 }).toArray()])
     const drafts = rules.map(fromRule)
@@ -28,6 +29,7 @@ export function AccessPage() {
     const loadedSets = (ruleSets as RuleSet[]).map(fromSet)
     setSavedSets(loadedSets)
     setSets(loadedSets)
+    setLoaded(true)
   })
   useEffect(() => { void loader.run() }, [])
 
@@ -112,9 +114,11 @@ export function AccessPage() {
               <TextField label="Description" value={editing.description} onInput={(description) => updateSet(editing.key, { description })} />
             </div>
           ) : null}
-          <RuleEditor label={editing ? `Rules of ${editing.name}` : 'Organization rules'} readOnly={!writable}
-            rules={editing ? editing.rules : orgRules}
-            onChange={(rules) => editing ? updateSet(editing.key, { rules }) : setOrgRules(rules)} />
+          {loaded ? (
+            <RuleEditor label={editing ? `Rules of ${editing.name}` : 'Organization rules'} readOnly={!writable}
+              rules={editing ? editing.rules : orgRules}
+              onChange={(rules) => editing ? updateSet(editing.key, { rules }) : setOrgRules(rules)} />
+          ) : <p class="muted" aria-busy="true">Loading rules…</p>}
           {writable ? (
             <div class="preset-bar">
               <label for="preset">Preset</label>

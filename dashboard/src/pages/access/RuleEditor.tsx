@@ -9,7 +9,7 @@ export function RuleEditor({ rules, onChange, readOnly, label }: { rules: DraftR
   const add = () => onChange([...rules, { key: newKey(), id: null, topic: '', action: 'both', permission: 'allow', priority: DEFAULT_PRIORITY, user: '' }])
   return (
     <div>
-      <div class="table-scroll">
+      <div class="table-scroll" tabIndex={0}>
         <table class="rules" aria-label={label}>
           <thead>
             <tr><th scope="col">Topic filter</th><th scope="col">Action</th><th scope="col">Permission</th><th scope="col">Priority</th><th scope="col">Users (glob)</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr>

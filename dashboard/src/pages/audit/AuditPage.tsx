@@ -114,7 +114,7 @@ function AccessQuestion() {
         <TextField label="Username" value={username} onInput={setUsername} required />
         <TextField label="Topic or filter" value={topic} onInput={setTopic} required mono />
         <SelectField label="Action" value={action} onChange={setAction} options={['publish', 'subscribe'] as const} />
-        <TextField label="At (your local time)" type="datetime-local" value={at} onInput={setAt} required />
+        <TextField label="At (your local time)" type="datetime-local" step={1} value={at} onInput={setAt} required />
         <div class="form-actions"><Button kind="primary" type="submit" busy={ask.busy}>Ask</Button></div>
       </form>
       <ErrorNotice error={ask.error} />

@@ -21,7 +21,7 @@ export function ApiKeys() {
       {writable ? <Button kind="primary" onClick={() => { setSecret(null); setCreating(true) }}>Create key</Button> : null}
       {secret ? <SecretOnce label={secret.label} secret={secret.key} onDone={() => setSecret(null)} /> : null}
       <ErrorNotice error={load.error ?? act.error} />
-      <div class="table-scroll">
+      <div class="table-scroll" tabIndex={0}>
         <table aria-label="API keys">
           <thead><tr><th scope="col">Name</th><th scope="col">Key</th><th scope="col">Type</th><th scope="col">Scopes</th><th scope="col">Status</th><th scope="col">Last used</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
           <tbody>

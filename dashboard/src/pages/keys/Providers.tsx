@@ -28,7 +28,7 @@ export function Providers() {
       <p class="muted small">Identity providers whose tokens exchange for temporary MQTT credentials (<code>POST /v2/tokens/exchange</code>).</p>
       {!writable ? <ReadOnly scope="organization:write" /> : <Button kind="primary" onClick={() => setCreating(true)}>Add provider</Button>}
       <ErrorNotice error={load.error ?? remove.error} />
-      <div class="table-scroll">
+      <div class="table-scroll" tabIndex={0}>
         <table aria-label="Auth providers">
           <thead><tr><th scope="col">Name</th><th scope="col">Type</th><th scope="col">Rule set</th><th scope="col">TTL (default / max)</th><th scope="col">Created</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
           <tbody>

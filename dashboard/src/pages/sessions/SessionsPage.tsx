@@ -50,7 +50,7 @@ export function SessionsPage() {
       </div>
       <ErrorNotice error={error ?? kick.error} />
       {notice ? <Notice kind="success">{notice}</Notice> : null}
-      <div class="table-scroll">
+      <div class="table-scroll" tabIndex={0}>
         <table aria-label="Sessions">
           <thead><tr><th scope="col">Client id</th><th scope="col">User</th><th scope="col">Status</th><th scope="col">Connected</th><th scope="col">Peer</th><th scope="col">MQTT</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
           <tbody>
@@ -89,7 +89,7 @@ function History({ clientId, onClose }: { clientId: string; onClose: () => void 
   return (
     <Section title={`History of ${clientId}`} id="history">
       <ErrorNotice error={load.error} />
-      <div class="table-scroll">
+      <div class="table-scroll" tabIndex={0}>
         <table aria-label={`History of ${clientId}`}>
           <thead><tr><th scope="col">Connected</th><th scope="col">Disconnected</th><th scope="col">Reason</th><th scope="col">Duration</th><th scope="col">User</th></tr></thead>
           <tbody>
