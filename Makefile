@@ -8,9 +8,9 @@ APT_PACKAGES := python3 python3-venv postgresql redis-server curl openssl \
 	pkg-config gcc make docker-compose chromium golang-go
 PYTEST_ARGS ?=
 
-.PHONY: deps apt node venv plugin js docs-ui run tls test test-reliability bench clean
+.PHONY: deps apt node venv plugin js dashboard docs-ui run tls test test-reliability bench clean
 
-deps: apt venv plugin js docs-ui
+deps: apt venv plugin js docs-ui dashboard
 
 # Install only the Debian packages that are missing; nothing to do when all are there. Debian
 # starts its own mosquitto service on 1883 where systemd runs: stop it, ours takes the port.
@@ -55,6 +55,15 @@ app/static/docs/.built: docs/renderer/package-lock.json
 	cd docs/renderer && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	mkdir -p app/static/docs
 	cp docs/renderer/node_modules/swagger-ui-dist/{swagger-ui-bundle.js,swagger-ui.css,LICENSE} app/static/docs/
+	touch $@
+
+# The web console (dashboard/), served by the service at /dashboard/ from dashboard/dist: rebuilt
+# when its sources, its lock file or the SDK change.
+dashboard: js dashboard/dist/.built
+
+dashboard/dist/.built: sdk/js/dist/.built dashboard/package-lock.json dashboard/index.html dashboard/vite.config.ts \
+		$(shell find dashboard/src dashboard/scripts -type f 2>/dev/null)
+	cd dashboard && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
 	touch $@
 
 plugin: apt
