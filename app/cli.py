@@ -3,6 +3,7 @@
 Reads the same environment as the service (DATABASE_URL, CLOUDSIGNAL_TENANCY, ...).
 """
 
+import base64
 import json
 import os
 import sys
@@ -21,6 +22,7 @@ from app.maintenance import differences, export_log, import_log, replayed_digest
 from app.broker.mosquitto_conf import BrokerSettings, render
 from app.broker.notifier import BrokerNotifier
 from app.config import ConfigError, load_config
+from events import secret_box
 from events.application import KEY_TYPES, CloudSignal
 from events.errors import DomainError
 
@@ -230,18 +232,84 @@ def replay(verify: bool, service_url: str) -> None:
 def export_command(out: str) -> None:
     """Write the whole event log as JSON lines (backup, or moving from SQLite to PostgreSQL).
 
-    The export holds what the store holds (provider secrets included): the file is created
-    readable by its owner only (0600), whatever the umask.
+    The export holds what the store holds, except that provider secrets are never in clear:
+    they stay encrypted with the deployment's key (CLOUDSIGNAL_SECRETS_KEY_FILE, not in the
+    export), and events from before encryption get theirs encrypted on the way out. Importing
+    needs the same key file. The file is created readable by its owner only (0600), whatever
+    the umask.
     """
     domain = build_domain(os.environ, build_view=False)
     if out == "-":
-        count = export_log(domain, sys.stdout)
+        count = export_log(domain, _SealingWriter(sys.stdout))
     else:
         descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.fchmod(descriptor, 0o600)  # an existing file keeps its mode otherwise
         with os.fdopen(descriptor, "w") as handle:
-            count = export_log(domain, handle)
+            count = export_log(domain, _SealingWriter(handle))
     click.echo(f"Exported {count} events.", err=True)
+
+
+@main.group("secrets")
+def secrets_group() -> None:
+    """The deployment key that encrypts auth providers' secrets (CLOUDSIGNAL_SECRETS_KEY_FILE)."""
+
+
+@secrets_group.command("rotate")
+def secrets_rotate() -> None:
+    """Put a new key first in the key file and re-encrypt every provider secret with it.
+
+    The older keys stay in the file, so processes still holding the old ciphertexts keep reading
+    them; once every process follows the log (a second or so), `secrets retire` drops them.
+    Secrets stored in clear before encryption existed are encrypted too.
+    """
+    keys = secret_box.add_key()
+    changed = _domain().reseal_provider_secrets()
+    click.echo(f"New key first in {secret_box.key_path()} ({len(keys)} keys); "
+               f"re-encrypted the secrets of {len(changed)} auth provider(s).")
+
+
+@secrets_group.command("retire")
+def secrets_retire() -> None:
+    """Drop every key but the newest, after checking that it opens every stored provider secret."""
+    domain = _domain()
+    if domain.reseal_provider_secrets():
+        click.echo("Re-encrypted provider secrets still under an older key.", err=True)
+    unreadable = domain.unreadable_provider_secrets(newest_only=True)
+    if unreadable:
+        raise click.ClickException(f"the newest key does not open the secrets of {', '.join(unreadable)}")
+    removed = secret_box.retire_old_keys()
+    click.echo(f"Removed {len(removed)} older key(s) from {secret_box.key_path()}.")
+
+
+@secrets_group.command("check")
+def secrets_check() -> None:
+    """Check that the key file opens every stored provider secret (exit 1 otherwise)."""
+    unreadable = _domain().unreadable_provider_secrets()
+    if unreadable:
+        raise click.ClickException(f"the key file {secret_box.key_path()} does not open the secrets of "
+                                   f"{', '.join(unreadable)}")
+    click.echo("Every provider secret opens with the key file.")
+
+
+class _SealingWriter:
+    """Passes exported lines through, encrypting a provider secret an old event holds in clear."""
+
+    def __init__(self, out: Any):
+        self.out = out
+
+    def write(self, line: str) -> None:
+        record = json.loads(line)
+        if "AuthProvider" in record["topic"]:
+            state = json.loads(base64.b64decode(record["state"]))
+            settings = state.get("settings") if isinstance(state, dict) else None
+            if isinstance(settings, dict):
+                sealed = secret_box.seal_settings(settings, stored=settings)
+                if sealed != settings:
+                    state["settings"] = sealed
+                    encoded = json.dumps(state, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+                    record["state"] = base64.b64encode(encoded).decode()
+                    line = json.dumps(record) + "\n"
+        self.out.write(line)
 
 
 @main.command("import")

@@ -5,6 +5,7 @@ fetched over HTTPS (or any URL an `oidc` provider names), cached for ten minutes
 once when a token names a key id the cache does not hold (key rotation).
 """
 
+import logging
 import os
 import threading
 import time
@@ -13,6 +14,9 @@ from typing import Any, Dict, List, Optional, Tuple
 import jwt
 
 from app import outbound
+from events import secret_box
+
+log = logging.getLogger(__name__)
 
 PROVIDER_TYPES = ("supabase", "firebase", "auth0", "clerk", "oidc", "jwt")
 FIREBASE_JWKS = "https://www.googleapis.com/service_accounts/v1/jwk/securetoken@system.gserviceaccount.com"
@@ -93,6 +97,11 @@ def expectations(provider_type: str, settings: Dict[str, Any], token: str) -> Tu
 
 def verify(provider_type: str, settings: Dict[str, Any], token: str) -> Dict[str, Any]:
     """The token's claims once signature, exp, nbf, iss and aud check out; else TokenRejected."""
+    try:  # secrets are stored encrypted (events/secret_box.py): opened here, for this check only
+        settings = secret_box.unseal_settings(settings)
+    except secret_box.SecretUnreadable as error:
+        log.error("cannot decrypt an auth provider's secret: %s", error)
+        raise TokenRejected("provider_unavailable", "cannot read the provider's settings; retry later", 503) from None
     try:
         header = jwt.get_unverified_header(token)
         key, algorithms, issuer, audience = expectations(provider_type, settings, token)

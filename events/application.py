@@ -25,6 +25,7 @@ from events.domainmodel import (
 )
 from events.errors import Conflict, Forbidden, InvalidInput, NotFound, QuotaExceeded
 from events.readmodel import ReadModel
+from events import secret_box
 from events.secrets import hash_api_key, hash_password
 from events.topics import topic_error
 
@@ -473,6 +474,7 @@ class CloudSignal(Application):
     def create_auth_provider(self, org_id: str, name: str, provider_type: str, settings: Dict[str, Any]) -> AuthProvider:
         self._check_quota(org_id, "max_auth_providers", len(self.view.providers_of(org_id)))
         settings = self._resolve_rule_set(org_id, settings)
+        settings = secret_box.seal_settings(settings)  # secrets encrypted at rest (key outside the store)
         provider_id = ids.new_id("ap")
         claim = self._claim("auth provider", org_id, name, owner=provider_id)
         provider = AuthProvider(provider_id=provider_id, org_id=org_id, name=name, provider_type=provider_type,
@@ -484,6 +486,8 @@ class CloudSignal(Application):
         provider = self._get(AuthProvider, self.view.find_provider(org_id, id_or_name).provider_id, org_id,
                              "auth provider")
         settings = self._resolve_rule_set(org_id, settings)
+        # The stored (encrypted) secret given back unchanged stays; a new or clear one is encrypted.
+        settings = secret_box.seal_settings(settings, stored=provider.settings)
         changed: List[Any] = [provider]
         if name != provider.name:
             changed += [self._claim("auth provider", org_id, name, owner=provider.provider_id),
@@ -492,6 +496,45 @@ class CloudSignal(Application):
             provider.change(name, settings)
         self._commit(*changed, conflict=f"auth provider {name!r} already exists")
         return provider
+
+    def reseal_provider_secrets(self) -> List[str]:
+        """Encrypt every live auth provider's secrets with the newest deployment key (clear ones
+        stored before encryption too), one Changed event per provider that needs it; returns
+        the ids of the providers changed. Run after a new key was put first in the key file."""
+        self.view.catch_up()
+        newest = secret_box.keys(create=True)[0]
+        changed = []
+        for org in self.view.organizations():
+            for found in self.view.providers_of(org.org_id):
+                if not secret_box.needs_reseal(found.settings, newest):
+                    continue
+                provider = self._get(AuthProvider, found.provider_id, org.org_id, "auth provider")
+                settings = dict(provider.settings)
+                for field in secret_box.SECRET_SETTINGS:
+                    settings[field] = secret_box.reseal(settings.get(field))
+                provider.change(provider.name, settings)
+                self._commit(provider)
+                changed.append(provider.provider_id)
+        return changed
+
+    def unreadable_provider_secrets(self, newest_only: bool = False) -> List[str]:
+        """Ids of live providers whose secrets the key file cannot open (with only its newest key
+        when `newest_only`)."""
+        self.view.catch_up()
+        keys = secret_box.keys()
+        unreadable = []
+        for org in self.view.organizations():
+            for provider in self.view.providers_of(org.org_id):
+                if newest_only:
+                    if any(secret_box.is_sealed(provider.settings.get(f)) for f in secret_box.SECRET_SETTINGS) \
+                            and secret_box.needs_reseal(provider.settings, keys[0]):
+                        unreadable.append(provider.provider_id)
+                    continue
+                try:
+                    secret_box.unseal_settings(provider.settings)
+                except secret_box.SecretUnreadable:
+                    unreadable.append(provider.provider_id)
+        return unreadable
 
     def delete_auth_provider(self, org_id: str, id_or_name: str) -> None:
         provider = self._get(AuthProvider, self.view.find_provider(org_id, id_or_name).provider_id, org_id,

@@ -1,8 +1,17 @@
-"""Where events are stored: PostgreSQL when DATABASE_URL is set, else an embedded SQLite file."""
+"""Where events are stored: PostgreSQL when DATABASE_URL is set, else an embedded SQLite file.
+
+Files holding state are the owner's only: the SQLite folder is created 0700 (the default `var/`
+is narrowed to it), the store file is created 0600 before SQLite opens it, so its -wal and -shm
+files, which SQLite creates with the store's mode, are 0600 too, whatever the umask. The
+deployment's secrets key (events/secret_box.py) is created here as well, at the first start.
+"""
 
 import os
+from pathlib import Path
 from typing import Dict, Mapping, Optional
 from urllib.parse import unquote, urlparse
+
+from events import secret_box
 
 DEFAULT_SQLITE_PATH = "var/cloudsignal.sqlite"
 
@@ -16,6 +25,7 @@ def persistence_env(environ: Optional[Mapping[str, str]] = None) -> Dict[str, st
         with open(url_file) as file:
             url = file.read().strip()
     if url:
+        secret_box.ensure_key(environ)
         parsed = urlparse(url)
         if parsed.scheme not in ("postgresql", "postgres"):
             raise ValueError(f"DATABASE_URL must be a postgresql:// URL, not {parsed.scheme}://")
@@ -32,5 +42,21 @@ def persistence_env(environ: Optional[Mapping[str, str]] = None) -> Dict[str, st
     if environ.get("PERSISTENCE_MODULE") == "eventsourcing.popo":
         return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
     path = environ.get("CLOUDSIGNAL_SQLITE_PATH", DEFAULT_SQLITE_PATH)
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    owner_only_sqlite(path)
+    secret_box.ensure_key(environ)
     return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path}
+
+
+def owner_only_sqlite(path: str) -> None:
+    """Create the store's folder 0700 and the store file 0600 (narrowing existing ones)."""
+    if ":memory:" in path or "mode=memory" in path or path.startswith("file:"):
+        return
+    folder = Path(os.path.abspath(path)).parent
+    secret_box.owner_only_folder(folder, narrow_existing=secret_box.is_default_var(folder))
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))  # empty: SQLite makes it a database
+    except OSError:
+        return
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        if os.path.exists(path + suffix):
+            secret_box.owner_only_file(Path(path + suffix))

@@ -52,19 +52,45 @@ class BrokerSettings:
 
 
 def ensure_secret(path: Path) -> str:
-    """The broker secret in `path`, created (random, mode 0640) on first use."""
+    """The broker secret in `path`, created (random, mode 0600, whatever the umask) on first use;
+    an existing file loses any access by others. `render` then lets the broker's group read it."""
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(32) + "\n")
-        path.chmod(0o640)
+        _owner_only_dir(path.parent)
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process created it meanwhile
+            pass
+        else:
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(secrets.token_urlsafe(32) + "\n")
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o037:  # never world-readable, never group-writable
+        try:
+            path.chmod(mode & 0o740)
+        except OSError:  # a read-only mount (a Compose secret) stays as it is
+            pass
     return path.read_text().strip()
+
+
+def _owner_only_dir(path: Path) -> None:
+    """Create `path` and missing parents 0700 whatever the umask."""
+    missing = []
+    while not path.exists():
+        missing.append(path)
+        path = path.parent
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
+        folder.chmod(0o700)
 
 
 def render(settings: BrokerSettings) -> Path:
     """Write the broker's config (and secret, if new) into `settings.directory`; return its path."""
     data_dir = settings.directory / "data"
-    data_dir.mkdir(parents=True, exist_ok=True)
+    _owner_only_dir(data_dir)
+    for folder in (settings.directory, data_dir):
+        folder.chmod(0o700)  # _give_to_broker_user opens them to the broker's group when it drops to it
     ensure_secret(settings.secret_path)
+    settings.secret_path.chmod(0o600)
     tls = ""
     if settings.tls_port:
         tls = TLS_LISTENER.format(tls_port=settings.tls_port, bind_address=settings.bind_address,
@@ -76,18 +102,41 @@ def render(settings: BrokerSettings) -> Path:
         service_url=settings.service_url, secret_file=settings.secret_path,
         internal_username=settings.internal_username,
     )
-    settings.config_path.write_text(text)
-    _give_to_broker_user(settings.directory, data_dir, settings.secret_path)
+    descriptor = os.open(settings.config_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(text)
+    _give_to_broker_user(settings.directory, data_dir, settings.secret_path, settings.config_path)
     return settings.config_path
 
 
-def _give_to_broker_user(*paths: Path) -> None:
-    """Mosquitto started as root drops to `mosquitto`: it must read the secret and write its data."""
+def _give_to_broker_user(directory: Path, data_dir: Path, secret_path: Path, config_path: Path) -> None:
+    """Mosquitto started as root drops to the `mosquitto` user: after that it writes its data and
+    reads its config and the broker secret again on a reload (SIGHUP). So, when root, everything
+    is owned by root and group `mosquitto`: the folder 0750, the data folder 0770, the secret and
+    the config 0640 (the broker can read, not change them); nobody else has any access. Not root:
+    Mosquitto does not change user, and everything stays the owner's only (0700, 0600)."""
     if os.geteuid() != 0:
         return
-    for path in paths:
+    for path in (directory, data_dir, secret_path, config_path):
         try:
             shutil.chown(path, user="root", group="mosquitto")
         except (LookupError, PermissionError):
             return
-    (paths[1]).chmod(0o770)
+    directory.chmod(0o750)
+    data_dir.chmod(0o770)
+    secret_path.chmod(0o640)
+    config_path.chmod(0o640)
+    parent = directory.parent  # the broker traverses it to reach its folder: var/ in `make run`
+    info = parent.stat()
+    if not info.st_mode & 0o001 and info.st_uid == 0 and info.st_mode & 0o700 == 0o700 and _is_own_var(parent):
+        shutil.chown(parent, group="mosquitto")
+        parent.chmod(0o710)
+
+
+def _is_own_var(folder: Path) -> bool:
+    """Whether `folder` is the deployment's own var/ (closed to others; see events/store.py)."""
+    try:
+        return folder.resolve() == Path("var").resolve()
+    except OSError:
+        return False
