@@ -22,7 +22,7 @@ from tests.broker.conftest import Stack
 from tests.conftest import Client, create_org
 from tests.js.test_js_sdk import CHROMIUM, Controller
 from tests.support.mqtt import MqttTestClient
-from tests.support.processes import ROOT, Broker, PostgresCluster, Service
+from tests.support.processes import BIN, ROOT, Broker, PostgresCluster, Service
 
 DASHBOARD = ROOT / "dashboard"
 USER, PASSWORD, CLIENT = "dash-user-1", "dash-password-1", "dash-device-1"
@@ -105,6 +105,18 @@ def test_usage_history_counts_connections_and_kicks(stack: Stack) -> None:
     too_fine = api.get("/v2/organization/usage", params={"interval": 1, "from": "2026-01-01T00:00:00Z",
                                                           "to": "2026-01-02T00:00:00Z"})
     assert too_fine.status_code == 400 and "interval" in too_fine.json()["detail"]
+    # The same history through the Python SDK and the CLI.
+    from cloudsignal import CloudSignal
+
+    sdk = CloudSignal(api_key=org["key"], base_url=stack.service.url).organization.usage(interval=300)
+    assert sdk["interval"] == 300 and sdk["totals"]["disconnects_kicked"] == 1
+    cli = subprocess.run([str(BIN / "cloudsignal"), "org", "usage", "--last", "1h", "--interval", "600",
+                          "--json"], env={**os.environ, "CLOUDSIGNAL_API_KEY": org["key"],
+                                          "CLOUDSIGNAL_API_URL": stack.service.url},
+                         capture_output=True, text=True, timeout=60)
+    assert cli.returncode == 0, cli.stderr
+    printed = json.loads(cli.stdout)
+    assert printed["history"]["totals"]["connects"] == 1 and len(printed["history"]["buckets"]) == 6
     reader = api.post("/v2/api-keys", json={"name": "reader", "type": "restricted", "scopes": ["users:read"]}).json()
     assert Client(stack.service.url, reader["key"]).get("/v2/organization/usage").status_code == 403
 

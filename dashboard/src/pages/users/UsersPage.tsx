@@ -82,7 +82,7 @@ export function UsersPage() {
             onInput={(event) => setQuery((event.currentTarget as HTMLInputElement).value)} />
         </div>
         <p class="muted" aria-live="polite" id="user-count">
-          {query ? `${count(shown.length)} of ${count(users.length)} users match` : `${count(users.length)} users`}
+          {query ? `${count(shown.length)} of ${count(users.length)} users match` : `${count(users.length)} ${users.length === 1 ? 'user' : 'users'}`}
           {complete ? '' : ' (loading more…)'}
         </p>
       </div>
