@@ -25,6 +25,7 @@ OPERATION_IDS = {
     ("post", "/v2/publish/batch"): "publish_batch",
     ("get", "/v2/organization"): "organization_get",
     ("patch", "/v2/organization"): "organization_update",
+    ("get", "/v2/organization/usage"): "organization_usage",
     ("post", "/v2/acl/check"): "acl_check",
     ("get", "/v2/acl/policy"): "acl_policy_get",
     ("post", "/v2/acl/policy"): "acl_policy_apply",

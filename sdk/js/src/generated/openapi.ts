@@ -311,7 +311,7 @@ export interface paths {
          * Connections, CONNECTs and disconnects by reason over time, in buckets (for charts)
          * @description **Scope:** `organization:read` (Secret keys, or restricted keys with this scope).
          */
-        get: operations["organization_usage_list"];
+        get: operations["organization_usage"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3091,7 +3091,7 @@ export interface operations {
             default: components["responses"]["DEFAULT_ERROR"];
         };
     };
-    organization_usage_list: {
+    organization_usage: {
         parameters: {
             query?: {
                 /** @description Start (ISO 8601 with a time zone); default `to` minus one hour */
