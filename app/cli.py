@@ -255,16 +255,18 @@ def secrets_group() -> None:
 
 
 @secrets_group.command("rotate")
-def secrets_rotate() -> None:
+@click.option("--no-new-key", is_flag=True,
+              help="Re-encrypt with the key already first in the file (one you put there yourself).")
+def secrets_rotate(no_new_key: bool) -> None:
     """Put a new key first in the key file and re-encrypt every provider secret with it.
 
     The older keys stay in the file, so processes still holding the old ciphertexts keep reading
     them; once every process follows the log (a second or so), `secrets retire` drops them.
     Secrets stored in clear before encryption existed are encrypted too.
     """
-    keys = secret_box.add_key()
+    keys = secret_box.keys(create=True) if no_new_key else secret_box.add_key()
     changed = _domain().reseal_provider_secrets()
-    click.echo(f"New key first in {secret_box.key_path()} ({len(keys)} keys); "
+    click.echo(f"{'Newest key' if no_new_key else 'New key first'} in {secret_box.key_path()} ({len(keys)} keys); "
                f"re-encrypted the secrets of {len(changed)} auth provider(s).")
 
 
