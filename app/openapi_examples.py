@@ -126,8 +126,7 @@ REQUESTS: Dict[str, Any] = {
                                        {"topic": "services/secret/#", "action": "both", "permission": "deny"}]},
     "acl_check": {"username": "agent-01", "topic": "agents/agent-01/state", "action": "publish"},
     "acl_policy_apply": {
-        "rules": [{"id": "rule_4fTq9ZkQ2mWx7bYc", "topic": "agents/{username}/#", "action": "both",
-                   "permission": "allow", "priority": 100},
+        "rules": [{"topic": "agents/{username}/#", "action": "both", "permission": "allow", "priority": 100},
                   {"topic": "alerts/#", "action": "subscribe", "permission": "allow"}],
         "rule_sets": [{"name": "backend-services", "description": "Services of the backend",
                        "rules": [{"topic": "services/#", "action": "both", "permission": "allow"}]}],
