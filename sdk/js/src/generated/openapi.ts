@@ -4460,7 +4460,6 @@ export interface operations {
                  * @example {
                  *       "rules": [
                  *         {
-                 *           "id": "rule_4fTq9ZkQ2mWx7bYc",
                  *           "topic": "agents/{username}/#",
                  *           "action": "both",
                  *           "permission": "allow",
