@@ -115,8 +115,7 @@ RESPONSES: Dict[str, Any] = {
 }
 
 REQUESTS: Dict[str, Any] = {
-    "users_create": {"username": "agent-01", "password": "secure-password", "acl_set": "backend-services",
-                     "metadata": {"site": "lab"}},
+    "users_create": {"username": "agent-01", "password": "secure-password", "metadata": {"site": "lab"}},
     "users_update": {"acl_set": "backend-services", "disabled": False},
     "acl_rules_create": {"topic": "agents/{username}/#", "action": "both", "permission": "allow", "priority": 100},
     "acl_rules_update": {"priority": 50},

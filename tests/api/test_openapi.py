@@ -160,3 +160,18 @@ def test_llms_txt_names_every_main_task_and_links_the_document(service):
     full = requests.get(f"{service.url}/llms-full.txt", timeout=10).text
     assert full.startswith(body.rstrip("\n").split("\n## Optional")[0])
     assert "## users_create: POST /v2/users" in full and "# Python SDK and CLI" in full
+
+
+def test_the_main_tasks_of_llms_txt_run_as_written(service, org):
+    """An agent copies the curl lines: they work against a new organization, in the order given."""
+    import subprocess
+
+    body = requests.get(f"{service.url}/llms.txt", timeout=10).text
+    lines = {re.search(r"\(`(\w+)`\)", line).group(1): line.split(": `", 1)[1].rstrip("`")
+             for line in body.splitlines() if line.startswith("- ") and "`curl " in line}
+    for task in ("acl_rule_sets_create", "users_create", "acl_rules_create", "acl_check", "users_list",
+                 "acl_policy_apply", "whoami", "organization_get", "events_list", "audit_access"):
+        command = lines[task].replace("curl ", "curl -s -o /dev/null -w '%{http_code}' ", 1)
+        status = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=30,
+                                env={"PATH": "/usr/bin:/bin", "CLOUDSIGNAL_API_KEY": org["key"]}).stdout
+        assert status.startswith("2"), f"{task}: {status} from {lines[task]}"

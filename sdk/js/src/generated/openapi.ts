@@ -1719,7 +1719,6 @@ export interface operations {
                  * @example {
                  *       "username": "agent-01",
                  *       "password": "secure-password",
-                 *       "acl_set": "backend-services",
                  *       "metadata": {
                  *         "site": "lab"
                  *       }
