@@ -207,9 +207,6 @@ class SqliteStore(Store):
         connection = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
         return connection
 
-    def disconnected_errors(self) -> Tuple[type, ...]:
-        return (sqlite3.OperationalError,)
-
     def insert(self, scope_hash: str, fingerprint: str, now: float) -> bool:
         return self._run(f"INSERT OR IGNORE INTO {TABLE} (scope_hash, fingerprint, state, created_at) "
                          "VALUES (?, ?, 'pending', ?)", (scope_hash, fingerprint, now)) == 1

@@ -91,3 +91,23 @@ def test_concurrent_requests_with_one_key_create_once(api):
     assert all(reply.json()["error"] == "idempotency_key_in_use" for reply in replies if reply.status_code == 409)
     assert len({reply.json()["id"] for reply in replies if reply.status_code == 201}) == 1
     assert len(api.get("/v2/acl/rules").json()["data"]) == 1
+
+
+def test_the_embedded_sqlite_store_keeps_keys_too(tmp_path):
+    """`make run` without PostgreSQL: the table lives in the SQLite file beside the events."""
+    from app import create_app
+    from app.domain import current_domain
+
+    app = create_app({"CLOUDSIGNAL_SQLITE_PATH": str(tmp_path / "store.sqlite")}, follow=False)
+    with app.app_context():
+        domain = current_domain()
+        org = domain.create_organization("embedded")
+        _, secret = domain.create_key(org.org_id, "admin", "secret")
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {secret}", "Idempotency-Key": "deploy-1"}
+    first = client.post("/v2/users", json=USER, headers=headers)
+    again = client.post("/v2/users", json=USER, headers=headers)
+    assert first.status_code == again.status_code == 201 and again.get_json() == first.get_json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    other = client.post("/v2/users", json={**USER, "username": "agent-02"}, headers=headers)
+    assert other.status_code == 409 and other.get_json()["error"] == "idempotency_key_reused"
