@@ -152,6 +152,12 @@ def test_rotation_reencrypts_with_the_new_key_and_the_old_key_alone_cannot_read(
     finally:
         stale.stop()
 
+    check = subprocess.run([str(ROOT / ".venv/bin/cloudsignal-server"), "secrets", "check"], cwd=ROOT,
+                           env={**service.env, "CLOUDSIGNAL_SECRETS_KEY_FILE": str(old_only)},
+                           capture_output=True, text=True)
+    assert check.returncode == 1 and created["id"] in check.stderr, check.stderr
+    assert service.admin("secrets", "check").returncode == 0
+
     # once every process follows, the old key can be retired
     retired = service.admin("secrets", "retire")
     assert retired.returncode == 0, retired.stderr
@@ -253,3 +259,34 @@ def test_the_broker_secret_and_folders_are_closed_to_others(tmp_path):
     render(BrokerSettings(directory=directory))
     assert _mode(secret) & 0o077 == (0o040 if shared else 0)
     shutil.rmtree(directory)
+
+
+def test_the_secret_box(tmp_path, monkeypatch):
+    from events import secret_box
+
+    key_file = tmp_path / "keys" / "secrets.key"
+    monkeypatch.setenv("CLOUDSIGNAL_SECRETS_KEY_FILE", str(key_file))
+    old = os.umask(0o022)
+    try:
+        sealed = secret_box.seal("a-shared-secret-of-32-characters!")
+    finally:
+        os.umask(old)
+    assert _mode(key_file) == 0o600 and _mode(key_file.parent) == 0o700
+    assert sealed.startswith(secret_box.PREFIX) and "a-shared-secret" not in sealed
+    assert secret_box.unseal(sealed) == "a-shared-secret-of-32-characters!"
+    assert secret_box.unseal("stored-in-clear-before") == "stored-in-clear-before"
+    with pytest.raises(secret_box.SecretUnreadable):
+        secret_box.unseal(sealed[:-4] + "AAAA")
+    # a value given as text that looks encrypted is encrypted like any other, never trusted
+    given = secret_box.seal_settings({"secret": sealed, "issuer": "x"}, stored={"secret": "other"})
+    assert secret_box.unseal(given["secret"]) == sealed
+    assert secret_box.seal_settings({"secret": sealed}, stored={"secret": sealed}) == {"secret": sealed}
+    first = key_lines(key_file)
+    secret_box.ensure_key()  # an existing key is never replaced
+    assert key_lines(key_file) == first
+    keys = secret_box.add_key()
+    assert [k.decode() for k in keys[1:]] == first and secret_box.unseal(sealed).startswith("a-shared")
+    assert Fernet(keys[0]).decrypt(secret_box.reseal(sealed)[len(secret_box.PREFIX):].encode())
+    secret_box.retire_old_keys()
+    with pytest.raises(secret_box.SecretUnreadable):
+        secret_box.unseal(sealed)
