@@ -9,6 +9,8 @@ import { CreateUserForm } from './CreateUserForm.js'
 import { UserDetail } from './UserDetail.js'
 import { VirtualTable } from './VirtualTable.js'
 
+// A small first page draws the first rows sooner; the rest comes in large pages behind them.
+const FIRST_PAGE = 100
 const PAGE = 500
 
 interface Indexed { user: User; text: string }
@@ -33,7 +35,7 @@ export function UsersPage() {
       const loaded: Indexed[] = []
       try {
         do {
-          const page = await api().users.list({ limit: PAGE, cursor })
+          const page = await api().users.list({ limit: loaded.length ? PAGE : FIRST_PAGE, cursor })
           if (cancelled) return
           for (const user of page.data) loaded.push(index(user))
           setUsers(loaded.slice())
