@@ -66,12 +66,12 @@ export function UserDetail({ user, ruleSets, writable, onChanged, onDeleted }: {
           <dt>Metadata</dt><dd><pre class="mono">{JSON.stringify(user.metadata ?? {}, null, 2)}</pre></dd>
         </dl>
       )}
-      <div class="danger-zone">
+      {writable || can('sessions:write') ? <div class="danger-zone">
         {writable ? <Button onClick={toggle} busy={act.busy}>{user.disabled ? 'Enable user' : 'Disable user'}</Button> : null}
         {writable ? <ConfirmButton kind="plain" label="Reset password" confirm="Replace the password? Connected clients are disconnected." onConfirm={resetPassword} /> : null}
         {can('sessions:write') ? <ConfirmButton kind="plain" label="Terminate sessions" confirm="Disconnect every session of this user?" onConfirm={terminate} /> : null}
         {writable ? <ConfirmButton label="Delete user" confirm={`Delete ${user.username}? Its sessions are kicked.`} onConfirm={remove} /> : null}
-      </div>
+      </div> : null}
     </div>
   )
 }
