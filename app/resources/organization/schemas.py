@@ -19,8 +19,8 @@ class OrganizationSchema(ma.Schema):
     tenancy = ma.fields.String(metadata={"description": "single or multi (deployment-wide)"})
     settings = ma.fields.Nested(OrganizationSettingsSchema)
     quotas = ma.fields.Dict(
-        keys=ma.fields.String(), values=ma.fields.Integer(),
-        metadata={"description": "Limits: " + ", ".join(DEFAULT_QUOTAS)},
+        keys=ma.fields.String(), values=ma.fields.Integer(allow_none=True),
+        metadata={"description": "Limits: " + ", ".join(DEFAULT_QUOTAS) + "; null means unlimited"},
     )
     usage = ma.fields.Dict(
         keys=ma.fields.String(), values=ma.fields.Integer(),
