@@ -182,8 +182,11 @@ int cs_acl__check_cb(int event, void *event_data, void *userdata)
 	bool allowed;
 
 	(void)event;
-	/* Unsubscribing never grants anything. */
-	if(ed->access == MOSQ_ACL_UNSUBSCRIBE) return MOSQ_ERR_SUCCESS;
+	/* Unsubscribing never grants anything; it ends a filter of the session's presence. */
+	if(ed->access == MOSQ_ACL_UNSUBSCRIBE){
+		if(ed->topic) cs_presence__unsubscribed(cs, ed->client, ed->topic);
+		return MOSQ_ERR_SUCCESS;
+	}
 
 	clientid = mosquitto_client_id(ed->client);
 	if(clientid == NULL || ed->topic == NULL) return MOSQ_ERR_ACL_DENIED;
@@ -205,14 +208,30 @@ int cs_acl__check_cb(int event, void *event_data, void *userdata)
 
 	if(entry->is_internal) return MOSQ_ERR_SUCCESS;
 	if(entry->expire_at != 0 && time(NULL) >= entry->expire_at) return MOSQ_ERR_ACL_DENIED;
-	/* $SYS, $CONTROL and any $share form are for superusers only. */
+	/* $SYS, $CONTROL and anything else starting with '$' are for superusers
+	 * only, but for a subscription "$share/GROUP/FILTER", decided as FILTER
+	 * (in multi tenancy FILTER carries the organization's prefix, as the
+	 * rules do, so groups of different organizations never meet). */
 	if(ed->topic[0] == '$'){
-		allowed = entry->is_superuser;
+		const char *shared = ed->access == MOSQ_ACL_SUBSCRIBE ? cs_presence__shared_filter(ed->topic) : NULL;
+
+		allowed = entry->is_superuser || (shared && cs_topic__evaluate(&entry->rules, ed->access, shared));
 	}else{
 		allowed = entry->is_superuser || cs_topic__evaluate(&entry->rules, ed->access, ed->topic);
 	}
 	if(!allowed) return MOSQ_ERR_ACL_DENIED;
-	/* The client's own publish or will (the entry's connection, checked above). */
-	if(ed->access == MOSQ_ACL_WRITE) return cs_orgs__count_publish(cs, entry->username);
+	/* The client's own publish or will (the entry's connection, checked above):
+	 * a retained one may not add a topic past the retained quota. */
+	if(ed->access == MOSQ_ACL_WRITE){
+		const char *org_id = cs_orgs__of(entry->username);
+		int rc;
+
+		if(ed->retain && (rc = cs_retained__check(cs, org_id, ed->topic, ed->payloadlen)) != MOSQ_ERR_SUCCESS) return rc;
+		rc = cs_orgs__count_publish(cs, entry->username);
+		if(rc == MOSQ_ERR_SUCCESS && ed->retain) cs_retained__record(cs, org_id, ed->topic, ed->payloadlen, ed->qos);
+		return rc;
+	}
+	/* A subscription the rules allow: a filter of the session's presence. */
+	if(ed->access == MOSQ_ACL_SUBSCRIBE) cs_presence__subscribed(cs, ed->client, ed->topic);
 	return MOSQ_ERR_SUCCESS;
 }

@@ -18,6 +18,10 @@
  *   orgs.c     per-organization limits: connection quota, message quota,
  *              client ids carry their organization's prefix (multi tenancy),
  *              no client id takeover across organizations
+ *   presence.c each open session's subscription filters ("subscribed" and
+ *              "unsubscribed" reports), $share/GROUP/FILTER for tenants
+ *   retained.c retained topics per organization: the max_retained_messages
+ *              quota, "retained" reports, the list the service gives at start
  *   events.c   session event queue and its sender thread (batched POSTs)
  *   control.c  $CONTROL/cloudsignal/v1 commands
  *   http.c     libcurl wrapper (one reused easy handle per thread)
@@ -122,6 +126,7 @@ enum cs_mosq_err {
 #define CS_THROTTLE_MAX        100000  /* records; past it the least recently refused goes */
 #define CS_STATS_INTERVAL_MS   10000
 #define CS_QUOTA_REPORT_MS     60000   /* quota_refused and its log line, per org and quota */
+#define CS_MAX_SESSION_FILTERS 1000    /* filters kept per session for presence; past it not tracked */
 
 #define CS_ACT_PUBLISH   0x01
 #define CS_ACT_SUBSCRIBE 0x02
@@ -162,6 +167,7 @@ struct cs_limits {
 	char org_id[CS_MAX_ORG_ID_LEN + 1]; /* "" = no limits given */
 	int64_t max_connections;
 	int64_t messages_per_minute;
+	int64_t max_retained_messages;
 };
 
 /* A principal (what may log in), keyed by username (principals.c). */
@@ -195,12 +201,23 @@ struct cs_org {
 	int64_t window_start_ms;        /* monotonic (cs_plugin.now_ms) */
 	int64_t window_count;           /* publishes allowed in this window */
 	bool over_logged;               /* unused: kept for layout compatibility */
-	int64_t refused[2];             /* CS_QUOTA_*: refusals not reported yet */
-	int64_t reported_ms[2];         /* monotonic: last report, 0 = never */
+	int64_t refused[3];             /* CS_QUOTA_*: refusals not reported yet */
+	int64_t reported_ms[3];         /* monotonic: last report, 0 = never */
+	int64_t max_retained_messages;  /* -1 = unlimited */
+	struct cs_retained *retained;   /* retained topics (absolute), by topic (retained.c) */
+	int64_t retained_count;
 };
 
 #define CS_QUOTA_CONNECTIONS 0
 #define CS_QUOTA_MESSAGES    1
+#define CS_QUOTA_RETAINED    2
+#define CS_QUOTAS            3
+
+/* One retained topic of an organization (retained.c). */
+struct cs_retained {
+	UT_hash_handle hh;
+	char *topic;
+};
 
 /* An open MQTT session: created at a successful CONNECT (not for the internal
  * user), removed at its MOSQ_EVT_DISCONNECT. Keyed by the client pointer in
@@ -215,6 +232,9 @@ struct cs_session {
 	char *username;
 	const char *reason;             /* static string: "client", "kicked", ... */
 	bool indexed;                   /* in sessions_by_id */
+	char **filters;                 /* current subscription filters as sent (presence.c) */
+	int filter_count;
+	bool filters_full;              /* a filter was not kept: CS_MAX_SESSION_FILTERS reached */
 };
 
 struct cs_http {
@@ -299,6 +319,7 @@ struct cs_sync {
 	bool waiting;                   /* a reply is waiting for the broker thread */
 	int64_t after;                  /* request: position held */
 	char store[CS_MAX_STORE_ID_LEN + 1]; /* request: store id held, "" = null */
+	bool want_retained;             /* request: ask for the retained topics (until loaded) */
 	char *reply;                    /* libc-allocated body for the broker thread */
 	size_t reply_len;
 	unsigned thread_failures;       /* failed attempts in a row */
@@ -368,6 +389,7 @@ struct cs_plugin {
 	unsigned throttle_count;
 	struct cs_stats stats;
 	int64_t stats_ms;               /* last stats report */
+	bool retained_loaded;           /* the service's retained topics were merged in (retained.c) */
 };
 
 /* Parsed "allow" reply of the service. */
@@ -447,6 +469,8 @@ int64_t cs_events__next_backoff(const struct cs_events *ev, int64_t backoff_ms);
 void cs_events__tick(struct cs_events *ev);
 int cs_events__stats(struct cs_events *ev, const struct cs_stats *st);
 int cs_events__quota_refused(struct cs_events *ev, const char *org_id, int quota, int64_t count);
+int cs_events__filter(struct cs_events *ev, const struct cs_session *s, const char *filter, bool subscribed);
+int cs_events__retained(struct cs_events *ev, const char *org_id, const char *topic, uint32_t size, int qos);
 void cs_events__report_stats(struct cs_plugin *cs, bool force);
 
 /* auth.c */
@@ -507,6 +531,9 @@ const char *cs_orgs__of(const char *username);
 bool cs_orgs__same(const char *username_a, const char *username_b);
 int cs_orgs__parse_limits(const cJSON *obj, struct cs_limits *out, const char **error);
 struct cs_org *cs_orgs__find(struct cs_plugin *cs, const char *org_id);
+struct cs_org *cs_orgs__get(struct cs_plugin *cs, const char *org_id);
+void cs_orgs__refused(struct cs_plugin *cs, struct cs_org *org, int quota);
+void cs_orgs__prune(struct cs_plugin *cs, struct cs_org *org);
 int cs_orgs__set_limits(struct cs_plugin *cs, const struct cs_limits *limits);
 int cs_orgs__admit(struct cs_plugin *cs, const char *clientid, const char *username,
 		const char *who, const char *cid);
@@ -521,6 +548,19 @@ const char *cs_orgs__of_topic(const struct cs_plugin *cs, const char *topic, cha
 int cs_orgs__acl_check_cb(int event, void *event_data, void *userdata);
 void cs_orgs__tick(struct cs_plugin *cs);
 void cs_orgs__cleanup(struct cs_plugin *cs);
+
+/* presence.c */
+const char *cs_presence__shared_filter(const char *topic);
+void cs_presence__subscribed(struct cs_plugin *cs, const struct mosquitto *client, const char *filter);
+void cs_presence__unsubscribed(struct cs_plugin *cs, const struct mosquitto *client, const char *filter);
+void cs_presence__free(struct cs_session *s);
+
+/* retained.c */
+int cs_retained__check(struct cs_plugin *cs, const char *org_id, const char *topic, uint32_t payloadlen);
+void cs_retained__record(struct cs_plugin *cs, const char *org_id, const char *topic, uint32_t payloadlen, int qos);
+bool cs_retained__has(struct cs_plugin *cs, const char *org_id, const char *topic);
+int cs_retained__load(struct cs_plugin *cs, const cJSON *retained, const char **error);
+void cs_retained__free_org(struct cs_org *org);
 
 /* control.c */
 char *cs_control__handle(struct cs_plugin *cs, const void *payload, size_t len);

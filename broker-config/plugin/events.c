@@ -584,8 +584,41 @@ int cs_events__quota_refused(struct cs_events *ev, const char *org_id, int quota
 	if(o == NULL) return MOSQ_ERR_NOMEM;
 	if(cJSON_AddStringToObject(o, "type", "quota_refused") == NULL
 			|| cJSON_AddStringToObject(o, "org_id", org_id) == NULL
-			|| cJSON_AddStringToObject(o, "quota", quota == CS_QUOTA_CONNECTIONS ? "max_connections" : "messages_per_minute") == NULL
+			|| cJSON_AddStringToObject(o, "quota", quota == CS_QUOTA_CONNECTIONS ? "max_connections"
+				: quota == CS_QUOTA_MESSAGES ? "messages_per_minute" : "max_retained_messages") == NULL
 			|| cJSON_AddNumberToObject(o, "count", (double)count) == NULL){
+		cJSON_Delete(o);
+		return MOSQ_ERR_NOMEM;
+	}
+	return cs_events__push(ev, o);
+}
+
+/* {"type":"subscribed"|"unsubscribed","session_id","filter","at"} */
+int cs_events__filter(struct cs_events *ev, const struct cs_session *s, const char *filter, bool subscribed)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if(o == NULL) return MOSQ_ERR_NOMEM;
+	if(cJSON_AddStringToObject(o, "type", subscribed ? "subscribed" : "unsubscribed") == NULL
+			|| cJSON_AddStringToObject(o, "session_id", s->session_id) == NULL
+			|| cJSON_AddStringToObject(o, "filter", filter) == NULL){
+		cJSON_Delete(o);
+		return MOSQ_ERR_NOMEM;
+	}
+	return cs_events__push(ev, o);
+}
+
+/* {"type":"retained","org_id","topic","size","qos","at"}: size 0 = cleared. */
+int cs_events__retained(struct cs_events *ev, const char *org_id, const char *topic, uint32_t size, int qos)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if(o == NULL) return MOSQ_ERR_NOMEM;
+	if(cJSON_AddStringToObject(o, "type", "retained") == NULL
+			|| cJSON_AddStringToObject(o, "org_id", org_id) == NULL
+			|| cJSON_AddStringToObject(o, "topic", topic) == NULL
+			|| cJSON_AddNumberToObject(o, "size", (double)size) == NULL
+			|| cJSON_AddNumberToObject(o, "qos", qos) == NULL){
 		cJSON_Delete(o);
 		return MOSQ_ERR_NOMEM;
 	}

@@ -47,8 +47,13 @@
  * publish gets "Not authorized" at QoS 1 and 2, which the service turns
  * into 429 message_quota_exceeded.
  *
- * Refusals by a quota (max_connections at CONNECT, messages_per_minute at
- * publish) are counted per organization and quota; the first one is logged
+ * RETAINED (retained.c, from the write checks here and in acl.c): a retained
+ * publish that would add a topic past max_retained_messages is denied like
+ * a message over its quota; the table of retained topics keeps an entry
+ * alive while it holds any.
+ *
+ * Refusals by a quota (max_connections at CONNECT, messages_per_minute and
+ * max_retained_messages at publish) are counted per organization and quota; the first one is logged
  * and reported ("quota_refused" event) at once, later ones at most once a
  * minute with their count (cs_orgs__tick).
  */
@@ -103,6 +108,7 @@ int cs_orgs__parse_limits(const cJSON *obj, struct cs_limits *out, const char **
 	memset(out, 0, sizeof(*out));
 	out->max_connections = -1;
 	out->messages_per_minute = -1;
+	out->max_retained_messages = -1;
 	if(obj == NULL || cJSON_IsNull(obj)) return MOSQ_ERR_SUCCESS;
 	if(!cJSON_IsObject(obj)){
 		*error = "'limits' must be an object";
@@ -120,6 +126,10 @@ int cs_orgs__parse_limits(const cJSON *obj, struct cs_limits *out, const char **
 	}
 	if(cs_orgs__parse_limit(cJSON_GetObjectItemCaseSensitive(obj, "messages_per_minute"), &out->messages_per_minute)){
 		*error = "'messages_per_minute' must be a non-negative integer or null";
+		return MOSQ_ERR_INVAL;
+	}
+	if(cs_orgs__parse_limit(cJSON_GetObjectItemCaseSensitive(obj, "max_retained_messages"), &out->max_retained_messages)){
+		*error = "'max_retained_messages' must be a non-negative integer or null";
 		return MOSQ_ERR_INVAL;
 	}
 	strcpy(out->org_id, org->valuestring);
@@ -146,6 +156,7 @@ static struct cs_org *cs_orgs__add(struct cs_plugin *cs, const char *org_id)
 	strcpy(org->org_id, org_id);
 	org->max_connections = -1;
 	org->messages_per_minute = -1;
+	org->max_retained_messages = -1;
 	org->window_start_ms = cs->now_ms();
 	HASH_ADD_KEYPTR(hh, cs->orgs, org->org_id, strlen(org->org_id), org);
 	if(org->hh.tbl == NULL){
@@ -155,8 +166,20 @@ static struct cs_org *cs_orgs__add(struct cs_plugin *cs, const char *org_id)
 	return org;
 }
 
+/* The entry of org_id, created (unlimited) when missing; NULL out of memory
+ * or for an unusable id. */
+struct cs_org *cs_orgs__get(struct cs_plugin *cs, const char *org_id)
+{
+	struct cs_org *org;
+
+	if(org_id == NULL) return NULL;
+	org = cs_orgs__find(cs, org_id);
+	return org ? org : cs_orgs__add(cs, org_id);
+}
+
 static void cs_orgs__remove(struct cs_plugin *cs, struct cs_org *org)
 {
+	cs_retained__free_org(org);
 	HASH_DELETE(hh, cs->orgs, org);
 	mosquitto_free(org);
 }
@@ -165,16 +188,20 @@ static void cs_orgs__remove(struct cs_plugin *cs, struct cs_org *org)
 static void cs_orgs__report(struct cs_plugin *cs, struct cs_org *org, int quota, int64_t now)
 {
 	char name[CS_LOG_NAME_LEN];
-	int64_t limit = quota == CS_QUOTA_CONNECTIONS ? org->max_connections : org->messages_per_minute;
+	int64_t limit = quota == CS_QUOTA_CONNECTIONS ? org->max_connections
+		: quota == CS_QUOTA_MESSAGES ? org->messages_per_minute : org->max_retained_messages;
 
 	if(org->refused[quota] == 0) return;
 	cs_clients__printable(org->org_id, name, sizeof(name));
 	if(quota == CS_QUOTA_CONNECTIONS){
 		mosquitto_log_printf(MOSQ_LOG_NOTICE, "cloudsignal: organization %s is at its connection quota (%lld): "
 				"%lld CONNECTs refused", name, (long long)limit, (long long)org->refused[quota]);
-	}else{
+	}else if(quota == CS_QUOTA_MESSAGES){
 		mosquitto_log_printf(MOSQ_LOG_NOTICE, "cloudsignal: organization %s is over its message quota (%lld/min): "
 				"%lld publishes refused", name, (long long)limit, (long long)org->refused[quota]);
+	}else{
+		mosquitto_log_printf(MOSQ_LOG_NOTICE, "cloudsignal: organization %s is at its retained message quota (%lld): "
+				"%lld retained publishes refused", name, (long long)limit, (long long)org->refused[quota]);
 	}
 	if(cs_events__quota_refused(&cs->events, org->org_id, quota, org->refused[quota]) != MOSQ_ERR_SUCCESS){
 		mosquitto_log_printf(MOSQ_LOG_ERR, "cloudsignal: cannot queue the quota report of %s: out of memory", name);
@@ -184,7 +211,7 @@ static void cs_orgs__report(struct cs_plugin *cs, struct cs_org *org, int quota,
 }
 
 /* A refusal by quota: reported at once when the last report is a minute old. */
-static void cs_orgs__refused(struct cs_plugin *cs, struct cs_org *org, int quota)
+void cs_orgs__refused(struct cs_plugin *cs, struct cs_org *org, int quota)
 {
 	int64_t now = cs->now_ms();
 
@@ -201,7 +228,7 @@ void cs_orgs__tick(struct cs_plugin *cs)
 	int64_t now = cs->now_ms();
 
 	HASH_ITER(hh, cs->orgs, org, tmp){
-		for(int q = 0; q < 2; q++){
+		for(int q = 0; q < CS_QUOTAS; q++){
 			if(org->refused[q] && now - org->reported_ms[q] >= CS_QUOTA_REPORT_MS) cs_orgs__report(cs, org, q, now);
 		}
 	}
@@ -209,13 +236,13 @@ void cs_orgs__tick(struct cs_plugin *cs)
 
 /* An unlimited organization without sessions needs no entry (pending
  * refusals are reported first). */
-static void cs_orgs__prune(struct cs_plugin *cs, struct cs_org *org)
+void cs_orgs__prune(struct cs_plugin *cs, struct cs_org *org)
 {
-	if(org->sessions == 0 && org->max_connections < 0 && org->messages_per_minute < 0){
+	if(org->sessions == 0 && org->max_connections < 0 && org->messages_per_minute < 0
+			&& org->max_retained_messages < 0 && org->retained_count == 0){
 		int64_t now = cs->now_ms();
 
-		cs_orgs__report(cs, org, CS_QUOTA_CONNECTIONS, now);
-		cs_orgs__report(cs, org, CS_QUOTA_MESSAGES, now);
+		for(int q = 0; q < CS_QUOTAS; q++) cs_orgs__report(cs, org, q, now);
 		cs_orgs__remove(cs, org);
 	}
 }
@@ -227,12 +254,14 @@ int cs_orgs__set_limits(struct cs_plugin *cs, const struct cs_limits *limits)
 	struct cs_org *org = cs_orgs__find(cs, limits->org_id);
 
 	if(org == NULL){
-		if(limits->max_connections < 0 && limits->messages_per_minute < 0) return MOSQ_ERR_SUCCESS;
+		if(limits->max_connections < 0 && limits->messages_per_minute < 0
+				&& limits->max_retained_messages < 0) return MOSQ_ERR_SUCCESS;
 		org = cs_orgs__add(cs, limits->org_id);
 		if(org == NULL) return MOSQ_ERR_NOMEM;
 	}
 	org->max_connections = limits->max_connections;
 	org->messages_per_minute = limits->messages_per_minute;
+	org->max_retained_messages = limits->max_retained_messages;
 	org->over_logged = false;
 	cs_orgs__prune(cs, org);
 	return MOSQ_ERR_SUCCESS;
@@ -397,7 +426,12 @@ int cs_orgs__acl_check_cb(int event, void *event_data, void *userdata)
 	entry = cs_clients__find(cs, mosquitto_client_id(ed->client));
 	if(entry == NULL || entry->client != ed->client || !entry->is_internal) return rc;
 	org_id = cs_orgs__of_topic(cs, ed->topic, buf, sizeof(buf));
-	return org_id ? cs_orgs__count_org_publish(cs, org_id) : rc;
+	if(org_id == NULL) return rc;
+	/* HTTP publishes with retain, and the service's clears of retained messages. */
+	if(ed->retain && (rc = cs_retained__check(cs, org_id, ed->topic, ed->payloadlen)) != MOSQ_ERR_SUCCESS) return rc;
+	rc = cs_orgs__count_org_publish(cs, org_id);
+	if(rc == MOSQ_ERR_SUCCESS && ed->retain) cs_retained__record(cs, org_id, ed->topic, ed->payloadlen, ed->qos);
+	return rc;
 }
 
 void cs_orgs__cleanup(struct cs_plugin *cs)

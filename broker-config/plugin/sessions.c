@@ -28,6 +28,7 @@ static void cs_sessions__free(struct cs_session *s)
 	mosquitto_free(s->session_id);
 	mosquitto_free(s->clientid);
 	mosquitto_free(s->username);
+	cs_presence__free(s);
 	mosquitto_free(s);
 }
 

@@ -82,7 +82,7 @@ char *cs_sync__request_body(int64_t after, const char *store, size_t *len)
 
 /* POST one request with h; on success *reply and *len get a libc copy of the
  * body. why: a message on failure. Any thread (h is that thread's). */
-static int cs_sync__call(struct cs_http *h, int64_t after, const char *store, long timeout_ms,
+static int cs_sync__call(struct cs_http *h, int64_t after, const char *store, bool retained, long timeout_ms,
 		char **reply, size_t *len, char *why, size_t whylen)
 {
 	const char *error = "unknown error";
@@ -92,6 +92,18 @@ static int cs_sync__call(struct cs_http *h, int64_t after, const char *store, lo
 	int rc;
 
 	*reply = NULL;
+	if(body && retained){
+		/* Ask for the retained topics too (retained.c): ..., "retained": true} */
+		char *longer = realloc(body, blen + 32);
+
+		if(longer == NULL){
+			free(body);
+			body = NULL;
+		}else{
+			body = longer;
+			blen = (size_t)(blen - 1) + (size_t)sprintf(body + blen - 1, ",\"retained\":true}");
+		}
+	}
 	if(body == NULL){
 		snprintf(why, whylen, "out of memory");
 		return MOSQ_ERR_NOMEM;
@@ -143,7 +155,7 @@ static void cs_sync__free_list(struct cs_principal **list, int n)
 int cs_sync__apply(struct cs_plugin *cs, const char *body, size_t len, bool *more, const char **error)
 {
 	cJSON *tree;
-	const cJSON *store, *pos, *reset, *more_item, *principals, *removed, *tenancy, *def_org, *item;
+	const cJSON *store, *pos, *reset, *more_item, *principals, *removed, *tenancy, *def_org, *item, *retained;
 	struct cs_principal **list = NULL;
 	int count = 0, n = 0, rc = MOSQ_ERR_INVAL;
 	double v;
@@ -248,6 +260,14 @@ int cs_sync__apply(struct cs_plugin *cs, const char *body, size_t len, bool *mor
 	strcpy(cs->store_id, store->valuestring);
 	cs->position = position;
 	cs_principals__applied(cs, position);
+	retained = cJSON_GetObjectItemCaseSensitive(tree, "retained");
+	if(retained && !cJSON_IsNull(retained)){
+		const char *why = NULL;
+
+		if(cs_retained__load(cs, retained, &why) == MOSQ_ERR_INVAL){
+			mosquitto_log_printf(MOSQ_LOG_WARNING, "cloudsignal: sync: retained topics not loaded: %s", why);
+		}
+	}
 	*more = cJSON_IsTrue(more_item);
 	if(!*more){
 		struct cs_principal *p, *tmp;
@@ -307,6 +327,7 @@ static void *cs_sync__main(void *arg)
 	while(!s->stop){
 		char store[CS_MAX_STORE_ID_LEN + 1];
 		int64_t after;
+		bool retained;
 		char *reply = NULL;
 		size_t len = 0;
 		int rc;
@@ -322,9 +343,10 @@ static void *cs_sync__main(void *arg)
 		}
 		s->now = false;
 		after = s->after;
+		retained = s->want_retained;
 		memcpy(store, s->store, sizeof(store));
 		CS_UNLOCK(s);
-		rc = cs_sync__call(&s->http, after, store, s->timeout_ms, &reply, &len, why, sizeof(why));
+		rc = cs_sync__call(&s->http, after, store, retained, s->timeout_ms, &reply, &len, why, sizeof(why));
 		CS_LOCK(s);
 		next_ms = cs_plugin__now_ms() + s->interval_ms;
 		if(rc == MOSQ_ERR_SUCCESS){
@@ -399,7 +421,7 @@ void cs_sync__initial(struct cs_plugin *cs)
 					"the background sync continues", cs->sync.timeout_ms, pages);
 			break;
 		}
-		rc = cs_sync__call(&cs->sync.http, cs->position, cs->store_id, (long)left, &reply, &len, why, sizeof(why));
+		rc = cs_sync__call(&cs->sync.http, cs->position, cs->store_id, !cs->retained_loaded, (long)left, &reply, &len, why, sizeof(why));
 		if(rc != MOSQ_ERR_SUCCESS){
 			mosquitto_log_printf(MOSQ_LOG_WARNING, "cloudsignal: initial sync failed: %s; %u principals stay unconfirmed",
 					why, HASH_COUNT(cs->principals));
@@ -430,6 +452,7 @@ int cs_sync__start(struct cs_plugin *cs)
 
 	if(!s->sync_ready || s->running) return MOSQ_ERR_INVAL;
 	s->after = cs->position;
+	s->want_retained = !cs->retained_loaded;
 	strcpy(s->store, cs->store_id);
 	/* Broker signals must go to the broker thread. */
 	sigfillset(&all);
@@ -481,6 +504,7 @@ void cs_sync__tick(struct cs_plugin *cs)
 
 	CS_LOCK(s);
 	s->after = cs->position;
+	s->want_retained = !cs->retained_loaded;
 	strcpy(s->store, cs->store_id);
 	s->waiting = false;
 	s->now = more;

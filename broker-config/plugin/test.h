@@ -45,5 +45,6 @@ void test_events__run(void);
 void test_orgs__run(void);
 void test_will__run(void);
 void test_principals__run(void);
+void test_presence__run(void);
 
 #endif

@@ -462,11 +462,12 @@ static void test_sync_thread(void)
 	CHECK(cs->position == 3 && !strcmp(cs->store_id, "st") && cs->tenancy == CS_TENANCY_MULTI && cs->sync.last_ok_ms > 0);
 	CHECK(cs->sync_interval_ms == 100);
 	pthread_mutex_lock(&g_fs.lock);
-	CHECK(g_fs.sync_requests == 1 && !strcmp(g_fs.last_sync, "{\"after\":0,\"store\":null}"));
+	CHECK(g_fs.sync_requests == 1 && !strcmp(g_fs.last_sync, "{\"after\":0,\"store\":null,\"retained\":true}"));
 	pthread_mutex_unlock(&g_fs.lock);
 
 	/* The thread calls with the held position; the TICK applies the reply. */
-	fake_reply("{\"store\":\"st\",\"position\":8,\"more\":false}");
+	/* It holds the retained topics from then on: no more "retained": true. */
+	fake_reply("{\"store\":\"st\",\"position\":8,\"more\":false,\"retained\":{}}");
 	start_ms = cs_plugin__now_ms();
 	while(cs->position != 8 && cs_plugin__now_ms() - start_ms < 3000){
 		usleep(20000);
@@ -636,7 +637,7 @@ static void test_reports(void)
 	/* The internal user's publishes count against the topic's owner:
 	 * multi tenancy, the first level; $ topics never. */
 	{
-		struct cs_limits l = { "org_m", -1, 2 };
+		struct cs_limits l = { "org_m", -1, 2, -1 };
 
 		CHECK(cs_orgs__set_limits(g_cs, &l) == 0);
 	}
@@ -663,7 +664,7 @@ static void test_reports(void)
 
 	/* max_connections refusals at CONNECT. */
 	{
-		struct cs_limits l = { "org_x", 1, -1 };
+		struct cs_limits l = { "org_x", 1, -1, -1 };
 		struct mosquitto c9 = { "c9", "u@org_x", "10.0.0.1", 5, true };
 
 		CHECK(cs_orgs__set_limits(g_cs, &l) == 0);

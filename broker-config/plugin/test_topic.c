@@ -351,6 +351,7 @@ int main(void)
 	test_events__run();
 	test_orgs__run();
 	test_will__run();
+	test_presence__run();
 
 	free(test_last_publish);
 	printf("%d passed, %d failed\n", cs_test_passed, cs_test_failed);
