@@ -30,6 +30,7 @@ from app.resources.publish.routes import blp as publish_blp
 from app.resources.sessions.routes import blp as sessions_blp
 from app.resources.tokens.routes import blp as tokens_blp
 from app.resources.users.routes import blp as users_blp
+from app.resources.utilities.routes import blp as utilities_blp
 from app.resources.whoami.routes import blp as whoami_blp
 from events.application import CloudSignal
 from events.broker_state import verifier_key
@@ -39,7 +40,7 @@ from events.store import persistence_env
 # their own listener (CLOUDSIGNAL_INTERNAL_BIND), so public traffic can never delay them.
 BLUEPRINTS = (
     users_blp, acl_blp, api_keys_blp, organization_blp, sessions_blp, publish_blp, auth_providers_blp,
-    tokens_blp, audit_blp, policy_blp, whoami_blp,
+    tokens_blp, audit_blp, policy_blp, whoami_blp, utilities_blp,
 )
 ROLE_BLUEPRINTS = {"public": BLUEPRINTS, "internal": (internal_blp,)}
 log = logging.getLogger("cloudsignal")

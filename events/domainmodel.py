@@ -271,6 +271,7 @@ class Session(CloudSignalAggregate):
         self.connected_at = connected_at
         self.disconnected_at: Optional[datetime] = None
         self.disconnect_reason: Optional[str] = None
+        self.filters: List[str] = []  # current subscription filters, as the broker knows them
 
     @classmethod
     def create_id(cls, session_id: str, **_: Any) -> UUID:
@@ -280,6 +281,38 @@ class Session(CloudSignalAggregate):
     def close(self, reason: str, at: datetime) -> None:
         self.disconnect_reason = reason
         self.disconnected_at = at
+        self.filters = []
+
+    @event("FiltersChanged")
+    def change_filters(self, subscribed: List[str], unsubscribed: List[str], at: datetime) -> None:
+        """Subscriptions the broker allowed and ended, one batch of its reports (presence)."""
+        current = [f for f in getattr(self, "filters", []) if f not in unsubscribed]
+        self.filters = current + [f for f in subscribed if f not in current]
+
+
+class RetainedMessage(CloudSignalAggregate):
+    """The retained message of one topic, as the broker reported it (no payload: the broker keeps
+    that). Set again and again; Cleared when an empty retained payload removes it."""
+
+    kind, _public_id_attribute, _label_attribute = "retained_message", "key", "topic"
+
+    def __init__(self, org_id: str, topic: str, size: int, qos: int, at: datetime):
+        self.org_id = org_id
+        self.topic = topic  # as the broker knows it (with the organization's prefix in multi tenancy)
+        self.key = f"{org_id}:{topic}"
+        self.size, self.qos, self.updated_at, self.present = size, qos, at, True
+
+    @classmethod
+    def create_id(cls, org_id: str, topic: str, **_: Any) -> UUID:
+        return aggregate_id(f"retained:{org_id}:{topic}")
+
+    @event("Set")
+    def set(self, size: int, qos: int, at: datetime) -> None:
+        self.size, self.qos, self.updated_at, self.present = size, qos, at, True
+
+    @event("Cleared")
+    def clear(self, at: datetime) -> None:
+        self.size, self.updated_at, self.present = 0, at, False
 
 
 class AuthProvider(CloudSignalAggregate):

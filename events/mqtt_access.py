@@ -95,7 +95,18 @@ def broker_rules(view: ReadModel, principal: Any, tenancy: str) -> List[Dict[str
 def limits(quotas: Dict[str, int], org_id: str) -> Dict[str, Any]:
     """The organization limits the broker enforces itself (connections, messages per minute)."""
     return {"org_id": org_id, "max_connections": quotas["max_connections"],
-            "messages_per_minute": quotas["messages_per_minute"]}
+            "messages_per_minute": quotas["messages_per_minute"],
+            "max_retained_messages": quotas.get("max_retained_messages")}
+
+
+def shared_subscription(topic: str) -> Tuple[Optional[str], str]:
+    """`$share/GROUP/FILTER` -> (GROUP, FILTER) when GROUP is one level without wildcards and
+    FILTER does not start with '$' (as the broker plugin decides); else (None, topic)."""
+    if topic.startswith("$share/"):
+        group, _, rest = topic[len("$share/"):].partition("/")
+        if group and not set(group) & {"+", "#"} and rest and not rest.startswith("$"):
+            return group, rest
+    return None, topic
 
 
 def authorize(
@@ -103,7 +114,11 @@ def authorize(
 ) -> Decision:
     """Decide a broker-side check on an absolute topic (with the namespace prefix in `multi`)."""
     if topic.startswith("$"):
-        return Decision(False, None, "topics starting with '$' are closed to tenants")
+        # `$share/GROUP/FILTER` (subscriptions only) is decided as FILTER; nothing else of '$'.
+        group, shared = shared_subscription(topic)
+        if group is None or action != "subscribe":
+            return Decision(False, None, "topics starting with '$' are closed to tenants")
+        topic = shared
     prefix = namespace(principal, tenancy)
     if not topic.startswith(prefix):
         return Decision(False, None, "outside the organization's namespace")

@@ -23,6 +23,7 @@ from events.domainmodel import (
     MqttUser,
     NameClaim,
     Organization,
+    RetainedMessage,
     Session,
     TemporaryCredential,
 )
@@ -55,6 +56,7 @@ class ReadModel:
         self._open_sessions: Dict[str, Session] = {}  # session id -> session, every organization
         self._providers: Dict[str, Dict[str, AuthProvider]] = {}
         self._credentials: Dict[str, TemporaryCredential] = {}  # "tok_...@org" -> credential
+        self._retained: Dict[str, Dict[str, RetainedMessage]] = {}  # org -> broker topic -> present message
         # For the audit history: where each organization's events are in the log, and every
         # aggregate it ever had (deleted ones too), by class.
         self._org_positions: Dict[str, "array[int]"] = {}
@@ -143,6 +145,12 @@ class ReadModel:
             _put(self._providers, aggregate.org_id, aggregate.provider_id, aggregate)
         elif isinstance(aggregate, TemporaryCredential):
             self._credentials[f"{aggregate.name}@{aggregate.org_id}"] = aggregate
+        elif isinstance(aggregate, RetainedMessage):
+            held = self._retained.setdefault(aggregate.org_id, {})
+            if aggregate.present:
+                held[aggregate.topic] = aggregate
+            else:
+                held.pop(aggregate.topic, None)
         elif isinstance(aggregate, Session):
             _put(self._sessions, aggregate.org_id, aggregate.session_id, aggregate)
             if aggregate.disconnected_at is None:
@@ -249,6 +257,22 @@ class ReadModel:
 
     def session(self, session_id: str) -> Optional[Session]:
         return self._aggregates.get(Session.create_id(session_id))
+
+    def open_sessions_of(self, org_id: str) -> List[Session]:
+        return [s for s in self._sessions.get(org_id, {}).values() if s.disconnected_at is None]
+
+    def retained_of(self, org_id: str) -> List[RetainedMessage]:
+        """The organization's retained messages (topics as the broker knows them), by topic."""
+        return sorted(self._retained.get(org_id, {}).values(), key=lambda m: m.topic)
+
+    def retained_everywhere(self) -> Dict[str, List[str]]:
+        """Every organization's retained topics (for the broker at its start)."""
+        with self._lock:
+            return {org: sorted(held) for org, held in self._retained.items() if held}
+
+    def retained_message(self, org_id: str, topic: str) -> Optional[RetainedMessage]:
+        """The aggregate of a topic's retained message, present or cleared, if it ever existed."""
+        return self._aggregates.get(RetainedMessage.create_id(org_id, topic))
 
     def find_key(self, org_id: str, key_id: str) -> ApiKey:
         return self._find(lambda: self._keys.get(org_id, {}).get(key_id), f"API key {key_id!r} not found")

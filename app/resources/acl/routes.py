@@ -20,6 +20,7 @@ from app.resources.acl.schemas import (
 )
 from app.resources.common import creation_order, timestamps
 from events.acl import evaluate
+from events.mqtt_access import shared_subscription
 from events.domainmodel import AclRule, AclRuleSet
 from events.errors import InvalidInput
 from events.topics import topic_error
@@ -142,6 +143,8 @@ class AclCheckViews(MethodView):
         view = current_domain().view
         user = view.find_user(g.org_id, body["username"])
         topic, action = body["topic"], body["action"]
+        if topic.startswith("$") and action == "subscribe" and shared_subscription(topic)[0] is not None:
+            topic = shared_subscription(topic)[1]  # $share/GROUP/FILTER is decided as FILTER
         if topic.startswith("$"):
             return {"allowed": False, "matched_rule": None, "source": None, "withheld": [],
                     "reason": "topics starting with '$' are closed to tenants"}

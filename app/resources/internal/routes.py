@@ -33,6 +33,7 @@ from app.resources.internal.schemas import (
 from app.observability import AUTH_DECISIONS, AUTH_LATENCY, BROKER_CONNECTS, record_quota_refusal
 from events.context import acting_as
 from events.broker_state import changes, credential_version
+from events.presence import PRESENCE_REPORTS, RETAINED_REPORTS, record_presence, record_retained
 from events.readmodel import digest
 from events.mqtt_access import authorize, broker_rules, expires_at, find_principal, limits, login
 
@@ -138,8 +139,14 @@ class BrokerEventsViews(MethodView):
         sessions = [event for event in body["events"] if event["type"] in SESSION_EVENTS]
         for report in body["events"]:
             _count_report(report)
+        presence = [event for event in body["events"] if event["type"] in PRESENCE_REPORTS]
+        retained = [event for event in body["events"] if event["type"] in RETAINED_REPORTS]
         with acting_as("broker", request.headers.get("X-Request-Id")):
-            changed = current_domain().record_broker_events(body["broker_id"], sessions) if sessions else 0
+            domain = current_domain()
+            changed = domain.record_broker_events(body["broker_id"], sessions) if sessions else 0
+            # After the session events of the batch: its sessions exist, closed ones stay closed.
+            changed += record_presence(domain, presence) if presence else 0
+            changed += record_retained(domain, retained) if retained else 0
         return {"accepted": len(body["events"]), "changed": changed}
 
 
@@ -160,7 +167,10 @@ class BrokerSyncViews(MethodView):
     def post(self, body: Dict[str, Any]) -> Dict[str, Any]:
         """Principals changed since a log position, so the broker's own copy stays current"""
         domain = current_domain()
-        return changes(domain, body["after"], body["store"], current_app.config["TENANCY"], domain.quotas)
+        reply = changes(domain, body["after"], body["store"], current_app.config["TENANCY"], domain.quotas)
+        if body["retained"]:  # the broker's first sync of a run: the retained topics it counts
+            reply["retained"] = domain.view.retained_everywhere()
+        return reply
 
 
 @blp.route("/read-model")

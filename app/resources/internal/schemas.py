@@ -29,6 +29,7 @@ class LimitsSchema(ma.Schema):
     org_id = ma.fields.String()
     max_connections = ma.fields.Integer(allow_none=True)
     messages_per_minute = ma.fields.Integer(allow_none=True)
+    max_retained_messages = ma.fields.Integer(allow_none=True)
 
 
 class AuthenticateReplySchema(ma.Schema):
@@ -80,7 +81,7 @@ class GoAuthReplySchema(ma.Schema):
 
 
 SESSION_EVENTS = ("broker_started", "connected", "disconnected")
-REPORTS = ("stats", "quota_refused")
+REPORTS = ("stats", "quota_refused", "subscribed", "unsubscribed", "retained")
 COUNT = ma.validate.Range(min=0)
 
 
@@ -101,8 +102,15 @@ class BrokerEventSchema(BrokerSchema):
     throttled = ma.fields.Integer(validate=COUNT)
     # quota_refused: an organization's refusals by one quota since its previous report
     org_id = ma.fields.String(validate=ma.validate.Length(min=1, max=64))
-    quota = ma.fields.String(validate=ma.validate.OneOf(("messages_per_minute", "max_connections")))
+    quota = ma.fields.String(validate=ma.validate.OneOf(("messages_per_minute", "max_connections",
+                                                         "max_retained_messages")))
     count = ma.fields.Integer(validate=COUNT)
+    # subscribed/unsubscribed (session_id too): a filter of the session, as the broker knows it
+    filter = ma.fields.String(validate=ma.validate.Length(min=1, max=65535))
+    # retained (org_id too): a retained publish the broker allowed; size 0 cleared the topic
+    topic = ma.fields.String(validate=ma.validate.Length(min=1, max=65535))
+    size = ma.fields.Integer(validate=COUNT)
+    qos = ma.fields.Integer(validate=ma.validate.Range(min=0, max=2))
 
     @ma.validates_schema
     def check_session_fields(self, data: dict, **_: object) -> None:
@@ -110,6 +118,14 @@ class BrokerEventSchema(BrokerSchema):
             missing = [name for name in ("org_id", "quota", "count") if name not in data]
             if missing:
                 raise ma.ValidationError(f"quota_refused reports need {', '.join(missing)}")
+        elif data["type"] in ("subscribed", "unsubscribed"):
+            missing = [name for name in ("session_id", "filter") if name not in data]
+            if missing:
+                raise ma.ValidationError(f"{data['type']} reports need {', '.join(missing)}")
+        elif data["type"] == "retained":
+            missing = [name for name in ("org_id", "topic", "size") if name not in data]
+            if missing:
+                raise ma.ValidationError(f"retained reports need {', '.join(missing)}")
         elif data["type"] in ("connected", "disconnected"):
             missing = [name for name in ("session_id", "clientid", "username") if name not in data]
             if missing:
@@ -132,6 +148,8 @@ class SyncSchema(BrokerSchema):
                               metadata={"description": "The log position the broker holds"})
     store = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=128),
                              metadata={"description": "The store id the broker holds; null when it holds nothing"})
+    retained = ma.fields.Boolean(load_default=False,
+                                 metadata={"description": "Also send every organization's retained topics"})
 
 
 class PrincipalSchema(ma.Schema):
@@ -152,6 +170,8 @@ class SyncReplySchema(ma.Schema):
     removed = ma.fields.List(ma.fields.String(), metadata={"description": "Deleted or disabled since after"})
     tenancy = ma.fields.String()
     default_org = ma.fields.String(allow_none=True)
+    retained = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.List(ma.fields.String()),
+                              metadata={"description": "When asked: organization id -> its retained topics"})
 
 
 class ReadModelDigestSchema(ma.Schema):
