@@ -243,6 +243,59 @@ export class OrganizationResource {
   }
 }
 
+type Schemas = components['schemas']
+export type PresenceList = Schemas['PresenceList']
+export type PresenceUser = Schemas['PresenceUser']
+export type RetainedMessage = Schemas['RetainedMessage']
+
+/**
+ * Who is online: `/v2/utilities/presence` (scope `sessions:read`), one row per connected session
+ * with its current subscription filters.
+ * @example
+ * const { online_count, users } = await api.presence({ topic: 'rooms/+/chat' })
+ * const alice = await api.presence.get('alice')
+ */
+export interface PresenceResource {
+  (params?: { topic?: string, limit?: number, cursor?: string }, options?: RequestOptions): Promise<PresenceList>
+  /** `{ username, online, sessions }` for an MQTT user (name without `@org_...`). */
+  get(username: string, options?: RequestOptions): Promise<PresenceUser>
+}
+
+function presenceResource(http: Requester): PresenceResource {
+  const presence = ((params: { topic?: string, limit?: number, cursor?: string } = {}, options?: RequestOptions) =>
+    http.request<PresenceList>('GET', '/v2/utilities/presence', { query: { ...params } }, options)) as PresenceResource
+  presence.get = (username, options) =>
+    http.request('GET', '/v2/utilities/presence/{username}', { params: { username } }, options)
+  return presence
+}
+
+/**
+ * Retained messages: `/v2/utilities/retained` (scope `publish`).
+ * @example
+ * for await (const message of api.retained.list({ topic: 'status/#' })) console.log(message.topic, message.size)
+ * await api.retained.delete('status/device-1')
+ * const { count } = await api.retained.deleteMatching('status/#', { dryRun: true })
+ */
+export class RetainedResource {
+  constructor(private readonly http: Requester) {}
+
+  /** Topic, payload size, QoS and when set; `include_payload: true` fetches the payloads too. */
+  list(params: { topic?: string, include_payload?: boolean } = {}, options?: RequestOptions): PageRequest<RetainedMessage> {
+    return list(this.http, '/v2/utilities/retained', params, options)
+  }
+
+  /** Delete one topic's retained message (the topic may contain `/`): `{ deleted: true, topic }`. */
+  delete(topic: string, options?: RequestOptions): Promise<Schemas['RetainedDeleteReply']> {
+    const path = `/v2/utilities/retained/${topic.split('/').map(encodeURIComponent).join('/')}` as '/v2/utilities/retained/{topic}'
+    return this.http.request('DELETE', path, {}, options)
+  }
+
+  /** Delete every retained message a filter matches (`dryRun`: only count them). */
+  deleteMatching(topic: string, opts: { dryRun?: boolean } = {}, options?: RequestOptions): Promise<Schemas['RetainedBulkDeleteReply']> {
+    return this.http.request('DELETE', '/v2/utilities/retained', { query: { topic, dry_run: opts.dryRun ?? false } }, options)
+  }
+}
+
 /**
  * Broker sessions: `/v2/sessions`.
  * @example
@@ -404,6 +457,8 @@ export class CloudSignalApi {
   readonly tokens: TokensResource
   readonly events: EventsResource
   readonly audit: AuditResource
+  readonly presence: PresenceResource
+  readonly retained: RetainedResource
   private readonly http: HttpClient
 
   constructor(options: CloudSignalApiOptions) {
@@ -428,6 +483,8 @@ export class CloudSignalApi {
     this.tokens = new TokensResource(this.http)
     this.events = new EventsResource(this.http)
     this.audit = new AuditResource(this.http)
+    this.presence = presenceResource(this.http)
+    this.retained = new RetainedResource(this.http)
   }
 
   /** The organization's request pool as the last reply reported it. */

@@ -710,6 +710,94 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v2/utilities/presence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who is online: one row per connected session, with its current subscription filters
+         * @description **Scope:** `sessions:read` (Secret keys, or restricted keys with this scope).
+         */
+        get: operations["utilities_presence_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/utilities/presence/{username}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                username: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * Is this MQTT user online, and with which sessions (name without the @org suffix)
+         * @description **Scope:** `sessions:read` (Secret keys, or restricted keys with this scope).
+         */
+        get: operations["utilities_presence_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/utilities/retained": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List retained messages: topic, payload size, QoS, when set; payloads on request
+         * @description **Scope:** `publish` (Secret keys, or restricted keys with this scope).
+         */
+        get: operations["utilities_retained_list"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete every retained message a filter matches (`dry_run=true` only counts them)
+         * @description **Scope:** `publish` (Secret keys, or restricted keys with this scope).
+         */
+        delete: operations["utilities_retained_delete_all"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/utilities/retained/{topic}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                topic: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete the retained message of one topic (the topic may contain `/`)
+         * @description **Scope:** `publish` (Secret keys, or restricted keys with this scope).
+         */
+        delete: operations["utilities_retained_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -948,9 +1036,9 @@ export interface components {
             /** @description single or multi (deployment-wide) */
             tenancy?: string;
             settings?: components["schemas"]["OrganizationSettings"];
-            /** @description Limits: max_users, max_acl_rules, max_rule_sets, max_api_keys, max_auth_providers, max_connections, messages_per_minute, rate_limit_per_minute */
+            /** @description Limits: max_users, max_acl_rules, max_rule_sets, max_api_keys, max_auth_providers, max_connections, messages_per_minute, rate_limit_per_minute, max_retained_messages; null means unlimited */
             quotas?: {
-                [key: string]: number;
+                [key: string]: number | null;
             };
             /** @description Current counts: users, acl_rules, rule_sets, api_keys, auth_providers, connections (live MQTT sessions), requests_this_minute, http_messages_this_minute (messages from MQTT clients are counted inside the broker) */
             usage?: {
@@ -1322,6 +1410,66 @@ export interface components {
             /** @description What the key may do: every scope for a secret key, none for a public key */
             scopes: string[];
             org_id: string;
+        };
+        PresenceSession: {
+            session_id?: string;
+            /** @description Name part of the MQTT username */
+            username?: string;
+            mqtt_username?: string;
+            /** @description As its user knows it (without the organization prefix) */
+            client_id?: string;
+            peer_address?: string | null;
+            /** Format: date-time */
+            connected_at?: string;
+            /** @description Current subscriptions the rules allowed, as the client wrote them (`$share/GROUP/FILTER` for shared ones) */
+            filters?: string[];
+        };
+        PresenceList: {
+            /** @description Matching sessions on every page */
+            online_count: number;
+            /** @description One row per session */
+            users: components["schemas"]["PresenceSession"][];
+            /** @description null on the last page */
+            next_cursor: string | null;
+        };
+        PresenceUser: {
+            username: string;
+            online: boolean;
+            sessions: components["schemas"]["PresenceSession"][];
+        };
+        RetainedMessage: {
+            topic: string;
+            /** @description Payload bytes */
+            size: number;
+            qos: number;
+            /**
+             * Format: date-time
+             * @description When it was last set
+             */
+            updated_at: string;
+            /** @description include_payload only: UTF-8 text, or base64 (payload_encoding) */
+            payload?: string | null;
+            /** @description include_payload only: utf-8 or base64 */
+            payload_encoding?: string;
+        };
+        RetainedPage: {
+            data: components["schemas"]["RetainedMessage"][];
+            next_cursor: string | null;
+            /** @description Matching retained messages on every page */
+            count: number;
+        };
+        RetainedBulkDeleteReply: {
+            /** @description The filter */
+            topic: string;
+            dry_run: boolean;
+            /** @description Matched (dry run) or deleted */
+            count: number;
+            /** @description At most 500 of them */
+            topics: string[];
+        };
+        RetainedDeleteReply: {
+            deleted: boolean;
+            topic: string;
         };
     };
     responses: {
@@ -4604,6 +4752,277 @@ export interface operations {
             401: components["responses"]["UNAUTHORIZED"];
             403: components["responses"]["FORBIDDEN"];
             429: components["responses"]["TOO_MANY_REQUESTS"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    utilities_presence_list: {
+        parameters: {
+            query?: {
+                /** @description Items per page (1-500) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string | null;
+                /** @description Only sessions subscribed to a filter that overlaps this one (`+` and `#` allowed): `room/1` finds subscribers of `room/+` and `#` */
+                topic?: string | null;
+            };
+            header?: {
+                /**
+                 * @description Choose the request id (1-64 letters, digits, `.`, `_`, `-`); echoed back and recorded on the events this request causes
+                 * @example deploy-2025-01-31-01
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "online_count": 1,
+                     *       "users": [
+                     *         {
+                     *           "session_id": "example",
+                     *           "username": "agent-01",
+                     *           "mqtt_username": "agent-01@org_k7xm4pqr2n5t",
+                     *           "client_id": "agent-01-main",
+                     *           "peer_address": "example",
+                     *           "connected_at": "2025-01-31T12:00:00+00:00",
+                     *           "filters": [
+                     *             "example"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "next_cursor": "example"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PresenceList"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    utilities_presence_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Choose the request id (1-64 letters, digits, `.`, `_`, `-`); echoed back and recorded on the events this request causes
+                 * @example deploy-2025-01-31-01
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "username": "agent-01",
+                     *       "online": false,
+                     *       "sessions": [
+                     *         {
+                     *           "session_id": "example",
+                     *           "username": "agent-01",
+                     *           "mqtt_username": "agent-01@org_k7xm4pqr2n5t",
+                     *           "client_id": "agent-01-main",
+                     *           "peer_address": "example",
+                     *           "connected_at": "2025-01-31T12:00:00+00:00",
+                     *           "filters": [
+                     *             "example"
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PresenceUser"];
+                };
+            };
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    utilities_retained_list: {
+        parameters: {
+            query?: {
+                /** @description Items per page (1-500) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string | null;
+                /** @description Only topics this filter matches (`+` and `#` allowed) */
+                topic?: string | null;
+                /** @description Also fetch the payloads from the broker (one subscription of the service's internal user per request) */
+                include_payload?: boolean;
+            };
+            header?: {
+                /**
+                 * @description Choose the request id (1-64 letters, digits, `.`, `_`, `-`); echoed back and recorded on the events this request causes
+                 * @example deploy-2025-01-31-01
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "topic": "agents/agent-01/state",
+                     *           "size": 1,
+                     *           "qos": 1,
+                     *           "updated_at": "2025-01-31T12:00:00+00:00",
+                     *           "payload": "example",
+                     *           "payload_encoding": "example"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "example",
+                     *       "count": 1
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RetainedPage"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    utilities_retained_delete_all: {
+        parameters: {
+            query: {
+                /** @description Filter of the retained messages to delete (`+`, `#`) */
+                topic: string;
+                /** @description Only count (and list) them */
+                dry_run?: boolean;
+            };
+            header?: {
+                /**
+                 * @description Choose the request id (1-64 letters, digits, `.`, `_`, `-`); echoed back and recorded on the events this request causes
+                 * @example deploy-2025-01-31-01
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "topic": "agents/agent-01/state",
+                     *       "dry_run": false,
+                     *       "count": 1,
+                     *       "topics": [
+                     *         "example"
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RetainedBulkDeleteReply"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    utilities_retained_delete: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Choose the request id (1-64 letters, digits, `.`, `_`, `-`); echoed back and recorded on the events this request causes
+                 * @example deploy-2025-01-31-01
+                 */
+                "X-Request-Id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                topic: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "X-RateLimit-Limit": components["headers"]["X-RateLimit-Limit"];
+                    "X-RateLimit-Remaining": components["headers"]["X-RateLimit-Remaining"];
+                    "X-RateLimit-Reset": components["headers"]["X-RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "deleted": false,
+                     *       "topic": "agents/agent-01/state"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RetainedDeleteReply"];
+                };
+            };
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
             default: components["responses"]["DEFAULT_ERROR"];
         };
     };

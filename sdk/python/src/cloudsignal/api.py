@@ -15,7 +15,9 @@ from cloudsignal.resources import (
     AuthProviders,
     Events,
     OrganizationResource,
+    Presence,
     Publish,
+    Retained,
     Sessions,
     Tokens,
     Users,
@@ -74,6 +76,8 @@ class CloudSignal:
         self.publish = Publish(self._http)
         self.events = Events(self._http)
         self.audit = Audit(self._http)
+        self.presence = Presence(self._http)
+        self.retained = Retained(self._http)
 
     @property
     def base_url(self) -> str:

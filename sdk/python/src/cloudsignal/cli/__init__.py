@@ -52,13 +52,13 @@ def cli(ctx: click.Context, api_key: Optional[str], api_url: Optional[str], as_j
 
 def _register() -> None:
     from cloudsignal.cli import (
-        acl, audit, auth, events, keys, mcp_command, messaging, org, policy, providers, sessions, tokens, users)
+        acl, audit, auth, events, keys, mcp_command, messaging, org, policy, providers, sessions, tokens, users, utilities)
 
     for command in (policy.pull, policy.validate, policy.push):
         acl.acl.add_command(command)
     for command in (auth.auth, users.users, acl.acl, keys.keys, sessions.sessions, org.org,
                     providers.providers, tokens.tokens, messaging.publish, messaging.subscribe,
-                    events.events, audit.audit, mcp_command.mcp):
+                    events.events, audit.audit, mcp_command.mcp, utilities.presence, utilities.retained):
         cli.add_command(command)
     _accept_json_everywhere(cli)
 
