@@ -4,217 +4,17 @@
 import mqtt from 'mqtt'
 import type { IClientOptions, IConnackPacket, IPublishPacket, ISubscriptionGrant, MqttClient } from 'mqtt'
 import { CloudSignalApi } from './api.js'
+import type {
+  CloudSignalClientEvents, CloudSignalClientOptions, ConnectInfo, MessageHandler, MessageProperties, Protocol,
+  PublishOptions, ReceivedMessage, SubscribeOptions, SubscriptionGrant, TokenExchangeOptions,
+} from './client-types.js'
+import { CredentialRefresher } from './credentials.js'
 import { TypedEmitter } from './emitter.js'
-import { APIError, AUTH_REASON_CODES, AuthenticationError, CloudSignalError, MqttAuthError, MqttError, mqttReason } from './errors.js'
+import { AUTH_REASON_CODES, CloudSignalError, MqttAuthError, MqttError, mqttReason } from './errors.js'
 import { decodePayload, encodePayload, type PublishPayload } from './payload.js'
-import { Namespace, clientIdPrefix, orgIdOf, topicMatches } from './topics.js'
+import { asMqttError, matchingSubscriptions, settleSuback, type Subscription } from './subscriptions.js'
+import { Namespace, clientIdPrefix, orgIdOf } from './topics.js'
 import type { Credentials, Tenancy } from './types.js'
-
-/**
- * How to reach the broker: MQTT over TCP (`mqtt`), TLS (`mqtts`), or WebSockets (`ws`, `wss`).
- * @example
- * new CloudSignalClient({ host: 'broker.example.com', protocol: 'wss', username, password })
- */
-export type Protocol = 'mqtt' | 'mqtts' | 'ws' | 'wss'
-
-/**
- * MQTT quality of service: 0 at most once, 1 at least once, 2 exactly once.
- * @example
- * await client.publish('jobs/new', { id: 7 }, { qos: 1 as QoS })
- */
-export type QoS = 0 | 1 | 2
-
-/**
- * MQTT 5 properties of a message, as MQTT.js names them (`contentType`, `userProperties`,
- * `messageExpiryInterval`, `responseTopic`, `correlationData`, `payloadFormatIndicator`).
- * `responseTopic` gets the same organization prefix as topics.
- * @example
- * await client.publish('rpc/sum', [1, 2], { qos: 1, properties: { responseTopic: 'rpc/replies', userProperties: { id: '7' } } })
- */
-export type MessageProperties = NonNullable<IPublishPacket['properties']>
-
-/**
- * Settings of `new CloudSignalClient(...)`.
- * @example
- * const options: CloudSignalClientOptions = { host: '127.0.0.1', username: 'agent-01@org_k7xm4pqr2n5t', password: 'secure-password' }
- */
-export interface CloudSignalClientOptions {
-  /** The broker's host name or address. */
-  host: string
-  /** `<name>@<org_id>`, or temporary `tok_...@<org_id>` credentials. */
-  username: string
-  password: string
-  /** Default: 1883 (mqtt), 8883 (mqtts), 9001 (ws), 443 (wss). */
-  port?: number
-  /** Default: `mqtt` in Node.js, `wss` on an https page, else `ws`. */
-  protocol?: Protocol
-  /** WebSocket path; default `/mqtt`. */
-  path?: string
-  /**
-   * Default: `cs-` and 12 random characters. The broker sees `<org_id>/<clientId>` (multi tenancy
-   * refuses client ids without the organization's prefix); `client.clientId` gives it back without.
-   */
-  clientId?: string
-  /** Start a clean session (default true). With false, the broker keeps the session `sessionExpiryInterval` seconds. */
-  clean?: boolean
-  /** Seconds the broker keeps a session after a disconnect when `clean` is false; default 3600. */
-  sessionExpiryInterval?: number
-  /** Seconds between keep-alive pings; default 60. */
-  keepalive?: number
-  /** Milliseconds between reconnection attempts; default 1000; 0 disables reconnecting. */
-  reconnectPeriod?: number
-  /** Milliseconds to wait for the CONNACK; default 10000. */
-  connectTimeout?: number
-  /** `multi` puts every topic under `<org_id>/` on the broker (added on the way out, stripped on the way in); default `single`. */
-  tenancy?: Tenancy
-  /** Publishes and unsubscribes held while offline, at most; default 1000. Past it calls reject with code `queue_full`. */
-  queueLimit?: number
-  /** Connect when constructed (default true); with false, call `connect()`. */
-  autoConnect?: boolean
-  /** Keep reconnecting after the broker refused the credentials (default false: stop and emit `authError`). */
-  reconnectOnAuthError?: boolean
-  /** Last will, published by the broker if the client vanishes. */
-  will?: { topic: string; payload: PublishPayload; qos?: QoS; retain?: boolean; properties?: MessageProperties }
-  /** Node.js TLS settings for `mqtts`/`wss` (CA bundle, client certificate, `rejectUnauthorized`). */
-  tls?: { ca?: string | string[]; cert?: string; key?: string; rejectUnauthorized?: boolean }
-  /** Any other MQTT.js option; these win over the ones above. */
-  mqttOptions?: Partial<IClientOptions>
-}
-
-/**
- * Options of `publish`.
- * @example
- * await client.publish('agents/agent-01/state', { status: 'idle' }, { qos: 1, retain: true } satisfies PublishOptions)
- */
-export interface PublishOptions {
-  /** Default 0. */
-  qos?: QoS
-  retain?: boolean
-  properties?: MessageProperties
-}
-
-/**
- * Options of `subscribe`.
- * @example
- * client.subscribe('alerts/#', handler, { qos: 1, noLocal: true } satisfies SubscribeOptions)
- */
-export interface SubscribeOptions {
-  /** Maximum QoS of the messages delivered; default 1. */
-  qos?: QoS
-  /** MQTT 5: do not receive this client's own publishes. */
-  noLocal?: boolean
-  /** MQTT 5: keep the retain flag as published. */
-  retainAsPublished?: boolean
-  /** MQTT 5: 0 send retained messages at subscribe, 1 only for a new subscription, 2 never. */
-  retainHandling?: 0 | 1 | 2
-}
-
-/**
- * A message as received, with its raw bytes. `topic` is the application's (no organization prefix).
- * @example
- * client.subscribe('files/#', (topic, message, packet: ReceivedMessage) => save(topic, packet.payload))
- */
-export interface ReceivedMessage<T = unknown> {
-  topic: string
-  /** The payload's bytes, exactly as published. */
-  payload: Uint8Array
-  /** The payload as UTF-8 text. */
-  text: string
-  /** The payload as JSON if it is JSON, else the text (the handler's second argument). */
-  value: T
-  qos: QoS
-  retain: boolean
-  dup: boolean
-  properties: MessageProperties | undefined
-}
-
-/**
- * A subscription's callback: the topic, the payload (parsed JSON if it is JSON, else the text; an
- * object's `toString()` gives back the original text) and the whole message with its bytes.
- * @example
- * const handler: MessageHandler<{ status: string }> = (topic, message) => console.log(topic, message.status)
- */
-export type MessageHandler<T = any> = (topic: string, message: T, packet: ReceivedMessage<T>) => void
-
-/**
- * What the broker granted for a subscription.
- * @example
- * const { qos }: SubscriptionGrant = await client.subscribe('agents/+/state', handler)
- */
-export interface SubscriptionGrant {
-  filter: string
-  qos: QoS
-}
-
-/**
- * Told to `connect` listeners: whether the broker still had this client's session.
- * @example
- * client.on('connect', (info: ConnectInfo) => console.log('session present:', info.sessionPresent))
- */
-export interface ConnectInfo {
-  sessionPresent: boolean
-}
-
-/**
- * Events of `CloudSignalClient`, with their listener arguments.
- * @example
- * client.on('offline', () => console.log('connection lost, reconnecting'))
- * client.on('authError', (error) => console.error('credentials refused:', error.reasonCode))
- */
-export interface CloudSignalClientEvents {
-  /** Connected (first time or again); subscriptions are being restored and the queue flushed. */
-  connect: (info: ConnectInfo) => void
-  /** A reconnection attempt starts. */
-  reconnect: () => void
-  /** The connection was lost; the client will reconnect. */
-  offline: () => void
-  /** The network connection closed. */
-  close: () => void
-  /** The broker sent DISCONNECT (for example 0x8E session taken over, or when kicked). */
-  disconnect: (reasonCode: number) => void
-  /** Any failure: connection errors, refused publishes or subscriptions, failed credential refreshes. */
-  error: (error: CloudSignalError) => void
-  /** Every message received, whichever subscription it matched. */
-  message: (topic: string, message: unknown, packet: ReceivedMessage) => void
-  /** The broker refused the credentials (CONNACK 0x86/0x87); also emitted as `error`. */
-  authError: (error: MqttAuthError) => void
-  /** Temporary credentials were refreshed or exchanged again (token-exchange clients). */
-  credentials: (credentials: Credentials) => void
-}
-
-/**
- * Settings of `CloudSignalClient.withTokenExchange(...)`: the client's settings without the
- * credentials, plus where and how to exchange the identity provider's token.
- * @example
- * const options: TokenExchangeOptions = { apiUrl: 'https://api.example.com', publicKey: 'pk_...', token: idToken }
- */
-export interface TokenExchangeOptions extends Omit<CloudSignalClientOptions, 'host' | 'username' | 'password' | 'tenancy'> {
-  /** The service, e.g. `http://127.0.0.1:8080`. */
-  apiUrl: string
-  /** A public key (`pk_...`) of the organization. */
-  publicKey: string
-  /** The identity provider's token, or a function giving a fresh one (used again if the credentials lapse). */
-  token: string | (() => string | Promise<string>)
-  /** The auth provider's name or id; optional when the organization has one. */
-  provider?: string
-  /** Seconds the credentials should live (capped by the provider). */
-  ttl?: number
-  /** The broker's host; default the API's host name. */
-  host?: string
-  /** Refresh when this fraction of the lifetime has passed; default 0.8. */
-  refreshAt?: number
-  /** The fetch to use for the API; default the global one. */
-  fetch?: typeof fetch
-}
-
-interface Subscription {
-  filter: string
-  id: number
-  options: SubscribeOptions
-  handlers: Set<MessageHandler>
-  acked: boolean
-  waiters: Array<{ resolve: (grant: SubscriptionGrant) => void; reject: (error: CloudSignalError) => void }>
-}
 
 interface QueuedCall {
   run: () => void
@@ -405,7 +205,7 @@ export class CloudSignalClient extends TypedEmitter<CloudSignalClientEvents> {
       this.whenConnected(() => {
         this.mqtt.publish(this.namespace.topic(topic), body as string,
           { qos: options.qos ?? 0, retain: options.retain ?? false, ...(properties ? { properties } : {}) },
-          (error) => error ? reject(this.failure(error, `publish to ${topic} failed`)) : resolve())
+          (error) => error ? reject(asMqttError(error, `publish to ${topic} failed`)) : resolve())
       }, reject)
     })
     return settled(promise.catch((error: CloudSignalError) => {
@@ -461,7 +261,7 @@ export class CloudSignalClient extends TypedEmitter<CloudSignalClientEvents> {
     return settled(new Promise<void>((resolve, reject) => {
       this.whenConnected(() => {
         this.mqtt.unsubscribe(this.namespace.filter(filter), {}, (error) =>
-          error ? reject(this.failure(error, `unsubscribe from ${filter} failed`)) : resolve())
+          error ? reject(asMqttError(error, `unsubscribe from ${filter} failed`)) : resolve())
       }, reject)
     }))
   }
@@ -546,26 +346,9 @@ export class CloudSignalClient extends TypedEmitter<CloudSignalClientEvents> {
   }
 
   private onSuback(subscription: Subscription, error: Error | null, granted: ISubscriptionGrant[] | undefined): void {
-    // A refusal arrives as an error carrying the SUBACK (MQTT.js's ErrorWithSubackPacket).
-    const refused = (error as { packet?: { granted?: number[] } } | null)?.packet?.granted?.[0]
-    const code = refused ?? granted?.[0]?.qos
-    let failure: CloudSignalError | undefined
-    if (error && refused === undefined) failure = this.failure(error, `subscribe to ${subscription.filter} failed`)
-    else if (code === undefined || code >= 0x80) {
-      const reasonCode = code ?? 0x80
-      failure = new MqttError(`subscribe to ${subscription.filter} refused: ${mqttReason(reasonCode)}`,
-        { code: mqttReason(reasonCode), reasonCode })
-    }
-    if (failure) {
-      // A refused filter is forgotten, so that it is not retried at every reconnect.
-      if (this.subscriptions.get(subscription.filter) === subscription) this.subscriptions.delete(subscription.filter)
-      for (const waiter of subscription.waiters.splice(0)) waiter.reject(failure)
-      return
-    }
-    subscription.acked = true
-    for (const waiter of subscription.waiters.splice(0)) {
-      waiter.resolve({ filter: subscription.filter, qos: code as QoS })
-    }
+    const failure = settleSuback(subscription, error, granted)
+    // A refused filter is forgotten, so that it is not retried at every reconnect.
+    if (failure && this.subscriptions.get(subscription.filter) === subscription) this.subscriptions.delete(subscription.filter)
   }
 
   private onMessage(brokerTopic: string, payload: Uint8Array, packet: IPublishPacket): void {
@@ -576,7 +359,7 @@ export class CloudSignalClient extends TypedEmitter<CloudSignalClientEvents> {
       topic, payload, text, value, qos: packet.qos, retain: packet.retain, dup: packet.dup, properties,
     }
     this.emit('message', topic, value, message)
-    for (const subscription of this.matchingSubscriptions(topic, packet)) {
+    for (const subscription of matchingSubscriptions(this.subscriptions.values(), topic, packet)) {
       for (const handler of [...subscription.handlers]) {
         try {
           handler(topic, value, message)
@@ -587,15 +370,6 @@ export class CloudSignalClient extends TypedEmitter<CloudSignalClientEvents> {
         }
       }
     }
-  }
-
-  /** By subscription identifier when the broker sent known ones, else by matching the filters. */
-  private matchingSubscriptions(topic: string, packet: IPublishPacket): Subscription[] {
-    const ids = packet.properties?.subscriptionIdentifier
-    const wanted = new Set(Array.isArray(ids) ? ids : ids === undefined ? [] : [ids])
-    const all = [...this.subscriptions.values()]
-    const byId = all.filter((subscription) => wanted.has(subscription.id))
-    return byId.length > 0 ? byId : all.filter((subscription) => topicMatches(subscription.filter, topic))
   }
 
   private outgoingProperties(properties: MessageProperties | undefined): MessageProperties | undefined {
@@ -614,7 +388,7 @@ export class CloudSignalClient extends TypedEmitter<CloudSignalClientEvents> {
   private onError(error: Error & { code?: unknown }): void {
     const reasonCode = typeof error.code === 'number' ? error.code : undefined
     if (reasonCode !== undefined && /^Connection refused/.test(error.message)) return this.onRefused(reasonCode, error)
-    this.emit('error', this.failure(error, error.message))
+    this.emit('error', asMqttError(error, error.message))
   }
 
   /** A refused CONNACK: credentials problems stop the client, anything else is retried. */
@@ -655,16 +429,6 @@ export class CloudSignalClient extends TypedEmitter<CloudSignalClientEvents> {
     }
   }
 
-  private failure(error: Error & { code?: unknown }, message: string): CloudSignalError {
-    if (error instanceof CloudSignalError) return error
-    if (typeof error.code === 'number') {
-      const reason = mqttReason(error.code)
-      return new MqttError(`${message}: ${reason}`, { code: reason, reasonCode: error.code, cause: error })
-    }
-    const code = typeof error.code === 'string' ? error.code.toLowerCase() : 'mqtt_error'
-    return new MqttError(`${message}: ${error.message}`, { code, cause: error })
-  }
-
   /** @internal New credentials for the next connection (token exchange); reconnects at once if asked. */
   useCredentials(username: string, password: string, reconnect: boolean): void {
     this.options.username = username
@@ -681,82 +445,3 @@ export class CloudSignalClient extends TypedEmitter<CloudSignalClientEvents> {
   }
 }
 
-/**
- * Keeps temporary credentials alive: refreshes them at `refreshAt` of their lifetime, and
- * exchanges the token again when they lapsed or the broker refused them.
- */
-class CredentialRefresher {
-  private timer: ReturnType<typeof setTimeout> | undefined
-  private expiresAt: number
-  private lifetime: number
-  private stopped = false
-
-  constructor(private readonly client: CloudSignalClient, private readonly api: CloudSignalApi,
-              private readonly exchange: () => Promise<Credentials>, private credentials: Credentials,
-              private readonly refreshAt: number) {
-    this.lifetime = credentials.expires_in * 1000
-    this.expiresAt = Date.now() + this.lifetime
-    this.schedule(this.lifetime * refreshAt)
-  }
-
-  stop(): void {
-    this.stopped = true
-    clearTimeout(this.timer)
-  }
-
-  resume(): void {
-    if (!this.stopped) return
-    this.stopped = false
-    this.schedule(Math.max(0, this.expiresAt - this.lifetime * (1 - this.refreshAt) - Date.now()))
-  }
-
-  /** The broker refused the credentials: exchange the token again and reconnect. */
-  onAuthError(): void {
-    if (this.stopped) return
-    clearTimeout(this.timer)
-    void this.renew()
-  }
-
-  private schedule(delay: number): void {
-    clearTimeout(this.timer)
-    if (this.stopped) return
-    this.timer = setTimeout(() => void this.refresh(), delay)
-  }
-
-  private async refresh(): Promise<void> {
-    const password = this.credentials.mqtt_password ?? ''
-    try {
-      const refreshed = await this.api.tokens.refresh({ mqtt_username: this.credentials.mqtt_username, mqtt_password: password })
-      this.credentials = { ...refreshed, mqtt_password: password }
-      this.lifetime = refreshed.expires_in * 1000
-      this.expiresAt = Date.now() + this.lifetime
-      this.client.notify('credentials', this.credentials)
-      this.schedule(this.lifetime * this.refreshAt)
-    } catch (error) {
-      if (error instanceof AuthenticationError) return this.renew()
-      this.client.notify('error', error instanceof CloudSignalError ? error
-        : new MqttError(`refreshing the credentials failed: ${String(error)}`, { code: 'refresh_failed', cause: error }))
-      const left = this.expiresAt - Date.now()
-      if (left > 2000) this.schedule(Math.min(5000, left / 2))
-      else await this.renew()
-    }
-  }
-
-  private async renew(): Promise<void> {
-    if (this.stopped) return
-    try {
-      this.credentials = await this.exchange()
-      this.lifetime = this.credentials.expires_in * 1000
-      this.expiresAt = Date.now() + this.lifetime
-      this.client.useCredentials(this.credentials.mqtt_username, this.credentials.mqtt_password ?? '', true)
-      this.client.notify('credentials', this.credentials)
-      this.schedule(this.lifetime * this.refreshAt)
-    } catch (error) {
-      this.client.notify('error', error instanceof CloudSignalError ? error
-        : new MqttError(`exchanging the token failed: ${String(error)}`, { code: 'exchange_failed', cause: error }))
-      // A refused token stays refused; anything else (network, 429, 5xx) is worth another try.
-      const refused = error instanceof APIError && error.status < 500 && error.status !== 429
-      if (!refused) this.schedule(5000)
-    }
-  }
-}

@@ -5,7 +5,7 @@ export { CloudSignalClient } from './client.js'
 export type {
   CloudSignalClientEvents, CloudSignalClientOptions, ConnectInfo, MessageHandler, MessageProperties, Protocol,
   PublishOptions, QoS, ReceivedMessage, SubscribeOptions, SubscriptionGrant, TokenExchangeOptions,
-} from './client.js'
+} from './client-types.js'
 export type { PublishPayload } from './payload.js'
 export { TypedEmitter } from './emitter.js'
 

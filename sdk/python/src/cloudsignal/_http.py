@@ -55,17 +55,31 @@ class HttpClient:
         params: Optional[Mapping[str, Any]] = None,
     ) -> Any:
         """Send one request; return the decoded JSON body (None for 204) or raise an APIError."""
+        return decode(self.send(method, path, json=json, params=params))
+
+    def send(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Optional[Mapping[str, Any]] = None,
+        headers: Optional[Mapping[str, str]] = None,
+        stream: bool = False,
+        timeout: Any = None,
+    ) -> requests.Response:
+        """Send a request, retrying as the class says; return the successful response (a
+        ``stream`` one is open: close it) or raise an APIError."""
         url = self.base_url + path
-        headers = {"Accept": "application/json"}
+        sent = {"Accept": "application/json", **(headers or {})}
         if self.api_key:
-            headers["Authorization"] = f"Bearer {self.api_key}"
+            sent["Authorization"] = f"Bearer {self.api_key}"
         query = {name: value for name, value in (params or {}).items() if value is not None}
         attempt = 0
         while True:
             try:
-                response = self.session.request(
-                    method, url, json=json, params=query, headers=headers, timeout=self.timeout
-                )
+                response = self.session.request(method, url, json=json, params=query, headers=sent,
+                                                stream=stream, timeout=timeout or self.timeout)
             except requests.Timeout as error:
                 failure: APIError = APITimeoutError(f"no reply from {self.base_url} within {self.timeout}s")
                 failure.__cause__ = error
@@ -76,8 +90,9 @@ class HttpClient:
                 wait = None
             else:
                 if response.status_code < 400:
-                    return decode(response)
+                    return response
                 failure = to_error(response)
+                response.close()
                 if response.status_code not in RETRY_STATUSES:
                     raise failure
                 wait = retry_wait(response)

@@ -8,15 +8,13 @@ temporary credentials that refresh themselves.
 from __future__ import annotations
 
 import collections
-import inspect
 import itertools
 import logging
 import ssl
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
-from typing import Any, Callable, Deque, Literal, Optional, TypeVar, Union
+from typing import Any, Callable, Deque, Literal, Optional, Union
 from urllib.parse import urlparse
 
 import paho.mqtt.client as paho
@@ -25,174 +23,27 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from cloudsignal._payload import JSON_CONTENT_TYPE, decode, encode
+from cloudsignal._handles import AckTable, PublishHandle, SubscribeHandle
+from cloudsignal._messages import (
+    H,
+    Handler,
+    Message,
+    Queued,
+    Subscription,
+    as_message_handler,
+    new_properties,
+    publish_properties,
+)
+from cloudsignal._payload import decode, encode
 from cloudsignal._topics import Namespace, matching_filter, org_of, resolve_tenancy, wire_client_id
-from cloudsignal.errors import ConnectionRefused, MQTTError, PublishError, QueueFullError, SubscribeError
+from cloudsignal.errors import ConnectionRefused, MQTTError, QueueFullError
 from cloudsignal.types import MessageProperties
+
+__all__ = ["CloudSignalClient", "Message", "PublishHandle", "SubscribeHandle"]
 
 log = logging.getLogger("cloudsignal.mqtt")
 
 DEFAULT_PORTS = {("tcp", False): 1883, ("tcp", True): 8883, ("websockets", False): 9001, ("websockets", True): 9001}
-Handler = Callable[..., Any]
-H = TypeVar("H", bound=Handler)
-
-
-@dataclass(frozen=True)
-class Message:
-    """A received message, for handlers that take a third argument.
-
-    ``topic`` is the topic as your code writes it (without the organization prefix),
-    ``payload`` the decoded payload, ``raw`` the bytes as sent.
-    """
-
-    topic: str
-    payload: Any
-    raw: bytes
-    qos: int
-    retain: bool
-    properties: Optional[Properties] = None
-
-    @property
-    def content_type(self) -> Optional[str]:
-        return getattr(self.properties, "ContentType", None)
-
-
-class _Ack:
-    """Something a packet id will resolve: a reason code, or a failure before it was sent."""
-
-    def __init__(self) -> None:
-        self._done = threading.Event()
-        self._failure: Optional[Exception] = None
-
-    def _succeed(self) -> None:
-        self._done.set()
-
-    def _fail(self, failure: Exception) -> None:
-        self._failure = failure
-        self._done.set()
-
-    def wait(self, timeout: Optional[float] = None) -> bool:
-        """Block until done: True once the broker took it, False when ``timeout`` passed first.
-
-        Raises the broker's refusal (:class:`PublishError`, :class:`SubscribeError`).
-        """
-        if not self._done.wait(timeout):
-            return False
-        if self._failure is not None:
-            raise self._failure
-        return True
-
-    def is_done(self) -> bool:
-        return self._done.is_set()
-
-
-class PublishHandle(_Ack):
-    """Returned by :meth:`CloudSignalClient.publish`; ``wait(timeout)`` blocks until the message
-    was sent (QoS 0) or acknowledged by the broker (QoS 1 and 2).
-
-    Example::
-
-        handle = client.publish("agents/agent-01/state", {"status": "idle"}, qos=1)
-        handle.wait(5)   # True, False on timeout; raises PublishError if the broker refused it
-    """
-
-    def __init__(self, topic: str, qos: int) -> None:
-        super().__init__()
-        self.topic, self.qos = topic, qos
-        self.mid: Optional[int] = None
-
-    def _resolve(self, reason: ReasonCode) -> None:
-        if reason.is_failure:
-            self._fail(PublishError(self.topic, str(reason)))
-        else:
-            self._succeed()
-
-    def is_published(self) -> bool:
-        return self.is_done() and self._failure is None
-
-
-class SubscribeHandle(_Ack):
-    """Returned by :meth:`CloudSignalClient.subscribe`; ``wait(timeout)`` blocks until the broker
-    granted the subscription (raises :class:`SubscribeError` when it refused it)."""
-
-    def __init__(self, topic_filter: str) -> None:
-        super().__init__()
-        self.topic_filter = topic_filter
-        self.granted_qos: Optional[int] = None
-
-    def _resolve(self, reason: ReasonCode) -> None:
-        if reason.is_failure:
-            self._fail(SubscribeError(self.topic_filter, str(reason)))
-        else:
-            self.granted_qos = reason.value
-            self._succeed()
-
-
-@dataclass
-class _Subscription:
-    topic_filter: str
-    qos: int
-    identifier: int
-    handlers: list[Callable[[Message], None]] = field(default_factory=list)
-    waiting: list[SubscribeHandle] = field(default_factory=list)
-    granted: Optional[ReasonCode] = None
-
-
-@dataclass
-class _Queued:
-    topic: str
-    payload: bytes
-    qos: int
-    retain: bool
-    properties: Optional[Properties]
-    handle: PublishHandle
-
-
-class _AckTable:
-    """Packet ids waiting for their acknowledgement. An acknowledgement may arrive before the
-    thread that sent the packet registered it; it is kept until then."""
-
-    EARLY_LIMIT = 1024
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._waiting: dict[int, Callable[[Any], None]] = {}
-        self._early: collections.OrderedDict[int, Any] = collections.OrderedDict()
-
-    def expect(self, mid: int, resolve: Callable[[Any], None]) -> None:
-        with self._lock:
-            if mid not in self._early:
-                self._waiting[mid] = resolve
-                return
-            value = self._early.pop(mid)
-        resolve(value)
-
-    def arrived(self, mid: int, value: Any) -> None:
-        with self._lock:
-            resolve = self._waiting.pop(mid, None)
-            if resolve is None:
-                self._early[mid] = value
-                while len(self._early) > self.EARLY_LIMIT:
-                    self._early.popitem(last=False)
-                return
-        resolve(value)
-
-
-def _properties(packet_type: int) -> Properties:
-    return Properties(packet_type)  # type: ignore[no-untyped-call]
-
-
-def _as_message_handler(handler: Handler) -> Callable[[Message], None]:
-    """Call ``handler(topic, payload)``, or ``handler(topic, payload, message)`` when it takes three."""
-    try:
-        parameters = list(inspect.signature(handler).parameters.values())
-    except (TypeError, ValueError):
-        parameters = []
-    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    wants_message = len(positional) >= 3 or any(p.kind == p.VAR_POSITIONAL for p in parameters)
-    if wants_message:
-        return lambda message: handler(message.topic, message.payload, message)
-    return lambda message: handler(message.topic, message.payload)
 
 
 class CloudSignalClient:
@@ -288,11 +139,11 @@ class CloudSignalClient:
         self._state_lock = threading.RLock()  # connected flag, queue, subscriptions
         self._connected = threading.Event()
         self._ever_connected = False
-        self._queue: Deque[_Queued] = collections.deque()
-        self._subscriptions: dict[str, _Subscription] = {}
+        self._queue: Deque[Queued] = collections.deque()
+        self._subscriptions: dict[str, Subscription] = {}
         self._identifiers = itertools.count(1)
-        self._publish_acks = _AckTable()
-        self._subscribe_acks = _AckTable()
+        self._publish_acks = AckTable()
+        self._subscribe_acks = AckTable()
         self._refusal: Optional[ConnectionRefused] = None
         self._stopping = threading.Event()
         self._thread: Optional[threading.Thread] = None
@@ -356,7 +207,7 @@ class CloudSignalClient:
         data, content_type = encode(payload)
         properties = None
         if self.protocol == paho.MQTTv5 and content_type:
-            properties = _properties(PacketTypes.WILLMESSAGE)
+            properties = new_properties(PacketTypes.WILLMESSAGE)
             properties.ContentType = content_type
         self._mqtt.will_set(self._namespace.topic(topic), data, qos, retain, properties)
 
@@ -424,10 +275,10 @@ class CloudSignalClient:
             record = self._subscriptions.get(topic_filter)
             send = record is None or record.qos != qos
             if record is None:
-                record = _Subscription(topic_filter, qos, next(self._identifiers))
+                record = Subscription(topic_filter, qos, next(self._identifiers))
                 self._subscriptions[topic_filter] = record
             record.qos = qos
-            record.handlers.append(_as_message_handler(handler))
+            record.handlers.append(as_message_handler(handler))
             if not send and record.granted is not None:
                 handle._resolve(record.granted)
                 return handle
@@ -444,17 +295,17 @@ class CloudSignalClient:
         if known and self._connected.is_set():
             self._mqtt.unsubscribe(self._namespace.topic(topic_filter))
 
-    def _send_subscribe(self, record: _Subscription) -> None:
+    def _send_subscribe(self, record: Subscription) -> None:
         properties = None
         if self.protocol == paho.MQTTv5:
-            properties = _properties(PacketTypes.SUBSCRIBE)
+            properties = new_properties(PacketTypes.SUBSCRIBE)
             properties.SubscriptionIdentifier = record.identifier
         result, mid = self._mqtt.subscribe(self._namespace.topic(record.topic_filter), record.qos,
                                            properties=properties)
         if result == MQTTErrorCode.MQTT_ERR_SUCCESS and mid is not None:
             self._subscribe_acks.expect(mid, lambda reasons: self._subscribed(record, reasons))
 
-    def _subscribed(self, record: _Subscription, reasons: list[ReasonCode]) -> None:
+    def _subscribed(self, record: Subscription, reasons: list[ReasonCode]) -> None:
         reason = reasons[0]
         with self._state_lock:
             record.granted = reason
@@ -489,9 +340,10 @@ class CloudSignalClient:
         if qos not in (0, 1, 2):
             raise ValueError("qos must be 0, 1 or 2")
         data, content_type = encode(payload)
-        packet_properties = self._publish_properties(content_type, properties)
+        packet_properties = (publish_properties(self._namespace, content_type, properties)
+                             if self.protocol == paho.MQTTv5 else None)
         handle = PublishHandle(topic, qos)
-        queued = _Queued(topic, data, qos, retain, packet_properties, handle)
+        queued = Queued(topic, data, qos, retain, packet_properties, handle)
         # Never call paho holding the state lock from here: paho may call back into this client
         # (a failed write reports the disconnection) while the network thread waits for it.
         with self._state_lock:
@@ -503,25 +355,7 @@ class CloudSignalClient:
         self._send(queued)  # after the queue was drained: on_connect drains before setting connected
         return handle
 
-    def _publish_properties(self, content_type: Optional[str], given: Optional[MessageProperties]) -> Optional[Properties]:
-        if self.protocol != paho.MQTTv5 or not (content_type or given):
-            return None
-        properties = _properties(PacketTypes.PUBLISH)
-        given = given or {}
-        if given.get("content_type") or content_type:
-            properties.ContentType = given.get("content_type") or content_type or JSON_CONTENT_TYPE
-        if "message_expiry_interval" in given:
-            properties.MessageExpiryInterval = int(given["message_expiry_interval"])
-        if given.get("response_topic"):
-            properties.ResponseTopic = self._namespace.topic(given["response_topic"])
-        if given.get("correlation_data"):
-            correlation = given["correlation_data"]
-            properties.CorrelationData = correlation.encode() if isinstance(correlation, str) else bytes(correlation)
-        if given.get("user_properties"):
-            properties.UserProperty = [(str(k), str(v)) for k, v in given["user_properties"].items()]
-        return properties
-
-    def _send(self, queued: _Queued) -> bool:
+    def _send(self, queued: Queued) -> bool:
         """Hand a message to paho; False when the connection had just dropped and the message
         went back to the front of the queue."""
         info = self._mqtt.publish(self._namespace.topic(queued.topic), queued.payload, queued.qos,
@@ -599,7 +433,7 @@ class CloudSignalClient:
         self._refusal = None
         properties = None
         if self.protocol == paho.MQTTv5 and self.session_expiry:
-            properties = _properties(PacketTypes.CONNECT)
+            properties = new_properties(PacketTypes.CONNECT)
             properties.SessionExpiryInterval = self.session_expiry
         if self.protocol == paho.MQTTv5:
             self._mqtt.connect_async(self.host, self.port, self.keepalive, clean_start=self.clean_start,

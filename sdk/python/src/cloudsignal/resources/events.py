@@ -8,9 +8,9 @@ from typing import Any, Generator, Mapping, Optional, Union, cast
 
 import requests
 
-from cloudsignal._http import RETRY_STATUSES, backoff, reason_of, retry_wait, to_error
+from cloudsignal._http import backoff, reason_of
 from cloudsignal._sse import parse
-from cloudsignal.errors import APIConnectionError, APIError, APITimeoutError
+from cloudsignal.errors import APIConnectionError
 from cloudsignal.pagination import Page
 from cloudsignal.resources._base import Resource
 from cloudsignal.types import Event
@@ -164,38 +164,11 @@ class Events(Resource):
         return self._follow(self._open(start, query), start, query)
 
     def _open(self, after: int, query: Mapping[str, Any]) -> requests.Response:
-        """Connect to the stream after position ``after``, retrying as :meth:`HttpClient.request` does."""
+        """Connect to the stream after position ``after``, with the HTTP client's retries."""
         http = self._http
-        headers = {"Accept": "text/event-stream", "Last-Event-ID": str(after)}
-        if http.api_key:
-            headers["Authorization"] = f"Bearer {http.api_key}"
-        attempt = 0
-        while True:
-            wait: Optional[float] = None
-            try:
-                response = http.session.get(http.base_url + "/v2/events/stream", params={**query, "after": after},
-                                            headers=headers, stream=True,
-                                            timeout=(http.timeout, max(http.timeout, STREAM_READ_TIMEOUT)))
-            except requests.Timeout as error:
-                failure: APIError = APITimeoutError(f"no reply from {http.base_url} within {http.timeout}s")
-                failure.__cause__ = error
-            except requests.RequestException as error:
-                failure = APIConnectionError(f"cannot reach {http.base_url}: {reason_of(error)}")
-                failure.__cause__ = error
-            else:
-                if response.status_code < 400:
-                    return response
-                failure = to_error(response)
-                response.close()
-                if response.status_code not in RETRY_STATUSES:
-                    raise failure
-                wait = retry_wait(response)
-            if attempt >= http.max_retries or (wait is not None and wait > http.max_retry_wait):
-                raise failure
-            delay = wait if wait is not None else backoff(attempt)
-            log.info("event stream: %s; connecting again in %.2fs", failure, delay)
-            time.sleep(delay)
-            attempt += 1
+        return http.send("GET", "/v2/events/stream", params={**query, "after": after}, stream=True,
+                         headers={"Accept": "text/event-stream", "Last-Event-ID": str(after)},
+                         timeout=(http.timeout, max(http.timeout, STREAM_READ_TIMEOUT)))
 
     def _follow(self, response: requests.Response, after: int,
                 query: Mapping[str, Any]) -> Generator[Event, None, None]:
