@@ -39,6 +39,8 @@ DEFAULT_QUOTAS = {
     "max_users": 10000, "max_acl_rules": 1000, "max_rule_sets": 100, "max_api_keys": 100,
     "max_auth_providers": 20, "max_connections": 10000, "messages_per_minute": 60000,
     "rate_limit_per_minute": 6000, "max_retained_messages": 10000,
+    # largest MQTT or HTTP publish payload; the broker's max_packet_size (2 MiB) bounds every packet
+    "max_payload_bytes": 1048576,
 }
 # Quotas that may be None, no limit. In single tenancy (one organization: the operator's own) the
 # per-minute ones are unlimited unless the operator sets CLOUDSIGNAL_<QUOTA> or an org's quota.

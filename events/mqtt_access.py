@@ -93,10 +93,12 @@ def broker_rules(view: ReadModel, principal: Any, tenancy: str) -> List[Dict[str
 
 
 def limits(quotas: Dict[str, int], org_id: str) -> Dict[str, Any]:
-    """The organization limits the broker enforces itself (connections, messages per minute)."""
+    """The organization limits the broker enforces itself (connections, messages per minute,
+    retained topics, payload size)."""
     return {"org_id": org_id, "max_connections": quotas["max_connections"],
             "messages_per_minute": quotas["messages_per_minute"],
-            "max_retained_messages": quotas.get("max_retained_messages")}
+            "max_retained_messages": quotas.get("max_retained_messages"),
+            "max_payload_bytes": quotas.get("max_payload_bytes")}
 
 
 def shared_subscription(topic: str) -> Tuple[Optional[str], str]:

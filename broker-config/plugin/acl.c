@@ -221,11 +221,13 @@ int cs_acl__check_cb(int event, void *event_data, void *userdata)
 	}
 	if(!allowed) return MOSQ_ERR_ACL_DENIED;
 	/* The client's own publish or will (the entry's connection, checked above):
-	 * a retained one may not add a topic past the retained quota. */
+	 * no payload past the payload quota, and a retained one may not add a
+	 * topic past the retained quota. */
 	if(ed->access == MOSQ_ACL_WRITE){
 		const char *org_id = cs_orgs__of(entry->username);
 		int rc;
 
+		if((rc = cs_orgs__check_payload(cs, org_id, ed->payloadlen)) != MOSQ_ERR_SUCCESS) return rc;
 		if(ed->retain && (rc = cs_retained__check(cs, org_id, ed->topic, ed->payloadlen)) != MOSQ_ERR_SUCCESS) return rc;
 		rc = cs_orgs__count_publish(cs, entry->username);
 		if(rc == MOSQ_ERR_SUCCESS && ed->retain) cs_retained__record(cs, org_id, ed->topic, ed->payloadlen, ed->qos);

@@ -168,6 +168,7 @@ struct cs_limits {
 	int64_t max_connections;
 	int64_t messages_per_minute;
 	int64_t max_retained_messages;
+	int64_t max_payload_bytes;      /* largest PUBLISH payload */
 };
 
 /* A principal (what may log in), keyed by username (principals.c). */
@@ -188,6 +189,12 @@ struct cs_principal {
 /* The old name: tests and callers that predate the principal store. */
 #define cs_cache_entry cs_principal
 
+#define CS_QUOTA_CONNECTIONS 0
+#define CS_QUOTA_MESSAGES    1
+#define CS_QUOTA_RETAINED    2
+#define CS_QUOTA_PAYLOAD     3
+#define CS_QUOTAS            4
+
 /* One organization, keyed by org id: its limits, its live sessions (kept up
  * to date by sessions.c for usernames "<name>@<org_id>") and its message
  * count in the current fixed window. An entry exists while the organization
@@ -201,17 +208,13 @@ struct cs_org {
 	int64_t window_start_ms;        /* monotonic (cs_plugin.now_ms) */
 	int64_t window_count;           /* publishes allowed in this window */
 	bool over_logged;               /* unused: kept for layout compatibility */
-	int64_t refused[3];             /* CS_QUOTA_*: refusals not reported yet */
-	int64_t reported_ms[3];         /* monotonic: last report, 0 = never */
+	int64_t refused[CS_QUOTAS];     /* CS_QUOTA_*: refusals not reported yet */
+	int64_t reported_ms[CS_QUOTAS]; /* monotonic: last report, 0 = never */
 	int64_t max_retained_messages;  /* -1 = unlimited */
 	struct cs_retained *retained;   /* retained topics (absolute), by topic (retained.c) */
 	int64_t retained_count;
+	int64_t max_payload_bytes;      /* -1 = unlimited */
 };
-
-#define CS_QUOTA_CONNECTIONS 0
-#define CS_QUOTA_MESSAGES    1
-#define CS_QUOTA_RETAINED    2
-#define CS_QUOTAS            3
 
 /* One retained topic of an organization (retained.c). */
 struct cs_retained {
@@ -533,6 +536,8 @@ int cs_orgs__parse_limits(const cJSON *obj, struct cs_limits *out, const char **
 struct cs_org *cs_orgs__find(struct cs_plugin *cs, const char *org_id);
 struct cs_org *cs_orgs__get(struct cs_plugin *cs, const char *org_id);
 void cs_orgs__refused(struct cs_plugin *cs, struct cs_org *org, int quota);
+int cs_orgs__check_payload(struct cs_plugin *cs, const char *org_id, uint32_t payloadlen);
+const char *cs_orgs__quota_name(int quota);
 void cs_orgs__prune(struct cs_plugin *cs, struct cs_org *org);
 int cs_orgs__set_limits(struct cs_plugin *cs, const struct cs_limits *limits);
 int cs_orgs__admit(struct cs_plugin *cs, const char *clientid, const char *username,

@@ -584,8 +584,7 @@ int cs_events__quota_refused(struct cs_events *ev, const char *org_id, int quota
 	if(o == NULL) return MOSQ_ERR_NOMEM;
 	if(cJSON_AddStringToObject(o, "type", "quota_refused") == NULL
 			|| cJSON_AddStringToObject(o, "org_id", org_id) == NULL
-			|| cJSON_AddStringToObject(o, "quota", quota == CS_QUOTA_CONNECTIONS ? "max_connections"
-				: quota == CS_QUOTA_MESSAGES ? "messages_per_minute" : "max_retained_messages") == NULL
+			|| cJSON_AddStringToObject(o, "quota", cs_orgs__quota_name(quota)) == NULL
 			|| cJSON_AddNumberToObject(o, "count", (double)count) == NULL){
 		cJSON_Delete(o);
 		return MOSQ_ERR_NOMEM;

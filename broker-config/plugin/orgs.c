@@ -52,8 +52,14 @@
  * a message over its quota; the table of retained topics keeps an entry
  * alive while it holds any.
  *
- * Refusals by a quota (max_connections at CONNECT, messages_per_minute and
- * max_retained_messages at publish) are counted per organization and quota; the first one is logged
+ * PAYLOAD (cs_orgs__check_payload, from acl.c's write check before the
+ * retained and message quotas): a client's PUBLISH (or will) whose payload is
+ * longer than max_payload_bytes is denied like a message over its quota.
+ * The deployment's max_packet_size (mosquitto.conf) bounds every packet
+ * before that; this is the organization's own, smaller, limit.
+ *
+ * Refusals by a quota (max_connections at CONNECT, messages_per_minute,
+ * max_retained_messages and max_payload_bytes at publish) are counted per organization and quota; the first one is logged
  * and reported ("quota_refused" event) at once, later ones at most once a
  * minute with their count (cs_orgs__tick).
  */
@@ -109,6 +115,7 @@ int cs_orgs__parse_limits(const cJSON *obj, struct cs_limits *out, const char **
 	out->max_connections = -1;
 	out->messages_per_minute = -1;
 	out->max_retained_messages = -1;
+	out->max_payload_bytes = -1;
 	if(obj == NULL || cJSON_IsNull(obj)) return MOSQ_ERR_SUCCESS;
 	if(!cJSON_IsObject(obj)){
 		*error = "'limits' must be an object";
@@ -130,6 +137,10 @@ int cs_orgs__parse_limits(const cJSON *obj, struct cs_limits *out, const char **
 	}
 	if(cs_orgs__parse_limit(cJSON_GetObjectItemCaseSensitive(obj, "max_retained_messages"), &out->max_retained_messages)){
 		*error = "'max_retained_messages' must be a non-negative integer or null";
+		return MOSQ_ERR_INVAL;
+	}
+	if(cs_orgs__parse_limit(cJSON_GetObjectItemCaseSensitive(obj, "max_payload_bytes"), &out->max_payload_bytes)){
+		*error = "'max_payload_bytes' must be a non-negative integer or null";
 		return MOSQ_ERR_INVAL;
 	}
 	strcpy(out->org_id, org->valuestring);
@@ -157,6 +168,7 @@ static struct cs_org *cs_orgs__add(struct cs_plugin *cs, const char *org_id)
 	org->max_connections = -1;
 	org->messages_per_minute = -1;
 	org->max_retained_messages = -1;
+	org->max_payload_bytes = -1;
 	org->window_start_ms = cs->now_ms();
 	HASH_ADD_KEYPTR(hh, cs->orgs, org->org_id, strlen(org->org_id), org);
 	if(org->hh.tbl == NULL){
@@ -189,7 +201,8 @@ static void cs_orgs__report(struct cs_plugin *cs, struct cs_org *org, int quota,
 {
 	char name[CS_LOG_NAME_LEN];
 	int64_t limit = quota == CS_QUOTA_CONNECTIONS ? org->max_connections
-		: quota == CS_QUOTA_MESSAGES ? org->messages_per_minute : org->max_retained_messages;
+		: quota == CS_QUOTA_MESSAGES ? org->messages_per_minute
+		: quota == CS_QUOTA_PAYLOAD ? org->max_payload_bytes : org->max_retained_messages;
 
 	if(org->refused[quota] == 0) return;
 	cs_clients__printable(org->org_id, name, sizeof(name));
@@ -198,6 +211,9 @@ static void cs_orgs__report(struct cs_plugin *cs, struct cs_org *org, int quota,
 				"%lld CONNECTs refused", name, (long long)limit, (long long)org->refused[quota]);
 	}else if(quota == CS_QUOTA_MESSAGES){
 		mosquitto_log_printf(MOSQ_LOG_NOTICE, "cloudsignal: organization %s is over its message quota (%lld/min): "
+				"%lld publishes refused", name, (long long)limit, (long long)org->refused[quota]);
+	}else if(quota == CS_QUOTA_PAYLOAD){
+		mosquitto_log_printf(MOSQ_LOG_NOTICE, "cloudsignal: organization %s is over its payload size quota (%lld bytes): "
 				"%lld publishes refused", name, (long long)limit, (long long)org->refused[quota]);
 	}else{
 		mosquitto_log_printf(MOSQ_LOG_NOTICE, "cloudsignal: organization %s is at its retained message quota (%lld): "
@@ -239,7 +255,7 @@ void cs_orgs__tick(struct cs_plugin *cs)
 void cs_orgs__prune(struct cs_plugin *cs, struct cs_org *org)
 {
 	if(org->sessions == 0 && org->max_connections < 0 && org->messages_per_minute < 0
-			&& org->max_retained_messages < 0 && org->retained_count == 0){
+			&& org->max_retained_messages < 0 && org->max_payload_bytes < 0 && org->retained_count == 0){
 		int64_t now = cs->now_ms();
 
 		for(int q = 0; q < CS_QUOTAS; q++) cs_orgs__report(cs, org, q, now);
@@ -255,13 +271,14 @@ int cs_orgs__set_limits(struct cs_plugin *cs, const struct cs_limits *limits)
 
 	if(org == NULL){
 		if(limits->max_connections < 0 && limits->messages_per_minute < 0
-				&& limits->max_retained_messages < 0) return MOSQ_ERR_SUCCESS;
+				&& limits->max_retained_messages < 0 && limits->max_payload_bytes < 0) return MOSQ_ERR_SUCCESS;
 		org = cs_orgs__add(cs, limits->org_id);
 		if(org == NULL) return MOSQ_ERR_NOMEM;
 	}
 	org->max_connections = limits->max_connections;
 	org->messages_per_minute = limits->messages_per_minute;
 	org->max_retained_messages = limits->max_retained_messages;
+	org->max_payload_bytes = limits->max_payload_bytes;
 	org->over_logged = false;
 	cs_orgs__prune(cs, org);
 	return MOSQ_ERR_SUCCESS;
@@ -386,6 +403,28 @@ int cs_orgs__count_org_publish(struct cs_plugin *cs, const char *org_id)
 	}
 	org->window_count++;
 	return MOSQ_ERR_SUCCESS;
+}
+
+/* The name of a quota in reports ("quota_refused") and in the service. */
+const char *cs_orgs__quota_name(int quota)
+{
+	switch(quota){
+		case CS_QUOTA_CONNECTIONS: return "max_connections";
+		case CS_QUOTA_MESSAGES: return "messages_per_minute";
+		case CS_QUOTA_PAYLOAD: return "max_payload_bytes";
+		default: return "max_retained_messages";
+	}
+}
+
+/* Before the rules' verdict is counted: may org_id publish a payload this
+ * long? Denied (and counted as a refusal) past max_payload_bytes. */
+int cs_orgs__check_payload(struct cs_plugin *cs, const char *org_id, uint32_t payloadlen)
+{
+	struct cs_org *org = cs_orgs__find(cs, org_id);
+
+	if(org == NULL || org->max_payload_bytes < 0 || (int64_t)payloadlen <= org->max_payload_bytes) return MOSQ_ERR_SUCCESS;
+	cs_orgs__refused(cs, org, CS_QUOTA_PAYLOAD);
+	return MOSQ_ERR_ACL_DENIED;
 }
 
 /* An allowed PUBLISH of username. */

@@ -97,6 +97,19 @@ static int publish(struct mosquitto *c, const char *topic)
 	return acl(c, MOSQ_ACL_WRITE, topic);
 }
 
+static int publish_sized(struct mosquitto *c, const char *topic, uint32_t payloadlen, bool retain)
+{
+	struct mosquitto_evt_acl_check ed;
+
+	memset(&ed, 0, sizeof(ed));
+	ed.client = c;
+	ed.access = MOSQ_ACL_WRITE;
+	ed.topic = topic;
+	ed.payloadlen = payloadlen;
+	ed.retain = retain;
+	return cs_acl__check_cb(MOSQ_EVT_ACL_CHECK, &ed, g_cs);
+}
+
 static void cache(const char *user, bool su, const char *rules_json)
 {
 	cJSON *t = cJSON_Parse(rules_json);
@@ -1020,6 +1033,43 @@ static void test_orgs_oom(void)
 	stop_plugin();
 }
 
+/* max_payload_bytes: a longer payload is denied before it counts against
+ * the message quota, reported as quota_refused "max_payload_bytes"; set_limits
+ * without it lifts it; other organizations are not concerned. */
+static void test_payload_quota(void)
+{
+	struct mosquitto q1 = { "q1", "a@org_q", NULL, 4, true };
+	struct mosquitto r1 = { "r1", "a@org_r", NULL, 4, true };
+	struct cs_org *org;
+
+	start_plugin("http://127.0.0.1:1");
+	g_now_ms = 1000000;
+	g_cs->now_ms = fake_now;
+	cache("a@org_q", false, ALLOW_ALL);
+	cache("a@org_r", false, ALLOW_ALL);
+	CHECK(control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_q\",\"max_payload_bytes\":100,"
+			"\"messages_per_minute\":10}]}"));
+	CHECK(!control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_q\",\"max_payload_bytes\":-1}]}"));
+	CHECK(connect_as(&q1, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(connect_as(&r1, "p") == MOSQ_ERR_SUCCESS);
+	org = cs_orgs__find(g_cs, "org_q");
+	CHECK(org && org->max_payload_bytes == 100);
+	test_log_all[0] = '\0';
+	CHECK(publish_sized(&q1, "t", 100, false) == MOSQ_ERR_SUCCESS);
+	CHECK(publish_sized(&q1, "t", 101, false) == MOSQ_ERR_ACL_DENIED);
+	CHECK(publish_sized(&q1, "t", 5000, true) == MOSQ_ERR_ACL_DENIED);
+	CHECK(org->window_count == 1);                     /* refusals do not count as messages */
+	CHECK(org->retained_count == 0);                   /* nor as retained topics */
+	CHECK(count_in_log("organization org_q is over its payload size quota (100 bytes): 1 publishes refused") == 1);
+	CHECK(queued("\"type\":\"quota_refused\",\"org_id\":\"org_q\",\"quota\":\"max_payload_bytes\",\"count\":1,") == 1);
+	CHECK(publish_sized(&r1, "t", 1000000, false) == MOSQ_ERR_SUCCESS);   /* org_r has no limit */
+	CHECK(control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_q\"}]}"));
+	CHECK(publish_sized(&q1, "t", 5000, false) == MOSQ_ERR_SUCCESS);
+	disconnect(&q1);
+	disconnect(&r1);
+	stop_plugin();
+}
+
 void test_orgs__run(void)
 {
 	long before = test_alloc_outstanding;
@@ -1028,6 +1078,7 @@ void test_orgs__run(void)
 	test_connection_quota();
 	test_reply_limits();
 	test_message_quota();
+	test_payload_quota();
 	test_cross_org();
 	test_clientid_prefix();
 	test_kick_owner();

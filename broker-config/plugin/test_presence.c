@@ -197,6 +197,7 @@ static void test_retained_quota(void)
 	lim.max_connections = -1;
 	lim.messages_per_minute = -1;
 	lim.max_retained_messages = 2;
+	lim.max_payload_bytes = -1;
 	CHECK(cs_orgs__set_limits(g_cs, &lim) == MOSQ_ERR_SUCCESS);
 	org = cs_orgs__find(g_cs, "org_a");
 

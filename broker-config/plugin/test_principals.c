@@ -637,7 +637,7 @@ static void test_reports(void)
 	/* The internal user's publishes count against the topic's owner:
 	 * multi tenancy, the first level; $ topics never. */
 	{
-		struct cs_limits l = { "org_m", -1, 2, -1 };
+		struct cs_limits l = { "org_m", -1, 2, -1, -1 };
 
 		CHECK(cs_orgs__set_limits(g_cs, &l) == 0);
 	}
@@ -664,7 +664,7 @@ static void test_reports(void)
 
 	/* max_connections refusals at CONNECT. */
 	{
-		struct cs_limits l = { "org_x", 1, -1, -1 };
+		struct cs_limits l = { "org_x", 1, -1, -1, -1 };
 		struct mosquitto c9 = { "c9", "u@org_x", "10.0.0.1", 5, true };
 
 		CHECK(cs_orgs__set_limits(g_cs, &l) == 0);

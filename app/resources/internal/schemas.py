@@ -30,6 +30,7 @@ class LimitsSchema(ma.Schema):
     max_connections = ma.fields.Integer(allow_none=True)
     messages_per_minute = ma.fields.Integer(allow_none=True)
     max_retained_messages = ma.fields.Integer(allow_none=True)
+    max_payload_bytes = ma.fields.Integer(allow_none=True)
 
 
 class AuthenticateReplySchema(ma.Schema):
@@ -103,7 +104,7 @@ class BrokerEventSchema(BrokerSchema):
     # quota_refused: an organization's refusals by one quota since its previous report
     org_id = ma.fields.String(validate=ma.validate.Length(min=1, max=64))
     quota = ma.fields.String(validate=ma.validate.OneOf(("messages_per_minute", "max_connections",
-                                                         "max_retained_messages")))
+                                                         "max_retained_messages", "max_payload_bytes")))
     count = ma.fields.Integer(validate=COUNT)
     # subscribed/unsubscribed (session_id too): a filter of the session, as the broker knows it
     filter = ma.fields.String(validate=ma.validate.Length(min=1, max=65535))

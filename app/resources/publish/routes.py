@@ -10,7 +10,7 @@ from flask.views import MethodView
 from app.broker.connection import BrokerConnection, BrokerTimeout, BrokerUnavailable, publish_properties
 from app.domain import broker_topic, current_broker, current_domain
 from app.errors import ApiError
-from app.observability import PUBLISHED
+from app.observability import PUBLISHED, record_quota_refusal
 from app.extensions.smorest import Blueprint
 from app.resources.publish.schemas import BatchReplySchema, BatchSchema, PublishReplySchema, PublishSchema
 
@@ -30,6 +30,21 @@ def charge(count: int) -> None:
         raise ApiError(429, f"the organization's quota of {per_minute} messages per minute is used up; retry in "
                             f"{window.retry_after} s", "message_quota_exceeded", {"limit": per_minute},
                        headers={"Retry-After": str(window.retry_after)})
+
+
+def check_payloads(messages: List[Dict[str, Any]]) -> None:
+    """403 quota_exceeded (nothing published) when a payload is longer than the organization's
+    max_payload_bytes quota, the limit the broker applies to its MQTT publishes too."""
+    limit = current_domain().quotas(g.org_id).get("max_payload_bytes")
+    if limit is None:
+        return
+    for index, message in enumerate(messages):
+        size = len(encode(message["payload"]))
+        if size > limit:
+            record_quota_refusal(g.org_id, "max_payload_bytes")
+            raise ApiError(403, f"message {index}: the payload of {size} bytes is over the organization's limit: "
+                                f"its max_payload_bytes quota is {limit}", "quota_exceeded",
+                           {"quota": "max_payload_bytes", "limit": limit, "size": size, "index": index})
 
 
 def start(broker: BrokerConnection, message: Dict[str, Any]) -> Any:
@@ -54,6 +69,7 @@ class PublishViews(MethodView):
         503 when the broker is unreachable, 504 when it does not acknowledge within 5 s.
         """
         broker = current_broker()
+        check_payloads([message])
         charge(1)
         message_id = broker.wait(start(broker, message), ACK_TIMEOUT)
         PUBLISHED.labels(str(message["qos"])).inc()
@@ -72,6 +88,7 @@ class PublishBatchViews(MethodView):
         broker = current_broker()
         if not broker.connected:
             raise BrokerUnavailable("the broker is not reachable")
+        check_payloads(body["messages"])
         charge(len(body["messages"]))
         pending: List[Any] = []
         for message in body["messages"]:  # hand all over first, then wait: one round trip, not N
