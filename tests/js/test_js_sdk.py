@@ -289,6 +289,50 @@ def test_multi_tenancy_prefix_and_token_exchange(multi: Stack, tmp_path: Path) -
     assert bot.received == [(f"{org_id}/rooms/js", b'{"hello":"python"}')]
 
 
+def test_request_response_between_python_and_js(single: Dict, tmp_path: Path) -> None:
+    """Both SDKs on one wire format: a Python responder answers JS requests (100 concurrent, an
+    error, a timeout), then Python requests reach the JS responder (asked by the JS test)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from cloudsignal import CloudSignalClient, RequestError
+
+    stack, org, api = single["stack"], single["org"], single["api"]
+    allow(api, "replies/{client_id}/#", action="subscribe")
+    allow(api, "replies/#", action="publish")
+    allow(api, "py/#")
+    allow(api, "js/#")
+    make_user(api, "rpc-py", "rpc-password")
+    make_user(api, "rpc-js", "rpc-password")
+    python = CloudSignalClient("127.0.0.1", f"rpc-py@{org['org_id']}", "rpc-password", port=stack.broker.port,
+                               tenancy="single", preset="server")
+
+    @python.on_request("py/+/get")
+    def get(topic, payload):
+        if payload.get("fail"):
+            raise ValueError("no such item")
+        return {"id": payload["id"], "by": "python"}
+
+    def py_requests() -> None:
+        assert python.request("js/items/get", {"id": 1}, timeout=5) == {"id": 1, "by": "js", "topic": "js/items/get"}
+        with ThreadPoolExecutor(max_workers=100) as pool:
+            ids = list(pool.map(lambda n: python.request("js/items/get", {"id": n}, timeout=10)["id"], range(100)))
+        assert ids == list(range(100))
+        try:
+            python.request("js/items/get", {"id": 2, "fail": True}, timeout=5)
+        except RequestError as error:
+            assert (error.code, error.message) == ("not_found", "not here"), error
+        else:
+            raise AssertionError("the JS handler's error did not come back")
+
+    python.start()
+    try:
+        assert python.wait_until_connected(5)
+        run_node(["CloudSignalClient.requests.test.js"], {**single["env"], "CS_USER": "rpc-js", "CS_PASSWORD": "rpc-password"},
+                 tmp_path, actions={"py-requests": py_requests})
+    finally:
+        python.stop()
+
+
 # -- the REST client -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("test_file", [

@@ -2,6 +2,7 @@
 import type { IClientOptions, IPublishPacket } from 'mqtt'
 import type { MqttAuthError, CloudSignalError } from './errors.js'
 import type { PublishPayload } from './payload.js'
+import type { PresetName } from './presets.js'
 import type { Credentials, Tenancy } from './types.js'
 
 /**
@@ -53,15 +54,24 @@ export interface CloudSignalClientOptions {
   clean?: boolean
   /** Seconds the broker keeps a session after a disconnect when `clean` is false; default 3600. */
   sessionExpiryInterval?: number
-  /** Seconds between keep-alive pings; default 60. */
+  /** Seconds between keep-alive pings; default 60 (or the preset's). */
   keepalive?: number
-  /** Milliseconds between reconnection attempts; default 1000; 0 disables reconnecting. */
+  /**
+   * Milliseconds before the first reconnection attempt (default 1000; 0 disables reconnecting);
+   * each failed attempt doubles it, up to `maxReconnectPeriod`, with jitter (see the README).
+   */
   reconnectPeriod?: number
+  /** The longest wait between reconnection attempts, in milliseconds; default 30000. */
+  maxReconnectPeriod?: number
+  /** Defaults for keepalive, reconnection, `queueLimit` and QoS (`agent`, `server`, `browser`); options given win. */
+  preset?: PresetName
+  /** Where replies to this client's requests arrive: `<replyTopic>/#`; default `replies/<clientId>`. */
+  replyTopic?: string
   /** Milliseconds to wait for the CONNACK; default 10000. */
   connectTimeout?: number
   /** `multi` puts every topic under `<org_id>/` on the broker (added on the way out, stripped on the way in); default `single`. */
   tenancy?: Tenancy
-  /** Publishes and unsubscribes held while offline, at most; default 1000. Past it calls reject with code `queue_full`. */
+  /** Publishes and unsubscribes held while offline, at most; default 1000 (or the preset's). Past it calls reject with code `queue_full`. */
   queueLimit?: number
   /** Connect when constructed (default true); with false, call `connect()`. */
   autoConnect?: boolean
@@ -81,7 +91,7 @@ export interface CloudSignalClientOptions {
  * await client.publish('agents/agent-01/state', { status: 'idle' }, { qos: 1, retain: true } satisfies PublishOptions)
  */
 export interface PublishOptions {
-  /** Default 0. */
+  /** Default 0 (or the preset's). */
   qos?: QoS
   retain?: boolean
   properties?: MessageProperties
@@ -93,7 +103,7 @@ export interface PublishOptions {
  * client.subscribe('alerts/#', handler, { qos: 1, noLocal: true } satisfies SubscribeOptions)
  */
 export interface SubscribeOptions {
-  /** Maximum QoS of the messages delivered; default 1. */
+  /** Maximum QoS of the messages delivered; default 1 (or the preset's). */
   qos?: QoS
   /** MQTT 5: do not receive this client's own publishes. */
   noLocal?: boolean

@@ -12,6 +12,8 @@ import { CredentialRefresher } from './credentials.js'
 import { TypedEmitter } from './emitter.js'
 import { AUTH_REASON_CODES, CloudSignalError, MqttAuthError, MqttError, mqttReason } from './errors.js'
 import { decodePayload, encodePayload, type PublishPayload } from './payload.js'
+import { Backoff, presetFor, type Preset } from './presets.js'
+import { Requester, responder, type MqttRequestOptions, type RequestHandler } from './requests.js'
 import { asMqttError, matchingSubscriptions, settleSuback, type Subscription } from './subscriptions.js'
 import { Namespace, clientIdPrefix, orgIdOf } from './topics.js'
 import type { Credentials, Tenancy } from './types.js'
@@ -77,12 +79,21 @@ export class CloudSignalClient extends TypedEmitter<CloudSignalClientEvents> {
   private retryTimer: ReturnType<typeof setTimeout> | undefined
   private refresher: CredentialRefresher | undefined
   private started: boolean
+  private readonly preset: Preset
+  /** Undefined when reconnecting is off, or MQTT.js's own `reconnectPeriod` was asked for. */
+  private readonly backoff: Backoff | undefined
+  private requester: Requester | undefined
 
   constructor(options: CloudSignalClientOptions) {
     super()
     if (!options?.host) throw new TypeError('CloudSignalClient: host is required')
     if (!options.username) throw new TypeError('CloudSignalClient: username is required')
     this.options = { ...options }
+    this.preset = presetFor(options.preset)
+    const first = options.reconnectPeriod ?? this.preset.reconnectPeriod
+    if (first > 0 && options.mqttOptions?.reconnectPeriod === undefined) {
+      this.backoff = new Backoff(first, Math.max(first, options.maxReconnectPeriod ?? this.preset.maxReconnectPeriod))
+    }
     this.namespace = this.namespaceFor(options.username, options.tenancy)
     const autoConnect = options.autoConnect ?? true
     this.stopped = !autoConnect
@@ -90,7 +101,10 @@ export class CloudSignalClient extends TypedEmitter<CloudSignalClientEvents> {
     this.mqtt = mqtt.connect(this.url(), { ...this.mqttOptions(), manualConnect: !autoConnect })
     this.mqtt.on('connect', (packet) => this.onConnect(packet))
     this.mqtt.on('message', (topic, payload, packet) => this.onMessage(topic, payload, packet))
-    this.mqtt.on('reconnect', () => this.emit('reconnect'))
+    this.mqtt.on('reconnect', () => {
+      this.paceReconnects()
+      this.emit('reconnect')
+    })
     this.mqtt.on('offline', () => this.emit('offline'))
     this.mqtt.on('close', () => this.emit('close'))
     this.mqtt.on('disconnect', (packet) => this.emit('disconnect', packet.reasonCode ?? 0))
@@ -204,7 +218,7 @@ export class CloudSignalClient extends TypedEmitter<CloudSignalClientEvents> {
     const promise = new Promise<void>((resolve, reject) => {
       this.whenConnected(() => {
         this.mqtt.publish(this.namespace.topic(topic), body as string,
-          { qos: options.qos ?? 0, retain: options.retain ?? false, ...(properties ? { properties } : {}) },
+          { qos: options.qos ?? this.preset.publishQos, retain: options.retain ?? false, ...(properties ? { properties } : {}) },
           (error) => error ? reject(asMqttError(error, `publish to ${topic} failed`)) : resolve())
       }, reject)
     })
@@ -266,6 +280,32 @@ export class CloudSignalClient extends TypedEmitter<CloudSignalClientEvents> {
     }))
   }
 
+  /**
+   * Send a request and resolve with the reply's payload (parsed JSON, else text). The SDK sets the
+   * response topic (`replies/<clientId>/...`, subscribed once per client) and the correlation data.
+   * Rejects with `MqttRequestTimeoutError` when no reply comes within `timeout` ms (10000), and
+   * with `MqttRequestError` when the responder's handler threw (its `code`, e.g. `handler_error`).
+   * The client needs the rule `{"topic": "replies/{client_id}/#", "action": "subscribe", "permission": "allow"}`.
+   * @example
+   * const item = await client.request('svc/items/get', { id: 7 }, { timeout: 2000 })
+   */
+  request<T = any>(topic: string, payload: PublishPayload, options: MqttRequestOptions = {}): Promise<T> {
+    this.requester ??= new Requester(this, this.options.replyTopic ?? `replies/${this.clientId}`)
+    return this.requester.request<T>(topic, payload, options)
+  }
+
+  /**
+   * Answer requests on `filter`: the handler's result (or its promise's) is published to the
+   * request's response topic with its correlation data; what it throws becomes an error reply
+   * (user property `cs-error`) the requester receives as `MqttRequestError`. Resolves once subscribed.
+   * Responders need the rule `{"topic": "replies/#", "action": "publish", "permission": "allow"}`.
+   * @example
+   * await client.onRequest('svc/+/get', async (topic, request) => ({ id: request.id, name: 'lamp' }))
+   */
+  onRequest<T = any>(filter: string, handler: RequestHandler<T>, options: SubscribeOptions = {}): Promise<SubscriptionGrant> {
+    return this.subscribe(filter, responder(this, handler as RequestHandler), options)
+  }
+
   // -- internals -------------------------------------------------------------------------------
 
   private namespaceFor(username: string, tenancy: Tenancy | undefined): Namespace {
@@ -290,8 +330,8 @@ export class CloudSignalClient extends TypedEmitter<CloudSignalClientEvents> {
       username: o.username,
       password: o.password,
       clean,
-      keepalive: o.keepalive ?? 60,
-      reconnectPeriod: o.reconnectPeriod ?? 1000,
+      keepalive: o.keepalive ?? this.preset.keepalive,
+      reconnectPeriod: this.backoff ? this.backoff.next() : (o.reconnectPeriod ?? this.preset.reconnectPeriod),
       connectTimeout: o.connectTimeout ?? 10_000,
       // This client restores subscriptions itself and decides which refused CONNACKs to retry.
       resubscribe: false,
@@ -315,7 +355,7 @@ export class CloudSignalClient extends TypedEmitter<CloudSignalClientEvents> {
   /** Run `call` now if connected, else queue it (bounded) until the connection is up. */
   private whenConnected(call: () => void, reject: (error: CloudSignalError) => void): void {
     if (this.mqtt.connected) return call()
-    const limit = this.options.queueLimit ?? 1000
+    const limit = this.options.queueLimit ?? this.preset.queueLimit
     if (this.queue.length >= limit) {
       reject(new MqttError(`the offline queue is full (${limit} calls)`, { code: 'queue_full' }))
       return
@@ -326,6 +366,8 @@ export class CloudSignalClient extends TypedEmitter<CloudSignalClientEvents> {
   private onConnect(packet: IConnackPacket): void {
     const info: ConnectInfo = { sessionPresent: packet.sessionPresent }
     this.lastConnect = info
+    this.backoff?.reset()
+    this.paceReconnects()
     for (const subscription of this.subscriptions.values()) {
       if (!packet.sessionPresent || !subscription.acked) this.sendSubscribe(subscription)
     }
@@ -335,7 +377,7 @@ export class CloudSignalClient extends TypedEmitter<CloudSignalClientEvents> {
   }
 
   private sendSubscribe(subscription: Subscription): void {
-    const { qos = 1, noLocal, retainAsPublished, retainHandling } = subscription.options
+    const { qos = this.preset.subscribeQos, noLocal, retainAsPublished, retainHandling } = subscription.options
     this.mqtt.subscribe(this.namespace.filter(subscription.filter), {
       qos,
       ...(noLocal !== undefined ? { nl: noLocal } : {}),
@@ -412,8 +454,14 @@ export class CloudSignalClient extends TypedEmitter<CloudSignalClientEvents> {
     this.scheduleReconnect()
   }
 
+  /** The wait before the next attempt, set where MQTT.js reads it when the connection closes. */
+  private paceReconnects(): void {
+    if (this.backoff) this.mqtt.options.reconnectPeriod = this.backoff.next()
+  }
+
   private scheduleReconnect(): void {
-    const period = this.options.reconnectPeriod ?? 1000
+    // Paced like MQTT.js's own attempts: the wait set at the last CONNACK or attempt.
+    const period = this.backoff ? (this.mqtt.options.reconnectPeriod ?? 1000) : (this.options.reconnectPeriod ?? this.preset.reconnectPeriod)
     if (period <= 0 || this.stopped) return
     clearTimeout(this.retryTimer)
     this.retryTimer = setTimeout(() => {

@@ -7,6 +7,10 @@ export type {
   PublishOptions, QoS, ReceivedMessage, SubscribeOptions, SubscriptionGrant, TokenExchangeOptions,
 } from './client-types.js'
 export type { PublishPayload } from './payload.js'
+export { Backoff, DEFAULT_PRESET, PRESETS } from './presets.js'
+export type { Preset, PresetName } from './presets.js'
+export { MqttRequestError, MqttRequestTimeoutError, REQUEST_ERROR_PROPERTY } from './requests.js'
+export type { MqttRequestOptions, RequestHandler } from './requests.js'
 export { TypedEmitter } from './emitter.js'
 
 export {

@@ -40,7 +40,8 @@ from cloudsignal.errors import (
     SubscribeError,
     ValidationError,
 )
-from cloudsignal.mqtt import CloudSignalClient, Message, PublishHandle, SubscribeHandle
+from cloudsignal._presets import PRESETS, Preset
+from cloudsignal.mqtt import CloudSignalClient, Message, PublishHandle, RequestError, RequestTimeout, SubscribeHandle
 from cloudsignal.pagination import Page
 from cloudsignal.resources import NOT_GIVEN
 
@@ -51,6 +52,8 @@ __all__ = [
     "Message",
     "PublishHandle",
     "SubscribeHandle",
+    "Preset",
+    "PRESETS",
     "Page",
     "NOT_GIVEN",
     "CloudSignalError",
@@ -69,4 +72,6 @@ __all__ = [
     "PublishError",
     "SubscribeError",
     "QueueFullError",
+    "RequestError",
+    "RequestTimeout",
 ]

@@ -35,11 +35,13 @@ from cloudsignal._messages import (
     publish_properties,
 )
 from cloudsignal._payload import decode, encode
+from cloudsignal._presets import Backoff, Preset, preset_named
+from cloudsignal._rpc import REPLY_TOPIC, RequestError, Requester, RequestTimeout, responder
 from cloudsignal._topics import Namespace, matching_filter, org_of, resolve_tenancy, wire_client_id
 from cloudsignal.errors import ConnectionRefused, MQTTError, QueueFullError
 from cloudsignal.types import MessageProperties
 
-__all__ = ["CloudSignalClient", "Message", "PublishHandle", "SubscribeHandle"]
+__all__ = ["CloudSignalClient", "Message", "PublishHandle", "RequestError", "RequestTimeout", "SubscribeHandle"]
 
 log = logging.getLogger("cloudsignal.mqtt")
 
@@ -72,9 +74,13 @@ class CloudSignalClient:
     tenancy refuses client ids without it; the REST API shows them without it); ``client_id``
     stays as you gave it. ``clean_start=False`` keeps the session ``session_expiry`` seconds
     (3600). Up to ``queue_size`` publishes wait for the connection (:class:`QueueFullError`
-    beyond). Lost connections are retried after ``reconnect_delay`` seconds, doubling up to
-    ``max_reconnect_delay``; the first CONNECT refused by the broker (bad password) is not
-    retried: ``connect()`` raises :class:`ConnectionRefused`.
+    beyond). Lost connections are retried after about ``reconnect_delay`` seconds, doubling with
+    each failed attempt up to ``max_reconnect_delay``, with jitter (each wait is drawn between
+    half and all of its step); the first CONNECT refused by the broker (bad password) is not
+    retried: ``connect()`` raises :class:`ConnectionRefused`. ``preset`` (``"agent"``,
+    ``"server"``, ``"browser"``) sets keepalive, reconnection delays, ``queue_size`` and the
+    default QoS of ``publish`` and ``subscribe``; arguments given explicitly win. Replies to
+    :meth:`request` arrive under ``reply_topic`` (default ``replies/<client_id>``).
     """
 
     def __init__(
@@ -87,15 +93,17 @@ class CloudSignalClient:
         transport: Literal["tcp", "websockets"] = "tcp",
         client_id: Optional[str] = None,
         clean_start: bool = True,
-        keepalive: int = 60,
+        keepalive: Optional[int] = None,
         *,
         tenancy: Optional[str] = None,
         protocol: int = paho.MQTTv5,
         ws_path: str = "/mqtt",
         session_expiry: Optional[int] = None,
-        queue_size: int = 1000,
-        reconnect_delay: float = 1.0,
-        max_reconnect_delay: float = 30.0,
+        queue_size: Optional[int] = None,
+        reconnect_delay: Optional[float] = None,
+        max_reconnect_delay: Optional[float] = None,
+        preset: Optional[str] = None,
+        reply_topic: Optional[str] = None,
     ) -> None:
         if transport not in ("tcp", "websockets"):
             raise ValueError("transport must be 'tcp' or 'websockets'")
@@ -106,20 +114,23 @@ class CloudSignalClient:
         self.tenancy = resolve_tenancy(tenancy)
         self.protocol = protocol
         self.clean_start = clean_start
-        self.keepalive = keepalive
+        self.preset: Preset = preset_named(preset)
+        self.keepalive = keepalive if keepalive is not None else self.preset.keepalive
         self.session_expiry = session_expiry if session_expiry is not None else (0 if clean_start else 3600)
-        self.queue_size = queue_size
+        self.queue_size = queue_size if queue_size is not None else self.preset.queue_size
+        first = reconnect_delay if reconnect_delay is not None else self.preset.reconnect_delay
+        most = max_reconnect_delay if max_reconnect_delay is not None else self.preset.max_reconnect_delay
+        self._backoff = Backoff(first, max(first, most))
         self._namespace = Namespace.for_user(username, self.tenancy)
 
         # The broker knows the client as `<org_id>/<client_id>`; self.client_id stays the id as
         # given (or generated), as topics stay as the code writes them.
         self._mqtt = paho.Client(CallbackAPIVersion.VERSION2, client_id=wire_client_id(username, self.client_id),
                                  protocol=MQTTProtocolVersion(protocol),
-                                 transport=transport, reconnect_on_failure=True,
+                                 transport=transport, reconnect_on_failure=False,  # _run reconnects
                                  clean_session=None if protocol == paho.MQTTv5 else clean_start)
         self._mqtt.enable_logger(logging.getLogger("cloudsignal.paho"))
-        self._mqtt.reconnect_delay_set(max(1, round(reconnect_delay)), max(1, round(max_reconnect_delay)))
-        self._mqtt.max_queued_messages_set(queue_size)
+        self._mqtt.max_queued_messages_set(self.queue_size)
         if username is not None:
             self._mqtt.username_pw_set(username, password)
         if transport == "websockets":
@@ -150,6 +161,8 @@ class CloudSignalClient:
         self._refresher: Any = None  # a CredentialRefresher when built by from_token_exchange
         self._connect_listeners: list[Callable[[], Any]] = []
         self._disconnect_listeners: list[Callable[[str], Any]] = []
+        self._network_thread: Optional[int] = None  # the thread running the loop, where handlers run
+        self._requester = Requester(self, reply_topic or REPLY_TOPIC.format(client_id=self.client_id))
 
     # -- credentials from a token exchange ------------------------------------------------
 
@@ -243,7 +256,7 @@ class CloudSignalClient:
             except Exception:
                 log.exception("connection listener %r failed", listener)
 
-    def on_message(self, topic_filter: str, qos: int = 1) -> Callable[[H], H]:
+    def on_message(self, topic_filter: str, qos: Optional[int] = None) -> Callable[[H], H]:
         """Decorator: call the function for every message matching ``topic_filter``.
 
         The function gets ``(topic, payload)``, payload decoded (JSON value, else text, else
@@ -260,7 +273,7 @@ class CloudSignalClient:
 
         return register
 
-    def subscribe(self, topic_filter: str, handler: Handler, qos: int = 1) -> SubscribeHandle:
+    def subscribe(self, topic_filter: str, handler: Handler, qos: Optional[int] = None) -> SubscribeHandle:
         """Subscribe ``handler`` to ``topic_filter`` (``+``/``#`` wildcards, ``$share/group/...``).
 
         Works before and after connecting; subscriptions are renewed after every reconnect.
@@ -270,6 +283,7 @@ class CloudSignalClient:
         """
         if not topic_filter:
             raise ValueError("empty topic filter")
+        qos = self.preset.subscribe_qos if qos is None else qos
         handle = SubscribeHandle(topic_filter)
         with self._state_lock:
             record = self._subscriptions.get(topic_filter)
@@ -321,7 +335,7 @@ class CloudSignalClient:
         self,
         topic: str,
         payload: Any = None,
-        qos: int = 0,
+        qos: Optional[int] = None,
         retain: bool = False,
         *,
         properties: Optional[MessageProperties] = None,
@@ -337,6 +351,7 @@ class CloudSignalClient:
         """
         if not topic or "+" in topic or "#" in topic:
             raise ValueError(f"cannot publish to {topic!r}: a topic name has no wildcards")
+        qos = self.preset.publish_qos if qos is None else qos
         if qos not in (0, 1, 2):
             raise ValueError("qos must be 0, 1 or 2")
         data, content_type = encode(payload)
@@ -371,6 +386,55 @@ class CloudSignalClient:
         queued.handle.mid = info.mid
         self._publish_acks.expect(info.mid, queued.handle._resolve)
         return True
+
+    # -- request/response ----------------------------------------------------------------------
+
+    def request(
+        self,
+        topic: str,
+        payload: Any = None,
+        timeout: float = 10.0,
+        qos: int = 1,
+        *,
+        properties: Optional[MessageProperties] = None,
+    ) -> Any:
+        """Send a request and return the reply's payload (decoded as handlers get it).
+
+        The client sets the response topic (``replies/<client_id>/...``; it subscribes to
+        ``replies/<client_id>/#`` once) and the correlation data, and matches the reply. Raises
+        :class:`RequestTimeout` when no reply comes within ``timeout`` seconds, and
+        :class:`RequestError` (``code``, ``message``) when the responder's handler raised. Many
+        requests may be in flight at once, from any threads but the client's own (a handler
+        waiting for a reply would hold up the messages it waits for). The client needs the rule
+        ``{"topic": "replies/{client_id}/#", "action": "subscribe", "permission": "allow"}``.
+        Example::
+
+            client.start()
+            item = client.request("svc/items/get", {"id": 7}, timeout=5)
+        """
+        if self._network_thread == threading.get_ident():
+            raise RuntimeError("request() from a handler would wait for messages its own thread must "
+                               "deliver; call it from another thread")
+        return self._requester.request(topic, payload, timeout, qos, properties)
+
+    def on_request(self, topic_filter: str, qos: Optional[int] = None) -> Callable[[H], H]:
+        """Decorator: answer requests on ``topic_filter``; the function's return value is the reply.
+
+        The function gets ``(topic, payload)`` or ``(topic, payload, message)`` as with
+        :meth:`on_message`, on the network thread. What it raises is sent as an error reply (user
+        property ``cs-error``) that the requester raises as :class:`RequestError`. Responders need
+        the rule ``{"topic": "replies/#", "action": "publish", "permission": "allow"}``. Example::
+
+            @client.on_request("svc/+/get")
+            def get(topic, payload):
+                return {"id": payload["id"], "name": "lamp"}
+        """
+
+        def register(handler: H) -> H:
+            self.subscribe(topic_filter, responder(self, handler), qos=qos)
+            return handler
+
+        return register
 
     # -- running ---------------------------------------------------------------------------------
 
@@ -442,12 +506,33 @@ class CloudSignalClient:
             self._mqtt.connect_async(self.host, self.port, self.keepalive)
         if self._refresher is not None:
             self._refresher.start()
+        self._network_thread = threading.get_ident()
+        self._backoff.reset()
         try:
-            self._mqtt.loop_forever(retry_first_connection=True)
+            while not self._stopping.is_set():
+                self._connect_once()
+                if self._stopping.is_set() or (self._refusal is not None and not self._ever_connected):
+                    break
+                delay = self._backoff.next_delay()
+                log.info("connecting again to %s:%s in %.2fs", self.host, self.port, delay)
+                self._stopping.wait(delay)
         finally:
+            self._network_thread = None
             self._connected.clear()
             if self._refresher is not None:
                 self._refresher.cancel()
+
+    def _connect_once(self) -> None:
+        """One connection, from CONNECT until it ends (paho's own retries are off: the loop in
+        :meth:`_run` paces them by the reconnection policy)."""
+        try:
+            self._mqtt.reconnect()
+        except OSError as error:  # refused, unreachable, TLS or WebSocket handshake
+            log.info("cannot reach %s:%s: %s", self.host, self.port, error)
+            return
+        if self._stopping.is_set():  # stop() came while connecting: say goodbye, then end
+            self._mqtt.disconnect()
+        self._mqtt.loop_forever()
 
     # -- paho callbacks (network thread) -------------------------------------------------------
 
@@ -461,6 +546,7 @@ class CloudSignalClient:
             return
         session_present = bool(getattr(flags, "session_present", False))
         log.info("connected to %s:%s as %s", self.host, self.port, self.username)
+        self._backoff.reset()
         with self._state_lock:
             self._ever_connected = True
             if not session_present:

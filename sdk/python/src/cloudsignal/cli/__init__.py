@@ -57,7 +57,7 @@ def _register() -> None:
     for command in (policy.pull, policy.validate, policy.push):
         acl.acl.add_command(command)
     for command in (auth.auth, users.users, acl.acl, keys.keys, sessions.sessions, org.org,
-                    providers.providers, tokens.tokens, messaging.publish, messaging.subscribe,
+                    providers.providers, tokens.tokens, messaging.publish, messaging.subscribe, messaging.request,
                     events.events, audit.audit, mcp_command.mcp, utilities.presence, utilities.retained):
         cli.add_command(command)
     _accept_json_everywhere(cli)

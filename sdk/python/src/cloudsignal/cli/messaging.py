@@ -1,5 +1,5 @@
-"""``cloudsignal publish`` (over HTTP) and ``cloudsignal subscribe`` (over MQTT, with temporary
-credentials)."""
+"""``cloudsignal publish`` (over HTTP), ``cloudsignal subscribe`` and ``cloudsignal request`` (over
+MQTT, with temporary credentials)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import queue
 import signal
 import threading
 from types import FrameType
-from typing import Any, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 import click
 
@@ -17,7 +17,7 @@ from cloudsignal._credentials import CredentialRefresher
 from cloudsignal.cli._context import Failure, state
 from cloudsignal.cli._output import note, out, print_json
 from cloudsignal.errors import ConnectionRefused, SubscribeError
-from cloudsignal.mqtt import CloudSignalClient, Message
+from cloudsignal.mqtt import CloudSignalClient, Message, RequestError
 
 
 def read_payload(message: Optional[str], file: Optional[str]) -> str:
@@ -90,21 +90,52 @@ def as_json_line(message: Message) -> str:
     return json.dumps(line, ensure_ascii=False)
 
 
+def broker_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options of the commands that connect to the broker with temporary credentials."""
+    for option in reversed([
+        click.option("--mqtt-host", envvar="CLOUDSIGNAL_MQTT_HOST", default="127.0.0.1", show_default=True,
+                     help="Broker host [env CLOUDSIGNAL_MQTT_HOST]."),
+        click.option("--mqtt-port", envvar="CLOUDSIGNAL_MQTT_PORT", type=int,
+                     help="Broker port [env CLOUDSIGNAL_MQTT_PORT; default 1883, 9001 over websockets, 8883 with TLS]."),
+        click.option("--transport", type=click.Choice(["tcp", "websockets"]), default="tcp", show_default=True),
+        click.option("--ca-file", type=click.Path(exists=True, dir_okay=False), help="Connect over TLS, trusting this CA."),
+        click.option("--user-id", default="cloudsignal-cli", show_default=True,
+                     help="Who the temporary credentials are for."),
+        click.option("--acl-set", help="Rule set for the temporary credentials (default: organization rules only)."),
+        click.option("--ttl", type=click.IntRange(10, 86400), default=3600, show_default=True,
+                     help="Lifetime of the credentials; refreshed before expiry while running."),
+        click.option("--connect-timeout", type=float, default=10.0, show_default=True,
+                     help="Seconds to reach the broker."),
+    ]):
+        command = option(command)
+    return command
+
+
+def temporary_client(mqtt_host: str, mqtt_port: Optional[int], transport: str, ca_file: Optional[str],
+                     user_id: str, acl_set: Optional[str], ttl: int) -> tuple[CloudSignalClient, CredentialRefresher]:
+    """A client on credentials minted with POST /v2/tokens, and what keeps them fresh."""
+    api = state().api()
+    credentials = api.tokens.create(user_id, ttl=ttl, acl_set=acl_set)
+    client = CloudSignalClient(
+        mqtt_host, credentials["mqtt_username"], credentials["mqtt_password"], port=mqtt_port,
+        tls=ca_file, transport="websockets" if transport == "websockets" else "tcp",
+        tenancy=credentials.get("tenancy", "single"), reconnect_delay=1, max_reconnect_delay=10)
+    return client, CredentialRefresher(api.tokens, credentials, lambda u, p: None)
+
+
+def connected(client: CloudSignalClient, connect_timeout: float) -> None:
+    try:
+        if not client.wait_until_connected(connect_timeout):
+            raise Failure(f"could not reach the broker at {client.host}:{client.port} within {connect_timeout:g}s")
+    except ConnectionRefused as error:
+        raise Failure(str(error)) from None
+
+
 @click.command()
 @click.option("--topic", "topics", required=True, multiple=True, help="Topic filter, + and # allowed (repeatable).")
 @click.option("--qos", type=click.IntRange(0, 2), default=1, show_default=True)
 @click.option("--count", type=click.IntRange(1), help="Exit after this many messages.")
-@click.option("--mqtt-host", envvar="CLOUDSIGNAL_MQTT_HOST", default="127.0.0.1", show_default=True,
-              help="Broker host [env CLOUDSIGNAL_MQTT_HOST].")
-@click.option("--mqtt-port", envvar="CLOUDSIGNAL_MQTT_PORT", type=int,
-              help="Broker port [env CLOUDSIGNAL_MQTT_PORT; default 1883, 9001 over websockets, 8883 with TLS].")
-@click.option("--transport", type=click.Choice(["tcp", "websockets"]), default="tcp", show_default=True)
-@click.option("--ca-file", type=click.Path(exists=True, dir_okay=False), help="Connect over TLS, trusting this CA.")
-@click.option("--user-id", default="cloudsignal-cli", show_default=True, help="Who the temporary credentials are for.")
-@click.option("--acl-set", help="Rule set for the temporary credentials (default: organization rules only).")
-@click.option("--ttl", type=click.IntRange(10, 86400), default=3600, show_default=True,
-              help="Lifetime of the credentials; refreshed before expiry while running.")
-@click.option("--connect-timeout", type=float, default=10.0, show_default=True, help="Seconds to reach the broker.")
+@broker_options
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per message: topic, payload, qos, retain.")
 def subscribe(topics: Sequence[str], qos: int, count: Optional[int], mqtt_host: str, mqtt_port: Optional[int],
               transport: str, ca_file: Optional[str], user_id: str, acl_set: Optional[str], ttl: int,
@@ -123,13 +154,7 @@ def subscribe(topics: Sequence[str], qos: int, count: Optional[int], mqtt_host: 
       cloudsignal subscribe --topic "agents/+/state" --count 1 --json
       CLOUDSIGNAL_MQTT_HOST=broker.internal cloudsignal subscribe --topic "alerts/#"
     """
-    api = state().api()
-    credentials = api.tokens.create(user_id, ttl=ttl, acl_set=acl_set)
-    client = CloudSignalClient(
-        mqtt_host, credentials["mqtt_username"], credentials["mqtt_password"], port=mqtt_port,
-        tls=ca_file, transport="websockets" if transport == "websockets" else "tcp",
-        tenancy=credentials.get("tenancy", "single"), reconnect_delay=1, max_reconnect_delay=10)
-    refresher = CredentialRefresher(api.tokens, credentials, lambda u, p: None)
+    client, refresher = temporary_client(mqtt_host, mqtt_port, transport, ca_file, user_id, acl_set, ttl)
     received: "queue.Queue[Message]" = queue.Queue()
     handles = [client.subscribe(topic, lambda t, p, m: received.put(m), qos=qos) for topic in topics]
 
@@ -152,7 +177,7 @@ def subscribe(topics: Sequence[str], qos: int, count: Optional[int], mqtt_host: 
                     raise Failure(f"no answer to the subscription to {handle.topic_filter!r}")
         except (ConnectionRefused, SubscribeError) as error:
             raise Failure(str(error)) from None
-        note(f"Subscribed to {', '.join(topics)} as {credentials['mqtt_username']} at {client.host}:{client.port}"
+        note(f"Subscribed to {', '.join(topics)} as {client.username} at {client.host}:{client.port}"
              " (Ctrl-C to stop).")
         seen = 0
         while not stop.is_set() and (count is None or seen < count):
@@ -170,3 +195,49 @@ def subscribe(topics: Sequence[str], qos: int, count: Optional[int], mqtt_host: 
         client.stop()
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, previous)
+
+
+@click.command()
+@click.option("--topic", required=True, help="Topic the responder listens on (no wildcards).")
+@click.option("--message", help="Request payload, sent as text exactly as given.")
+@click.option("--file", metavar="PATH|-", help="Read the payload from a file, or from standard input with '-'.")
+@click.option("--timeout", type=click.FloatRange(0.1), default=10.0, show_default=True,
+              help="Seconds to wait for the reply.")
+@click.option("--qos", type=click.IntRange(0, 2), default=1, show_default=True)
+@broker_options
+@click.option("--json", "as_json", is_flag=True, help='Print {"topic", "reply"} as JSON.')
+def request(topic: str, message: Optional[str], file: Optional[str], timeout: float, qos: int, mqtt_host: str,
+            mqtt_port: Optional[int], transport: str, ca_file: Optional[str], user_id: str, acl_set: Optional[str],
+            ttl: int, connect_timeout: float, as_json: bool) -> None:
+    """Send one request over MQTT 5 and print the reply (request/response).
+
+    Mints temporary MQTT credentials as 'subscribe' does, sets a response topic under
+    replies/<client id>/ and correlation data, and waits --timeout seconds for the reply. The
+    rules must let it subscribe to replies/{client_id}/# (see the README). A JSON reply prints
+    as JSON, a text reply as text. An error reply (the responder's handler raised) exits 1 with
+    its code; so does a timeout (request_timeout).
+
+    \b
+    Examples:
+      cloudsignal request --topic svc/items/get --message '{"id": 7}'
+      cloudsignal request --topic svc/clock/now --message now --timeout 2 --json
+    """
+    payload = read_payload(message, file)
+    client, refresher = temporary_client(mqtt_host, mqtt_port, transport, ca_file, user_id, acl_set, ttl)
+    client.start()
+    refresher.start()
+    try:
+        connected(client, connect_timeout)
+        try:
+            reply = client.request(topic, payload, timeout=timeout, qos=qos)
+        except RequestError as error:
+            raise Failure(error.message, code=error.code, detail={"topic": topic}) from None
+    finally:
+        refresher.cancel()
+        client.stop()
+    if as_json:
+        print_json({"topic": topic, "reply": reply.hex() if isinstance(reply, bytes) else reply})
+    elif isinstance(reply, (dict, list)):
+        out(json.dumps(reply, ensure_ascii=False))
+    else:
+        out(reply.hex() if isinstance(reply, bytes) else str(reply))
