@@ -12,7 +12,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional
 
 from events.domainmodel import AclRule, AclRuleSet, MqttUser, Organization, TemporaryCredential
 from events.errors import NotFound
-from events.mqtt_access import broker_rules, expires_at, find_principal, limits
+from events.mqtt_access import broker_rules, credential_version, expires_at, find_principal, limits
 
 VERIFIER_CONTEXT = b"cloudsignal-verifier-v1"
 PAGE_EVENTS = 10000  # log positions examined per sync reply
@@ -28,12 +28,6 @@ def verifier(key: bytes, username: str, password: str) -> str:
     """HMAC-SHA256(K, username || 0x00 || password), hex: what the plugin compares a CONNECT with."""
     message = username.encode("utf-8", "surrogatepass") + b"\x00" + password.encode("utf-8", "surrogatepass")
     return hmac.new(key, message, hashlib.sha256).hexdigest()
-
-
-def credential_version(principal: Any) -> str:
-    """Changes whenever the password does (a new hash, salted): the plugin keeps a verifier only
-    while this stays the same."""
-    return hashlib.sha256(principal.password_hash.encode()).hexdigest()[:16]
 
 
 def mqtt_username(principal: Any) -> str:

@@ -4,6 +4,8 @@ Principals are MQTT users (`name@org`) and temporary credentials (`tok_...@org`)
 evaluation as the simulator (`events.acl`); only the shapes differ.
 """
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional, Tuple
@@ -52,8 +54,16 @@ def expires_at(principal: Any) -> Optional[datetime]:
     return getattr(principal, "expires_at", None)
 
 
-def login(view: ReadModel, mqtt_username: str, password: str) -> Login:
-    """Check an MQTT CONNECT's credentials."""
+def credential_version(principal: Any) -> str:
+    """Changes whenever the password does (a new hash, salted): the broker keeps a verifier only
+    while this stays the same."""
+    return hashlib.sha256(principal.password_hash.encode()).hexdigest()[:16]
+
+
+def login(view: ReadModel, mqtt_username: str, password: str, verifier_version: Optional[str] = None) -> Login:
+    """Check an MQTT CONNECT's credentials. `verifier_version`: the broker held a verifier of
+    that credential version and the password did not match it; while it is current the password
+    is wrong without hashing it, so known and unknown users are refused alike, and fast."""
     if split_username(mqtt_username) is None:
         return Login(False, "username lacks the @org_... suffix")
     principal = find_principal(view, mqtt_username)
@@ -64,6 +74,8 @@ def login(view: ReadModel, mqtt_username: str, password: str) -> Login:
     expiry = expires_at(principal)
     if expiry is not None and expiry <= datetime.now(timezone.utc):
         return Login(False, "credentials expired")
+    if verifier_version is not None and hmac.compare_digest(verifier_version, credential_version(principal)):
+        return Login(False, "wrong password")
     if not verified.check(principal, password):  # a returning client skips Argon2
         return Login(False, "wrong password")
     return Login(True, "ok", principal)

@@ -17,6 +17,7 @@
  * the throttle; any admission resets the username's record.
  */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -131,8 +132,11 @@ done:
 
 /* ---- CONNECT ------------------------------------------------------------- */
 
+/* verifier_version: the credential_version of a verifier that did not match
+ * the password, or NULL. The service then knows the password is wrong
+ * without hashing it, so a known user is refused as fast as an unknown one. */
 static char *cs_auth__request_body(const struct mosquitto *client, const char *username,
-		const char *password, const char *clientid)
+		const char *password, const char *clientid, const char *verifier_version)
 {
 	cJSON *o;
 	const char *addr;
@@ -146,7 +150,8 @@ static char *cs_auth__request_body(const struct mosquitto *client, const char *u
 			|| cJSON_AddStringToObject(o, "clientid", clientid) == NULL
 			|| (addr ? cJSON_AddStringToObject(o, "peerhost", addr) : cJSON_AddNullToObject(o, "peerhost")) == NULL
 			|| cJSON_AddNumberToObject(o, "proto_ver", mosquitto_client_protocol_version(client)) == NULL
-			|| cJSON_AddBoolToObject(o, "clean_start", mosquitto_client_clean_session(client)) == NULL){
+			|| cJSON_AddBoolToObject(o, "clean_start", mosquitto_client_clean_session(client)) == NULL
+			|| (verifier_version && cJSON_AddStringToObject(o, "verifier_version", verifier_version) == NULL)){
 		goto done;
 	}
 	body = cJSON_PrintUnformatted(o);
@@ -174,18 +179,25 @@ static int cs_auth__internal(struct cs_plugin *cs, const struct mosquitto *clien
 
 /* MOSQ_ERR_SUCCESS when a usable principal's verifier matches the password,
  * MOSQ_ERR_AUTH when such a match fails the organization checks, else
- * MOSQ_ERR_NOT_FOUND (a miss). A match applies no limits: the org table
+ * MOSQ_ERR_NOT_FOUND (a miss; *mismatched names the version of a verifier
+ * the password did not match). A match applies no limits: the org table
  * got them with the reply or command that filled the principal. */
 static int cs_auth__from_store(struct cs_plugin *cs, const struct mosquitto *client, const char *clientid,
-		const char *username, const char *password, const char *who, const char *cid)
+		const char *username, const char *password, const char *who, const char *cid, const char **mismatched)
 {
 	struct cs_principal *p = cs_principals__find(cs, username);
 	unsigned char mac[CS_HMAC_LEN];
 	int rc;
 
+	*mismatched = NULL;
 	if(p == NULL || !cs_principals__usable(cs, p)) return MOSQ_ERR_NOT_FOUND;
 	rc = cs_principals__verifier(cs, username, password, mac);
-	if(rc != MOSQ_ERR_SUCCESS || CRYPTO_memcmp(mac, p->verifier, CS_HMAC_LEN) != 0) rc = MOSQ_ERR_NOT_FOUND;
+	if(rc == MOSQ_ERR_SUCCESS && CRYPTO_memcmp(mac, p->verifier, CS_HMAC_LEN) != 0){
+		rc = MOSQ_ERR_NOT_FOUND;
+		if(p->credential_version[0]) *mismatched = p->credential_version;
+	}else if(rc != MOSQ_ERR_SUCCESS){
+		rc = MOSQ_ERR_NOT_FOUND;
+	}
 	OPENSSL_cleanse(mac, sizeof(mac));
 	if(rc != MOSQ_ERR_SUCCESS) return rc;
 	if(cs_orgs__admit(cs, clientid, username, who, cid) != MOSQ_ERR_SUCCESS) return MOSQ_ERR_AUTH;
@@ -196,7 +208,7 @@ static int cs_auth__from_store(struct cs_plugin *cs, const struct mosquitto *cli
 }
 
 static int cs_auth__from_service(struct cs_plugin *cs, const struct mosquitto *client, const char *clientid,
-		const char *username, const char *password, const char *who, const char *cid)
+		const char *username, const char *password, const char *who, const char *cid, const char *verifier_version)
 {
 	struct cs_auth_reply reply;
 	enum cs_auth_result result = CS_RESULT_DENY;
@@ -206,7 +218,7 @@ static int cs_auth__from_service(struct cs_plugin *cs, const struct mosquitto *c
 	int rc;
 
 	memset(&reply, 0, sizeof(reply));
-	body = cs_auth__request_body(client, username, password, clientid);
+	body = cs_auth__request_body(client, username, password, clientid, verifier_version);
 	if(body == NULL){
 		mosquitto_log_printf(MOSQ_LOG_WARNING, "cloudsignal: refusing %s (client %s): cannot encode request", who, cid);
 		return MOSQ_ERR_AUTH;
@@ -272,6 +284,8 @@ int cs_auth__basic_auth_cb(int event, void *event_data, void *userdata)
 	const char *clientid = mosquitto_client_id(ed->client);
 	const char *password = ed->password ? ed->password : "";
 	char who[CS_LOG_NAME_LEN], cid[CS_LOG_NAME_LEN];
+	char mismatched_version[CS_MAX_VERSION_LEN + 1];
+	const char *mismatched = NULL;
 	int rc;
 
 	(void)event;
@@ -306,7 +320,8 @@ int cs_auth__basic_auth_cb(int event, void *event_data, void *userdata)
 		cs->stats.local_refusals++;
 		return MOSQ_ERR_AUTH;
 	}
-	rc = cs_auth__from_store(cs, ed->client, clientid, ed->username, password, who, cid);
+	rc = cs_auth__from_store(cs, ed->client, clientid, ed->username, password, who, cid, &mismatched);
+	if(mismatched) snprintf(mismatched_version, sizeof(mismatched_version), "%s", mismatched);
 	if(rc == MOSQ_ERR_SUCCESS){
 		cs->stats.local_admits++;
 		mosquitto_log_printf(MOSQ_LOG_DEBUG, "cloudsignal: admitted %s (client %s) from the store", who, cid);
@@ -319,7 +334,8 @@ int cs_auth__basic_auth_cb(int event, void *event_data, void *userdata)
 				who, cid);
 		return MOSQ_ERR_AUTH;
 	}else{
-		rc = cs_auth__from_service(cs, ed->client, clientid, ed->username, password, who, cid);
+		rc = cs_auth__from_service(cs, ed->client, clientid, ed->username, password, who, cid,
+				mismatched ? mismatched_version : NULL);
 	}
 	if(rc == MOSQ_ERR_SUCCESS){
 		cs_throttle__admitted(cs, ed->username);

@@ -371,6 +371,7 @@ struct fake_service {
 	int auth_requests;
 	int sync_requests;
 	char last_sync[512];
+	char last_auth[1024];
 };
 
 static struct fake_service g_fs;
@@ -407,7 +408,10 @@ static void *fake_main(void *arg)
 			snprintf(out, sizeof(out), "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
 					"Content-Length: %zu\r\n\r\n%s", strlen(fs->reply), fs->reply);
 		}else if(!strncmp(req, "POST /internal/broker/authenticate ", 35)){
+			char *body = strstr(req, "\r\n\r\n");
+
 			fs->auth_requests++;
+			snprintf(fs->last_auth, sizeof(fs->last_auth), "%s", body ? body + 4 : "");
 			snprintf(out, sizeof(out), "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
 					"Content-Length: %zu\r\n\r\n%s", strlen(fs->auth_reply), fs->auth_reply);
 		}else{
@@ -496,7 +500,15 @@ static void test_sync_thread(void)
 		CHECK(p && p->confirmed && p->has_verifier && !strcmp(p->credential_version, "c0ffee0000000001"));
 		CHECK(auth(&c1, "p") == MOSQ_ERR_SUCCESS);
 		pthread_mutex_lock(&g_fs.lock);
-		CHECK(g_fs.auth_requests == 1);
+		CHECK(g_fs.auth_requests == 1 && strstr(g_fs.last_auth, "verifier_version") == NULL);
+		/* A password its verifier does not match: asked, naming that verifier's
+		 * version, so the service refuses without hashing. */
+		snprintf(g_fs.auth_reply, sizeof(g_fs.auth_reply), "{\"result\":\"deny\"}");
+		pthread_mutex_unlock(&g_fs.lock);
+		CHECK(auth(&c1, "not-p") == MOSQ_ERR_AUTH);
+		pthread_mutex_lock(&g_fs.lock);
+		CHECK(g_fs.auth_requests == 2 && strstr(g_fs.last_auth, "\"verifier_version\":\"c0ffee0000000001\"") != NULL);
+		g_fs.auth_requests = 1;
 		/* Three refusals by the service, then none are asked. */
 		snprintf(g_fs.auth_reply, sizeof(g_fs.auth_reply), "{\"result\":\"deny\"}");
 		pthread_mutex_unlock(&g_fs.lock);

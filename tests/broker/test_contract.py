@@ -63,3 +63,20 @@ def test_internal_endpoints_need_the_broker_secret(stack, api):
     # an API key is not the broker secret
     assert requests.post(f"{stack.service.internal_url}/internal/go-auth/user", json=body,
                          headers={"Authorization": f"Bearer {api.key}"}, timeout=10).status_code == 401
+
+
+def test_a_current_verifier_that_did_not_match_refuses_without_hashing(stack, api, org):
+    """The plugin names the credential version of a verifier the password did not match: while
+    that version is current the service refuses at once (no Argon2, the same answer an unknown user
+    gets); a stale version means the password changed since, and the password is checked."""
+    username = make_user(api, "verified-elsewhere")
+    body = {"username": username, "password": "secure-password", "clientid": f"{org['org_id']}/c1",
+            "peerhost": "127.0.0.1"}
+    first = post(stack, "/internal/broker/authenticate", body).json()
+    assert first["result"] == "allow" and len(first["credential_version"]) == 16
+    # Even the right password is refused when the broker says its current verifier did not match:
+    # proof that the service decided from the version, not from the password.
+    said_wrong = post(stack, "/internal/broker/authenticate", {**body, "verifier_version": first["credential_version"]})
+    assert said_wrong.json() == {"result": "deny", "is_superuser": False, "acl": [], "reason": "wrong password"}
+    stale = post(stack, "/internal/broker/authenticate", {**body, "verifier_version": "0000000000000000"})
+    assert stale.json()["result"] == "allow"

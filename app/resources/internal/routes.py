@@ -32,10 +32,10 @@ from app.resources.internal.schemas import (
 )
 from app.observability import AUTH_DECISIONS, AUTH_LATENCY, BROKER_CONNECTS, record_quota_refusal
 from events.context import acting_as
-from events.broker_state import changes, credential_version
+from events.broker_state import changes
 from events.presence import PRESENCE_REPORTS, RETAINED_REPORTS, record_presence, record_retained
 from events.readmodel import digest
-from events.mqtt_access import authorize, broker_rules, expires_at, find_principal, limits, login
+from events.mqtt_access import authorize, broker_rules, credential_version, expires_at, find_principal, limits, login
 
 log = logging.getLogger("cloudsignal.broker")
 blp = Blueprint("internal", __name__, url_prefix="/internal",
@@ -94,7 +94,7 @@ class BrokerAuthenticateViews(MethodView):
             return {"result": "allow", "is_superuser": True, "acl": [], "reason": "internal user"}
         view = current_domain().view
         seen = view.position
-        decision = login(view, body["username"], body["password"])
+        decision = login(view, body["username"], body["password"], body["verifier_version"])
         if decision.allowed:
             # Another process may have just revoked these credentials: decide again on fresh state.
             # One cheap query per first CONNECT; returning clients never get here (broker cache).

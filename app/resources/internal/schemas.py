@@ -17,6 +17,10 @@ class AuthenticateSchema(BrokerSchema):
     peerhost = ma.fields.String(load_default=None, allow_none=True)
     proto_ver = ma.fields.Integer(load_default=None, allow_none=True)
     clean_start = ma.fields.Boolean(load_default=None, allow_none=True)
+    verifier_version = ma.fields.String(
+        load_default=None, allow_none=True, validate=ma.validate.Length(max=64),
+        metadata={"description": "The broker held a verifier of this credential version and the password did "
+                                 "not match it"})
 
 
 class AclRuleReplySchema(ma.Schema):
