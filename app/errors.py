@@ -8,7 +8,7 @@ import marshmallow as ma
 from eventsourcing.persistence import InterfaceError, OperationalError
 from flask import Flask, g
 
-from app.broker.connection import BrokerTimeout, BrokerUnavailable
+from app.broker.connection import BrokerRefused, BrokerTimeout, BrokerUnavailable
 from events.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, QuotaExceeded
 
 log = logging.getLogger(__name__)
@@ -83,6 +83,13 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(BrokerTimeout)
     def broker_timeout(error: BrokerTimeout) -> Tuple[Dict[str, Any], int]:
         return error_body(504, str(error), "broker_timeout"), 504
+
+    @app.errorhandler(BrokerRefused)
+    def broker_refused(error: BrokerRefused) -> Tuple[Dict[str, Any], int, Dict[str, str]]:
+        # The broker counts every publish of the organization, MQTT and HTTP alike, in one budget.
+        message = ("the broker refused the message: the organization is over a quota the broker enforces "
+                   "(messages_per_minute, max_retained_messages or max_payload_bytes)")
+        return error_body(429, message, "message_quota_exceeded"), 429, {"Retry-After": "60"}
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)

@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import socket
+import threading
 from typing import Any, Dict, List, Optional
 
 import paho.mqtt.client as mqtt
@@ -29,6 +30,11 @@ class BrokerTimeout(Exception):
     """The broker did not acknowledge in time."""
 
 
+class BrokerRefused(Exception):
+    """The broker acknowledged with a failure: the plugin refuses the service's publishes only by an
+    organization's quota (messages per minute, retained messages, payload size)."""
+
+
 class BrokerConnection:
     def __init__(self, host: str, port: int, username: str, secret: str):
         client_id = f"{username}-{socket.gethostname()}-{os.getpid()}"
@@ -37,6 +43,9 @@ class BrokerConnection:
         self.client.reconnect_delay_set(min_delay=0.1, max_delay=2)
         self.client.max_inflight_messages_set(1000)
         self.client.on_connect = self._on_connect
+        self.client.on_publish = self._on_publish
+        self._refused: Dict[int, Any] = {}  # mid -> failure reason code of its PUBACK/PUBREC
+        self._refused_lock = threading.Lock()
         self.client.connect_async(host, port, keepalive=30)
         self.client.loop_start()
 
@@ -44,6 +53,11 @@ class BrokerConnection:
     def _on_connect(client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
         if reason.is_failure:
             log.error("broker refused the service's connection: %s", reason)
+
+    def _on_publish(self, client: mqtt.Client, userdata: Any, mid: int, reason: Any, properties: Any) -> None:
+        if reason.is_failure:  # paho calls this before the message counts as published
+            with self._refused_lock:
+                self._refused[mid] = reason
 
     @property
     def connected(self) -> bool:
@@ -72,16 +86,20 @@ class BrokerConnection:
             raise BrokerUnavailable("the connection to the broker was lost")
         return info
 
-    @staticmethod
-    def wait(info: mqtt.MQTTMessageInfo, timeout: float) -> int:
+    def wait(self, info: mqtt.MQTTMessageInfo, timeout: float) -> int:
         """Wait up to `timeout` seconds until the message is out: acknowledged by the broker at
-        QoS 1 and 2, written to the socket at QoS 0. Returns the mid."""
+        QoS 1 and 2, written to the socket at QoS 0. Returns the mid; BrokerRefused when the
+        broker acknowledged with a failure."""
         try:
             info.wait_for_publish(timeout)
         except (RuntimeError, ValueError) as error:
             raise BrokerUnavailable(str(error)) from None
         if not info.is_published():
             raise BrokerTimeout(f"no acknowledgement from the broker within {timeout:g} s")
+        with self._refused_lock:
+            refused = self._refused.pop(info.mid, None)
+        if refused is not None:
+            raise BrokerRefused(str(refused))
         return info.mid
 
     def send_commands(self, commands: List[Dict[str, Any]]) -> List[mqtt.MQTTMessageInfo]:

@@ -75,3 +75,18 @@ def test_http_publish_has_its_message_quota(stack, api, org):
     assert replies[-1].json()["error"] == "message_quota_exceeded" and "Retry-After" in replies[-1].headers
     batch = api.post("/v2/publish/batch", json={"messages": [{"topic": "a", "payload": "x"}]})
     assert batch.status_code == 429
+
+
+def test_mqtt_and_http_publishes_share_one_budget(stack, api, org):
+    """The broker counts the organization's MQTT publishes and the service's HTTP ones together."""
+    set_quotas(stack, org["org_id"], messages_per_minute=3)
+    allow(api, "shared/#")
+    device = MqttTestClient(stack.broker.port, make_user(api, "device"), "secure-password")
+    try:
+        assert all(not device.publish(org["org_id"] + "/shared/x", b"m").is_failure for _ in range(3))
+        refused = api.post("/v2/publish", json={"topic": "shared/x", "payload": "over", "qos": 1})
+        assert refused.status_code == 429 and refused.json()["error"] == "message_quota_exceeded"
+        batch = api.post("/v2/publish/batch", json={"messages": [{"topic": "shared/x", "payload": "y", "qos": 1}]})
+        assert batch.status_code == 200 and batch.json()["results"][0]["error"] == "message_quota_exceeded"
+    finally:
+        device.close()

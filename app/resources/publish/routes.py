@@ -7,7 +7,7 @@ from typing import Any, Dict, List
 from flask import current_app, g
 from flask.views import MethodView
 
-from app.broker.connection import BrokerConnection, BrokerTimeout, BrokerUnavailable, publish_properties
+from app.broker.connection import BrokerConnection, BrokerRefused, BrokerTimeout, BrokerUnavailable, publish_properties
 from app.domain import broker_topic, current_broker, current_domain
 from app.errors import ApiError
 from app.observability import PUBLISHED, record_quota_refusal
@@ -109,5 +109,7 @@ class PublishBatchViews(MethodView):
                 results.append({"index": index, "ok": False, "error": "broker_unavailable"})
             except BrokerTimeout:
                 results.append({"index": index, "ok": False, "error": "broker_timeout"})
+            except BrokerRefused:
+                results.append({"index": index, "ok": False, "error": "message_quota_exceeded"})
         published = sum(1 for result in results if result["ok"])
         return {"published": published, "failed": len(results) - published, "results": results}

@@ -58,7 +58,8 @@ class BatchResultSchema(ma.Schema):
     index = ma.fields.Integer(required=True)
     ok = ma.fields.Boolean(required=True)
     message_id = ma.fields.Integer()
-    error = ma.fields.String(metadata={"description": "broker_unavailable or broker_timeout"})
+    error = ma.fields.String(metadata={"description": "broker_unavailable, broker_timeout or message_quota_exceeded "
+                                                      "(the broker refused it by a quota)"})
 
 
 class BatchReplySchema(ma.Schema):
