@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PLUGIN := broker-config/plugin/cloudsignal_auth.so
 APT_PACKAGES := python3 python3-venv postgresql redis-server curl openssl \
 	mosquitto mosquitto-clients mosquitto-dev libcjson-dev libcurl4-openssl-dev uthash-dev libssl-dev \
-	pkg-config gcc make docker-compose chromium golang-go
+	pkg-config gcc make docker-compose chromium golang-go nginx
 PYTEST_ARGS ?=
 
 .PHONY: deps apt node venv plugin js dashboard docs-ui run tls test test-reliability bench clean
@@ -13,7 +13,8 @@ PYTEST_ARGS ?=
 deps: apt venv plugin js docs-ui dashboard
 
 # Install only the Debian packages that are missing; nothing to do when all are there. Debian
-# starts its own mosquitto service on 1883 where systemd runs: stop it, ours takes the port.
+# starts its own mosquitto (1883) and nginx (80) services where systemd runs: stop them, ours take
+# the ports (the edge, deploy/edge, is nginx with our own configuration).
 apt:
 	@missing=$$(for pkg in $(APT_PACKAGES); do \
 	    dpkg-query -W -f='$${Status}\n' $$pkg 2>/dev/null | grep -q '^install ok installed' || echo $$pkg; \
@@ -21,8 +22,10 @@ apt:
 	if [ -n "$$missing" ]; then \
 	  echo "Installing Debian packages:" $$missing; \
 	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
-	  if command -v systemctl >/dev/null && systemctl is-active --quiet mosquitto 2>/dev/null; then \
-	    systemctl disable --now mosquitto; fi; \
+	  for unit in mosquitto nginx; do \
+	    if command -v systemctl >/dev/null && systemctl is-active --quiet $$unit 2>/dev/null; then \
+	      systemctl disable --now $$unit; fi; \
+	  done; \
 	fi
 
 venv: $(VENV)/.installed
@@ -69,12 +72,14 @@ dashboard/dist/.built: sdk/js/dist/.built dashboard/package-lock.json dashboard/
 plugin: apt
 	$(MAKE) -s -C broker-config/plugin
 
-# The API on 127.0.0.1:8080 (SQLite under var/ unless DATABASE_URL is set) and Mosquitto with
-# the plugin on 1883 (MQTT), 9001 (WebSockets) and, after `make tls`, 8883 (TLS).
+# Behind the edge (nginx, deploy/edge): the API on 127.0.0.1:8080 (SQLite under var/ unless
+# DATABASE_URL is set) and MQTT over WebSockets on 9001; Mosquitto with the plugin on 1883 (MQTT).
+# After `make tls`: https on 8443, wss on 9443 (path /mqtt) and MQTTS on 8883.
 run: deps
 	exec scripts/run-local.sh
 
-# A self-signed CA and server certificate in var/tls; `make run` then adds the TLS listener.
+# A local CA and a server certificate in var/tls (ca.crt is the file to give clients); `make run`
+# then serves https (8443), wss (9443) and MQTTS (8883). CLOUDSIGNAL_TLS_NAMES=host,1.2.3.4 adds names.
 tls: apt
 	broker-config/make-tls.sh var/tls
 

@@ -4,9 +4,13 @@ Two gunicorn instances serve one deployment, from the same app factory and this 
 
     gunicorn -c gunicorn.conf.py wsgi:app                             # public: /v2, CLOUDSIGNAL_BIND
     CLOUDSIGNAL_ROLE=internal gunicorn -c gunicorn.conf.py wsgi:app   # broker: /internal, CLOUDSIGNAL_INTERNAL_BIND
+    CLOUDSIGNAL_ROLE=stream gunicorn -c gunicorn.conf.py wsgi:app     # /v2/events/stream, CLOUDSIGNAL_STREAM_BIND
 
 The internal instance has processes of its own, so a public API held by slow clients never
-delays a CONNECT decision. A bind that names a path (or starts with `unix:`) is a unix socket.
+delays a CONNECT decision. Behind the edge (deploy/edge), a third instance serves the live event
+streams alone: one process with many threads (CLOUDSIGNAL_STREAM_THREADS, default 256), each
+stream sleeping in its own thread between polls of the read model, so 200 open streams take no
+thread of the API's. A bind that names a path (or starts with `unix:`) is a unix socket.
 """
 
 import hashlib
@@ -15,10 +19,11 @@ import shutil
 import tempfile
 
 ROLE = os.environ.get("CLOUDSIGNAL_ROLE", "public")
-if ROLE not in ("public", "internal"):
-    raise SystemExit(f"CLOUDSIGNAL_ROLE must be public or internal, not {ROLE!r}")
+if ROLE not in ("public", "internal", "stream"):
+    raise SystemExit(f"CLOUDSIGNAL_ROLE must be public, internal or stream, not {ROLE!r}")
 PUBLIC_BIND = os.environ.get("CLOUDSIGNAL_BIND", "127.0.0.1:8080")
 INTERNAL_BIND = os.environ.get("CLOUDSIGNAL_INTERNAL_BIND", "127.0.0.1:8081")
+STREAM_BIND = os.environ.get("CLOUDSIGNAL_STREAM_BIND", "127.0.0.1:8082")
 
 # Metrics: every worker of both instances writes its own files (prometheus_client's multiprocess
 # mode) under one root, each instance in its own subfolder, which only it clears at start; /metrics
@@ -43,13 +48,17 @@ def _gunicorn_bind(value: str) -> str:
     return f"unix:{value}" if "/" in value else value
 
 
-bind = [_gunicorn_bind(INTERNAL_BIND if ROLE == "internal" else PUBLIC_BIND)]
+bind = [_gunicorn_bind({"internal": INTERNAL_BIND, "stream": STREAM_BIND}.get(ROLE, PUBLIC_BIND))]
 # The embedded SQLite store has one writer, so one process per instance; PostgreSQL serves several.
 _default_workers = 2 if os.environ.get("DATABASE_URL") or os.environ.get("CLOUDSIGNAL_DATABASE_URL_FILE") else 1
 workers = int(os.environ.get("CLOUDSIGNAL_INTERNAL_WORKERS" if ROLE == "internal" else "CLOUDSIGNAL_WORKERS")
               or _default_workers)
 worker_class = "gthread"
 threads = int(os.environ.get("CLOUDSIGNAL_THREADS", "4"))
+if ROLE == "stream":  # one process (one read model), a thread per open stream
+    workers = int(os.environ.get("CLOUDSIGNAL_STREAM_WORKERS", "1"))
+    threads = int(os.environ.get("CLOUDSIGNAL_STREAM_THREADS", "256"))
+    worker_connections = threads + 64
 timeout = 30
 graceful_timeout = 10
 accesslog = os.environ.get("CLOUDSIGNAL_ACCESS_LOG", "-") or None  # empty: no access log

@@ -8,6 +8,7 @@ from typing import Mapping, Optional
 from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError, ProgrammingError
 from flask import Flask
 from flask_cors import CORS
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import domain_env, load_config
 from app.errors import register_error_handlers
@@ -34,6 +35,7 @@ from app.resources.utilities.routes import blp as utilities_blp
 from app.resources.whoami.routes import blp as whoami_blp
 from events.application import CloudSignal
 from events.broker_state import verifier_key
+from events.snapshot import snapshot_env
 from events.store import persistence_env
 
 # The public API; the broker's endpoints (/internal) are served by the `internal` role only, on
@@ -42,7 +44,9 @@ BLUEPRINTS = (
     users_blp, acl_blp, api_keys_blp, organization_blp, sessions_blp, publish_blp, auth_providers_blp,
     tokens_blp, audit_blp, policy_blp, whoami_blp, utilities_blp,
 )
-ROLE_BLUEPRINTS = {"public": BLUEPRINTS, "internal": (internal_blp,)}
+# `stream`: the live event streams (/v2/events/stream) alone, in their own gunicorn instance with
+# many threads, where the edge sends them: open streams never hold a thread the API needs.
+ROLE_BLUEPRINTS = {"public": BLUEPRINTS, "internal": (internal_blp,), "stream": (audit_blp,)}
 log = logging.getLogger("cloudsignal")
 
 
@@ -85,9 +89,13 @@ def create_app(environ: Optional[Mapping[str, str]] = None, follow: bool = True,
     install_request_hooks(app)
 
     install_observability(app)
-    if role != "public":
+    if role == "internal":
         return app
-    install_dashboard(app, environ)
+    if app.config["TRUSTED_PROXIES"]:  # behind the edge: its X-Forwarded-* name the client
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+    if role == "public":
+        install_dashboard(app, environ)
     # Browsers call the API from other origins (token exchange with a public key, above all).
     CORS(app, resources={r"/v2/*": {"origins": app.config["CORS_ORIGINS"]}},
          allow_headers=["Authorization", "Content-Type", "X-Secret-Key", "X-Request-Id"],
@@ -99,7 +107,7 @@ def create_app(environ: Optional[Mapping[str, str]] = None, follow: bool = True,
 def build_domain(environ: Mapping[str, str], build_view: bool = True, wait_for_store: float = 0) -> CloudSignal:
     """The domain application on the configured store; waits up to `wait_for_store` seconds for
     an unreachable database (a worker booting during a database restart)."""
-    env = {**persistence_env(environ), **domain_env(environ)}
+    env = {**persistence_env(environ), **domain_env(environ), **snapshot_env(environ)}
     deadline = time.monotonic() + wait_for_store
     races = 0
     while True:

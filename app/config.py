@@ -5,7 +5,7 @@ from typing import Any, Dict, Mapping
 from events.application import DEFAULT_QUOTAS
 
 TENANCIES = ("single", "multi")
-ROLES = ("public", "internal")
+ROLES = ("public", "internal", "stream")
 
 
 class ConfigError(ValueError):
@@ -27,6 +27,10 @@ def load_config(environ: Mapping[str, str]) -> Dict[str, Any]:
         "BROKER_HOST": environ.get("CLOUDSIGNAL_BROKER_HOST", "127.0.0.1"),
         "BROKER_PORT": int(environ.get("CLOUDSIGNAL_BROKER_PORT", "1883")),
         "RATELIMIT_STORAGE": environ.get("CLOUDSIGNAL_RATELIMIT_STORAGE", "memory://"),
+        # How many reverse proxies in front of the service append to X-Forwarded-For (the edge: 1).
+        # 0: the client address is the TCP peer's; never more than the proxies really there, or
+        # clients could choose the address the logs show.
+        "TRUSTED_PROXIES": int(environ.get("CLOUDSIGNAL_TRUSTED_PROXIES", "0") or 0),
         "CORS_ORIGINS": [o.strip() for o in environ.get("CLOUDSIGNAL_CORS_ORIGINS", "*").split(",") if o.strip()],
         "MAX_CONTENT_LENGTH": 1024 * 1024,
         "API_TITLE": "CloudSignal API",

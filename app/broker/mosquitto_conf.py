@@ -3,13 +3,21 @@
 import os
 import secrets
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "broker-config" / "mosquitto.conf"
 PLUGIN = ROOT / "broker-config" / "plugin" / "cloudsignal_auth.so"
+
+DEFAULT_MAX_PACKET_SIZE = 2 * 1024 * 1024  # Mosquitto 2.1's default; 2.0 has none
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
 
 TLS_LISTENER = """
 # MQTT over TLS
@@ -32,6 +40,12 @@ class BrokerSettings:
     bind_address: str = "127.0.0.1"
     internal_username: str = "cloudsignal-internal"
     log_to_file: bool = False  # data/broker.log instead of stdout (stdout is buffered when not a TTY)
+    ws_bind_address: Optional[str] = None  # None: bind_address (the edge fronts it on loopback)
+    # every MQTT packet's limit (CLOUDSIGNAL_MAX_PACKET_SIZE, default 2 MiB) and the broker's heap
+    # cap (CLOUDSIGNAL_BROKER_MEMORY_LIMIT, bytes, 0 = none)
+    max_packet_size: int = field(default_factory=lambda: _env_int("CLOUDSIGNAL_MAX_PACKET_SIZE",
+                                                                  DEFAULT_MAX_PACKET_SIZE))
+    memory_limit: int = field(default_factory=lambda: _env_int("CLOUDSIGNAL_BROKER_MEMORY_LIMIT", 0))
 
     @property
     def config_path(self) -> Path:
@@ -98,7 +112,9 @@ def render(settings: BrokerSettings) -> Path:
     text = TEMPLATE.read_text().format(
         log_dest=f"file {settings.log_path}" if settings.log_to_file else "stdout",
         data_dir=data_dir, mqtt_port=settings.mqtt_port, ws_port=settings.ws_port,
-        bind_address=settings.bind_address, tls_listener=tls, plugin_path=PLUGIN,
+        bind_address=settings.bind_address, ws_bind_address=settings.ws_bind_address or settings.bind_address,
+        max_packet_size=settings.max_packet_size, memory_limit=settings.memory_limit,
+        tls_listener=tls, plugin_path=PLUGIN,
         service_url=settings.service_url, secret_file=settings.secret_path,
         internal_username=settings.internal_username,
     )

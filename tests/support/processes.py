@@ -111,17 +111,23 @@ class Service:
     `internal`). Both share one metrics folder, kept across restarts of the service."""
 
     def __init__(self, env: Dict[str, str], workers: Optional[int] = 1, log_dir: Optional[Path] = None,
-                 internal: Optional[bool] = None, internal_workers: Optional[int] = 1):
-        """`workers=None` keeps gunicorn.conf.py's choice (likewise `internal_workers`)."""
+                 internal: Optional[bool] = None, internal_workers: Optional[int] = 1, streams: bool = False):
+        """`workers=None` keeps gunicorn.conf.py's choice (likewise `internal_workers`).
+        `streams=True` adds the `stream` instance (live event streams, at `stream_url`), which
+        the edge (class Edge) sends /v2/events/stream to."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.internal_port = free_port()
         self.internal_url = f"http://127.0.0.1:{self.internal_port}"
+        self.stream_port = free_port()
+        self.stream_url = f"http://127.0.0.1:{self.stream_port}"
+        self.streams = streams
         self.metrics_dir = Path(tempfile.mkdtemp(prefix="cloudsignal-metrics-"))
         self.env = {
             **os.environ,
             "CLOUDSIGNAL_BIND": f"127.0.0.1:{self.port}",
             "CLOUDSIGNAL_INTERNAL_BIND": f"127.0.0.1:{self.internal_port}",
+            "CLOUDSIGNAL_STREAM_BIND": f"127.0.0.1:{self.stream_port}",
             "CLOUDSIGNAL_METRICS_DIR": str(self.metrics_dir),
             "CLOUDSIGNAL_ACCESS_LOG": "",
             **({"CLOUDSIGNAL_WORKERS": str(workers)} if workers else {}),
@@ -133,6 +139,7 @@ class Service:
         self.log_path = (log_dir or Path(tempfile.gettempdir())) / f"cloudsignal-service-{self.port}.log"
         self.process: Optional[subprocess.Popen] = None  # the public instance
         self.internal_process: Optional[subprocess.Popen] = None
+        self.stream_process: Optional[subprocess.Popen] = None
 
     @property
     def with_internal(self) -> bool:
@@ -153,6 +160,9 @@ class Service:
         if self.with_internal:
             self.internal_process = self._spawn("internal")
             waiting.append((self.internal_process, self.internal_url))
+        if self.streams:
+            self.stream_process = self._spawn("stream")
+            waiting.append((self.stream_process, self.stream_url))
         deadline = time.monotonic() + timeout
         while waiting and time.monotonic() < deadline:
             process, url = waiting[0]
@@ -172,10 +182,10 @@ class Service:
         raise RuntimeError(f"service did not answer within {timeout}s; see {self.log_path}")
 
     def stop(self) -> None:
-        for process in (self.process, self.internal_process):
+        for process in (self.process, self.internal_process, self.stream_process):
             if process and process.poll() is None:
                 process.send_signal(signal.SIGTERM)
-        for process in (self.process, self.internal_process):
+        for process in (self.process, self.internal_process, self.stream_process):
             if process and process.returncode is None:
                 try:
                     process.wait(15)
@@ -253,6 +263,68 @@ class Broker:
     def remove(self) -> None:
         self.stop()
         shutil.rmtree(self.settings.directory, ignore_errors=True)
+
+
+class Edge:
+    """Debian's nginx with the deployment's edge configuration (deploy/edge), on free ports, in
+    front of a Service (its public and, when it has one, stream instance) and, optionally, a
+    Broker's WebSockets listener: `url` (http), `ws_url`; with `tls_dir`, `https_url`, `wss_url`.
+    The service must trust the one hop: start it with CLOUDSIGNAL_TRUSTED_PROXIES=1."""
+
+    def __init__(self, service: "Service", broker: Optional["Broker"] = None, tls_dir: Optional[Path] = None,
+                 workers: int = 1):
+        self.dir = Path(tempfile.mkdtemp(prefix="cloudsignal-edge-"))
+        self.dir.chmod(0o755)  # nginx's workers (www-data when root) create temporary files in it
+        self.http_port, self.ws_port = free_port(), free_port()
+        self.https_port = free_port() if tls_dir else None
+        self.wss_port = free_port() if tls_dir else None
+        self.url = f"http://127.0.0.1:{self.http_port}"
+        self.ws_url = f"ws://127.0.0.1:{self.ws_port}/mqtt"
+        self.https_url = f"https://127.0.0.1:{self.https_port}" if tls_dir else None
+        self.wss_url = f"wss://127.0.0.1:{self.wss_port}/mqtt" if tls_dir else None
+        self.service, self.broker, self.tls_dir, self.workers = service, broker, tls_dir, workers
+        self.process: Optional[subprocess.Popen] = None
+
+    def start(self, timeout: float = 10) -> "Edge":
+        sys.path.insert(0, str(ROOT / "deploy" / "edge"))
+        try:
+            import render as edge_render  # deploy/edge/render.py
+        finally:
+            sys.path.pop(0)
+        streams = f"127.0.0.1:{self.service.stream_port}" if self.service.streams else f"127.0.0.1:{self.service.port}"
+        mqtt_ws = f"127.0.0.1:{self.broker.settings.ws_port}" if self.broker else f"127.0.0.1:{free_port()}"
+        config = edge_render.render(
+            self.dir, api=f"127.0.0.1:{self.service.port}", streams=streams, mqtt_ws=mqtt_ws,
+            http=f"127.0.0.1:{self.http_port}", ws=f"127.0.0.1:{self.ws_port}", tls_dir=self.tls_dir,
+            https=f"127.0.0.1:{self.https_port}" if self.tls_dir else None,
+            wss=f"127.0.0.1:{self.wss_port}" if self.tls_dir else None, worker_processes=str(self.workers))
+        self.config = config
+        self.process = subprocess.Popen(edge_render.command(config), stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.PIPE)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"nginx exited at start:\n{self.process.stderr.read().decode(errors='replace')}"
+                                   f"\n{self.log()}")
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", self.http_port)) == 0:
+                    return self
+            time.sleep(0.05)
+        raise RuntimeError(f"nginx did not listen within {timeout}s:\n{self.log()}")
+
+    def log(self) -> str:
+        path = self.dir / "error.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGQUIT)  # nginx: graceful stop
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class RedisServer:

@@ -1,9 +1,11 @@
 """The organization's event history, a live stream of it, and point-in-time questions."""
 
 import json
+import os
 import threading
 import time
-from typing import Any, Dict, Iterator
+from collections import Counter
+from typing import Any, Dict, Iterator, Tuple
 
 from flask import Response, g, request, stream_with_context
 from flask.views import MethodView
@@ -28,9 +30,55 @@ from events.topics import topic_error
 
 blp = Blueprint("audit", __name__, url_prefix="/v2", description="Audit history")
 HEARTBEAT_SECONDS = 5  # also how soon a departed client's thread is noticed and freed
-# Each live stream holds one of the process's request threads; keep most of them for the API.
-STREAMS_PER_PROCESS = 2
-_stream_slots = threading.BoundedSemaphore(STREAMS_PER_PROCESS)
+
+
+def stream_limits(environ: Any = os.environ) -> Tuple[int, int]:
+    """(streams per process, streams per organization per process). Each live stream holds a
+    thread of the process serving it. The `stream` role (the edge sends every stream to it) has
+    threads for little else: 8 fewer streams than CLOUDSIGNAL_STREAM_THREADS (256), at most 100
+    per organization. Anywhere else (the API's own threads: a service without the edge) 2, as
+    before the edge.
+    CLOUDSIGNAL_STREAMS_PER_PROCESS and CLOUDSIGNAL_STREAMS_PER_ORG override them."""
+    if environ.get("CLOUDSIGNAL_ROLE") == "stream":
+        total = max(1, int(environ.get("CLOUDSIGNAL_STREAM_THREADS") or 256) - 8)
+        per_org = min(total, 100)
+    else:
+        total, per_org = 2, 2
+    total = int(environ.get("CLOUDSIGNAL_STREAMS_PER_PROCESS") or total)
+    per_org = min(total, int(environ.get("CLOUDSIGNAL_STREAMS_PER_ORG") or per_org))
+    return total, per_org
+
+
+class StreamSlots:
+    """The process's live stream slots: at most `total`, at most `per_org` for one organization,
+    so one tenant can never take every slot from the others."""
+
+    def __init__(self, total: int, per_org: int):
+        self.total, self.per_org = total, per_org
+        self._lock = threading.Lock()
+        self._open: Counter = Counter()
+
+    def acquire(self, org_id: str) -> None:
+        with self._lock:
+            if self._open[org_id] >= self.per_org:
+                raise ApiError(503, f"the organization already has {self.per_org} live streams open on this server "
+                                    "process; close one, retry shortly or poll GET /v2/events", "too_many_streams",
+                               {"limit": self.per_org, "scope": "organization"}, headers={"Retry-After": "5"})
+            if sum(self._open.values()) >= self.total:
+                raise ApiError(503, f"this server process already serves {self.total} live streams; retry shortly or "
+                                    "poll GET /v2/events", "too_many_streams", {"limit": self.total, "scope": "process"},
+                               headers={"Retry-After": "5"})
+            self._open[org_id] += 1
+
+    def release(self, org_id: str) -> None:
+        with self._lock:
+            self._open[org_id] -= 1
+            if self._open[org_id] <= 0:
+                del self._open[org_id]
+
+
+STREAMS_PER_PROCESS, STREAMS_PER_ORG = stream_limits()
+_stream_slots = StreamSlots(STREAMS_PER_PROCESS, STREAMS_PER_ORG)
 
 
 def event_filter(args: Dict[str, Any]):
@@ -73,15 +121,19 @@ class EventStreamViews(MethodView):
         """Follow the organization's new events live (Server-Sent Events)"""
         domain, org_id, wanted = current_domain(), g.org_id, event_filter(args)
         after, deadline = start_position(args), time.monotonic() + args["timeout"]
-        if not _stream_slots.acquire(blocking=False):
-            raise ApiError(503, f"this server process already serves {STREAMS_PER_PROCESS} live streams; retry "
-                                "shortly or poll GET /v2/events", "too_many_streams", headers={"Retry-After": "5"})
+        _stream_slots.acquire(org_id)
+        released = threading.Event()
+
+        def release() -> None:  # once: at the stream's end, or at close() if it never started
+            if not released.is_set():
+                released.set()
+                _stream_slots.release(org_id)
 
         def stream() -> Iterator[str]:
             try:
                 yield from follow()
             finally:
-                _stream_slots.release()
+                release()
 
         def follow() -> Iterator[str]:
             nonlocal after
@@ -101,8 +153,10 @@ class EventStreamViews(MethodView):
                         quiet_since = time.monotonic()
                     time.sleep(0.25)
 
-        return Response(stream_with_context(stream()), mimetype="text/event-stream",
-                        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        response = Response(stream_with_context(stream()), mimetype="text/event-stream",
+                            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        response.call_on_close(release)
+        return response
 
 
 @blp.route("/audit/access")
