@@ -8,5 +8,5 @@ COPY broker-config ./broker-config
 COPY deploy/broker-entrypoint.py ./deploy/
 RUN make apt plugin APT_PACKAGES="python3 mosquitto mosquitto-dev libcjson-dev libcurl4-openssl-dev uthash-dev \
     libssl-dev pkg-config gcc make" && rm -rf /var/lib/apt/lists/*
-EXPOSE 1883 9001
+EXPOSE 1883 8883
 ENTRYPOINT ["python3", "deploy/broker-entrypoint.py"]

@@ -1,8 +1,10 @@
-"""Container entry point of the service: the two gunicorn instances of one deployment.
+"""Container entry point of the service: the three gunicorn instances of one deployment.
 
-The public API (CLOUDSIGNAL_BIND, 0.0.0.0:8080 here) and the broker's endpoints
-(CLOUDSIGNAL_INTERNAL_BIND, 127.0.0.1:8081: the broker shares this network namespace and reaches
-them on loopback). Each has its own processes, so public traffic never delays a CONNECT decision.
+The public API (CLOUDSIGNAL_BIND, 127.0.0.1:8180), the live event streams (CLOUDSIGNAL_STREAM_BIND,
+127.0.0.1:8182), both reached through the edge, which shares this network namespace, and the
+broker's endpoints (CLOUDSIGNAL_INTERNAL_BIND, 127.0.0.1:8081: the broker shares this network
+namespace too; the edge has no route to them). Each has its own processes, so public traffic never
+delays a CONNECT decision.
 Both write metrics under CLOUDSIGNAL_METRICS_DIR; /metrics on either adds them up. SIGTERM stops
 both; when either stops, the other is stopped too and the container exits (Compose restarts it).
 """
@@ -17,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("CLOUDSIGNAL_METRICS_DIR", "/tmp/cloudsignal-metrics")
 command = [str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), "wsgi:app"]
 processes = [subprocess.Popen(command, cwd=ROOT, env={**os.environ, "CLOUDSIGNAL_ROLE": role})
-             for role in ("internal", "public")]
+             for role in ("internal", "public", "stream")]
 
 
 stopping = []

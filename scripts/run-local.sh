@@ -36,7 +36,7 @@ export CLOUDSIGNAL_BROKER_SECRET_FILE=var/mosquitto/broker-secret
 edge_config=$("$bin/python" deploy/edge/render.py --runtime-dir var/edge --api "$CLOUDSIGNAL_BIND" \
   --streams "$CLOUDSIGNAL_STREAM_BIND" --mqtt-ws "127.0.0.1:$broker_ws_port" --http "$edge_http" \
   --ws "$edge_ws" "${edge_tls[@]}" --access-log /dev/stdout --workers "${CLOUDSIGNAL_EDGE_WORKERS:-2}")
-nginx -t -q -p var/edge -c "$edge_config" -e var/edge/error.log
+nginx -t -q -p var/edge -c "$edge_config" -e "$PWD/var/edge/error.log"
 
 pids=()
 cleanup() {
@@ -55,7 +55,7 @@ CLOUDSIGNAL_ROLE=public "$bin/gunicorn" -c gunicorn.conf.py wsgi:app &
 pids+=($!)
 CLOUDSIGNAL_ROLE=stream "$bin/gunicorn" -c gunicorn.conf.py wsgi:app &
 pids+=($!)
-nginx -p var/edge -c "$edge_config" -e var/edge/error.log &
+nginx -p var/edge -c "$edge_config" -e "$PWD/var/edge/error.log" &
 pids+=($!)
 echo "Edge (nginx, pid $!): API http://$edge_http, MQTT ws://$edge_ws/mqtt"
 if [ ${#edge_tls[@]} -gt 0 ]; then

@@ -192,3 +192,30 @@ def test_two_hundred_streams_in_two_organizations(edge_stack):
     finally:
         for sock, _, _ in streams:
             sock.close()
+
+
+def test_the_python_sdk_verifies_the_edge_with_a_ca_file(edge_stack, edge_org, edge_api):
+    import queue
+
+    from cloudsignal import CloudSignal, CloudSignalClient
+
+    edge = edge_stack.edge
+    ca = str(edge_stack.broker.settings.tls_dir / "ca.crt")
+    with CloudSignal(edge_org["key"], base_url=edge.https_url, ca_file=ca) as api:
+        api.users.create(username="sdk-tls", password="secure-password")
+    allow(edge_api, "sdk/#")
+    got: "queue.Queue" = queue.Queue()
+    client = CloudSignalClient("127.0.0.1", f"sdk-tls@{edge_org['org_id']}", "secure-password",
+                               port=edge.wss_port, tls=ca, transport="websockets", tenancy="multi")
+    client.subscribe("sdk/#", lambda _topic, payload: got.put(payload))
+    client.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not client.connected and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert client.connected
+        time.sleep(0.3)  # the SUBACK
+        assert edge_api.post("/v2/publish", json={"topic": "sdk/1", "payload": "via-wss"}).status_code == 200
+        assert got.get(timeout=10) in (b"via-wss", "via-wss")
+    finally:
+        client.stop()

@@ -80,7 +80,9 @@ class PostgresCluster:
     def resume(self) -> "PostgresCluster":
         """Start the server on its data and port."""
         data = self.dir / "data"
-        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+        # 300 connections: the edge tests open 200 live streams at once, each request on its own
+        # thread of the stream instance, beside the whole test session's services
+        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300"
         subprocess.run(
             _as_postgres([str(self.bin / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(self.dir / "log"), "-w", "start"]),
             check=True, stdout=subprocess.DEVNULL,

@@ -79,6 +79,9 @@ class StreamSlots:
 
 STREAMS_PER_PROCESS, STREAMS_PER_ORG = stream_limits()
 _stream_slots = StreamSlots(STREAMS_PER_PROCESS, STREAMS_PER_ORG)
+# Streams read the store a few at a time: 200 streams must not need 200 database connections
+# (each thread would take its own; PostgreSQL allows 100 by default).
+_store_readers = threading.BoundedSemaphore(int(os.environ.get("CLOUDSIGNAL_STREAM_READERS") or 4))
 
 
 def event_filter(args: Dict[str, Any]):
@@ -140,7 +143,8 @@ class EventStreamViews(MethodView):
             quiet_since = time.monotonic()
             yield ": connected\n\n"
             while time.monotonic() < deadline:
-                items, last, _ = read_events(domain, org_id, after, 100, wanted)
+                with _store_readers:
+                    items, last, _ = read_events(domain, org_id, after, 100, wanted)
                 after = max(after, last)
                 for item in items:
                     data = json.dumps(EventSchema().dump(item))  # the same shape as GET /v2/events

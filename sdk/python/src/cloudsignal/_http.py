@@ -78,8 +78,10 @@ class HttpClient:
         attempt = 0
         while True:
             try:
+                # verify given explicitly: requests lets REQUESTS_CA_BUNDLE override a session's CA file
                 response = self.session.request(method, url, json=json, params=query, headers=sent,
-                                                stream=stream, timeout=timeout or self.timeout)
+                                                stream=stream, timeout=timeout or self.timeout,
+                                                verify=self.session.verify)
             except requests.Timeout as error:
                 failure: APIError = APITimeoutError(f"no reply from {self.base_url} within {self.timeout}s")
                 failure.__cause__ = error

@@ -61,11 +61,17 @@ class CloudSignal:
         max_retries: int = 2,
         max_retry_wait: float = 60.0,
         session: Optional[requests.Session] = None,
+        ca_file: Optional[str] = None,
     ) -> None:
+        """``ca_file``: a CA certificate or bundle (PEM) to verify the server's certificate with,
+        e.g. the ``ca.crt`` of ``make tls`` (default: ``CLOUDSIGNAL_CA_FILE``, else the system's)."""
         api_key = api_key if api_key is not None else os.environ.get("CLOUDSIGNAL_API_KEY")
         base_url = base_url or os.environ.get("CLOUDSIGNAL_API_URL") or DEFAULT_API_URL
         self._http = HttpClient(api_key, base_url, timeout=timeout, max_retries=max_retries, session=session,
                                 max_retry_wait=max_retry_wait)
+        ca_file = ca_file or os.environ.get("CLOUDSIGNAL_CA_FILE")
+        if ca_file:
+            self._http.session.verify = ca_file
         self.users = Users(self._http)
         self.acl = Acl(self._http)
         self.api_keys = ApiKeys(self._http)
