@@ -5,7 +5,6 @@ moment asked about (the event store reads one aggregate's events by id), so thei
 those aggregates' histories, not on the size of the whole log.
 """
 
-from bisect import bisect_right
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
 from uuid import UUID
@@ -123,6 +122,18 @@ class PointInTime:
                 "events": [*user_events, *rule_events]}
 
 
+def _runs(positions: List[int], gap: int = 64) -> List[Tuple[int, int]]:
+    """Ranges (first, last) covering `positions` (ascending) that skip gaps wider than `gap`, so
+    an organization among many reads its own events, not everyone's in between."""
+    runs: List[Tuple[int, int]] = []
+    for position in positions:
+        if runs and position - runs[-1][1] <= gap:
+            runs[-1] = (runs[-1][0], position)
+        else:
+            runs.append((position, position))
+    return runs
+
+
 def read_events(
     app: "CloudSignal", org_id: str, after: int, limit: int, wanted: Callable[[Dict[str, Any]], bool],
     scan_limit: int = 20000,
@@ -133,25 +144,37 @@ def read_events(
     events are examined per call, so a narrow filter over a long history answers in bounded time.
     """
     view = app.view
-    positions = view.event_positions(org_id)
-    start = bisect_right(positions, after)
     key_names = {key.key_id: key.name for key in view.keys_of(org_id)}
     found: List[Dict[str, Any]] = []
-    last, index = after, start
-    while index < len(positions) and len(found) < limit and index - start < scan_limit:
-        chunk = positions[index:index + 500]
+    last, examined = after, 0
+    more = True
+    chunk_size = min(500, max(limit, 50))
+    while len(found) < limit and examined < scan_limit:
+        chunk = view.event_positions(org_id, last, chunk_size)  # from the history index, (org_id, position)
+        if not chunk:
+            more = False
+            break
+        chunk_size = 500  # a filter that keeps few events: read further at once
         members = set(chunk)
-        for notification in app.recorder.select_notifications(chunk[0], chunk[-1] - chunk[0] + 1, stop=chunk[-1]):
-            if notification.id not in members:
-                continue
-            domain_event = app.mapper.to_domain_event(notification)
-            item = present_event(domain_event, notification.id, view.label(domain_event.originator_id), key_names)
-            last = notification.id
-            if wanted(item):
-                found.append(item)
-                if len(found) == limit:
-                    break
-        index = bisect_right(positions, last) if len(found) == limit else index + len(chunk)
+        notifications = [n for start, stop in _runs(chunk)
+                         for n in app.recorder.select_notifications(start, stop - start + 1, stop=stop)
+                         if n.id in members]
+        index = 0
+        while index < len(notifications) and len(found) < limit:  # decode only about what is needed
+            piece = notifications[index:index + max(50, limit - len(found))]
+            index += len(piece)
+            decoded = [(n.id, app.mapper.to_domain_event(n)) for n in piece]
+            labels = view.labels([event.originator_id for _, event in decoded])
+            for position, domain_event in decoded:
+                item = present_event(domain_event, position, labels[domain_event.originator_id], key_names)
+                last = position
+                examined += 1
+                if wanted(item):
+                    found.append(item)
+                    if len(found) == limit:
+                        break
         if len(found) < limit:
             last = chunk[-1]
-    return found, last, bisect_right(positions, last) < len(positions)
+    if more:
+        more = view.history.has_after(org_id, last)
+    return found, last, more

@@ -56,8 +56,9 @@ def expires_at(principal: Any) -> Optional[datetime]:
 
 def credential_version(principal: Any) -> str:
     """Changes whenever the password does (a new hash, salted): the broker keeps a verifier only
-    while this stays the same."""
-    return hashlib.sha256(principal.password_hash.encode()).hexdigest()[:16]
+    while this stays the same. The read model's user records hold it (not the hash itself)."""
+    known = getattr(principal, "credential_version", None)
+    return known if known is not None else hashlib.sha256(principal.password_hash.encode()).hexdigest()[:16]
 
 
 def login(view: ReadModel, mqtt_username: str, password: str, verifier_version: Optional[str] = None) -> Login:

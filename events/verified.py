@@ -57,6 +57,17 @@ def principal_key(principal: Any) -> str:
     return f"{principal.name}@{principal.org_id}"
 
 
+def hash_token(password_hash: str) -> str:
+    """What an entry records of the hash it verified against: 16 hex of its sha256, the
+    principal's `credential_version` (the read model's user records hold only that)."""
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
+
+
+def current_token(principal: Any) -> str:
+    known = getattr(principal, "credential_version", None)
+    return known if known is not None else hash_token(principal.password_hash)
+
+
 def _usable(principal: Any) -> bool:
     """Not disabled, not revoked, not expired: right now."""
     if principal is None or principal.disabled:
@@ -100,7 +111,7 @@ class VerifiedCredentials:
             entry: Optional[Tuple[str, bytes]] = self._entries.get(username)
             if entry is not None:
                 self._entries.move_to_end(username)
-        if entry is None or entry[0] != principal.password_hash:
+        if entry is None or entry[0] != current_token(principal):
             self.misses += 1
             return None
         self.hits += 1
@@ -112,7 +123,7 @@ class VerifiedCredentials:
         if self.max_entries == 0 or not _usable(principal):
             return
         username = principal_key(principal)
-        entry = (password_hash, self._mac(username, password))
+        entry = (hash_token(password_hash), self._mac(username, password))
         with self._lock:
             self._entries[username] = entry
             self._entries.move_to_end(username)

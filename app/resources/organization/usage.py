@@ -134,5 +134,7 @@ class OrganizationUsageViews(MethodView):
     def get(self, args: Dict[str, Any]) -> Dict[str, Any]:
         """Connections, CONNECTs and disconnects by reason over time, in buckets (for charts)"""
         start, end, interval = bounds(args["start"], args["end"], args["interval"])
-        sessions = current_domain().view.sessions_of(g.org_id)
+        view = current_domain().view
+        view.index_history()
+        sessions = view.history.sessions_overlapping(g.org_id, start, end)
         return series(sessions, start, end, interval, datetime.now(timezone.utc))

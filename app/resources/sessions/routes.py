@@ -8,6 +8,7 @@ ids are matched without it (paths, `?client_id=`). Ids without it (raw clients o
 are shown as they are.
 """
 
+from datetime import datetime
 from typing import Any, Dict, List, Optional
 
 from flask import g
@@ -15,7 +16,7 @@ from flask.views import MethodView
 
 from app.domain import current_broker, current_domain
 from app.extensions.smorest import Blueprint
-from app.pagination import paginate
+from app.pagination import _decode, _encode, _invalid_cursor, paginate
 from app.resources.sessions.schemas import (
     SessionHistoryQueryArgsSchema,
     SessionPageSchema,
@@ -25,6 +26,7 @@ from app.resources.sessions.schemas import (
 )
 from events.domainmodel import Session
 from events.errors import NotFound
+from events.history import micros
 
 blp = Blueprint("sessions", __name__, url_prefix="/v2", description="MQTT sessions")
 
@@ -57,12 +59,22 @@ def order(item: Dict[str, Any]) -> List[str]:
     return [item["connected_at"].isoformat(), item["session_id"]]
 
 
-def current_sessions(org_id: str) -> List[Session]:
-    """The latest session of each client id: active ones, and offline persistent ones."""
-    latest: Dict[str, Session] = {}
-    for session in current_domain().view.sessions_of(org_id):
-        latest[session.client_id] = session
+def current_sessions(org_id: str) -> List[Any]:
+    """The latest session of each client id: active ones (in memory), and offline persistent ones
+    (ended sessions with clean_start false, from the history table)."""
+    view = current_domain().view
+    view.index_history()
+    latest: Dict[str, Any] = {}
+    for session in [*view.history.offline_persistent(org_id), *view.open_sessions_of(org_id)]:
+        held = latest.get(session.client_id)
+        if held is None or (held.connected_at, held.session_id) < (session.connected_at, session.session_id):
+            latest[session.client_id] = session
     return [s for s in latest.values() if s.disconnected_at is None or not s.clean_start]
+
+
+def client_id_forms(org_id: str, client_id: Optional[str]) -> List[str]:
+    """The ids a client id given without its organization's prefix may be stored as."""
+    return [] if client_id is None else [client_id, f"{org_id}/{client_id}"]
 
 
 def matching(sessions: List[Session], username: Optional[str], client_id: Optional[str]) -> List[Session]:
@@ -90,11 +102,23 @@ class SessionHistoryViews(MethodView):
     @blp.response(200, SessionPageSchema)
     def get(self, args: Dict[str, Any]) -> Dict[str, Any]:
         """Every session opened and closed, with durations, oldest first"""
-        sessions = matching(current_domain().view.sessions_of(g.org_id), args["username"], args["client_id"])
-        items = [present(s) for s in sessions
-                 if (args["since"] is None or s.connected_at >= args["since"])
-                 and (args["until"] is None or s.connected_at < args["until"])]
-        return paginate(items, order, args["limit"], args["cursor"])
+        view = current_domain().view
+        view.index_history()
+        after = None
+        if args["cursor"] is not None:  # the same cursors as paginate(): [connected_at, session_id]
+            key = _decode(args["cursor"])
+            if len(key) != 2:
+                raise _invalid_cursor()
+            try:
+                after = (micros(datetime.fromisoformat(key[0])), key[1])
+            except ValueError:
+                raise _invalid_cursor() from None
+        rows = view.history.sessions(g.org_id, args["username"], client_id_forms(g.org_id, args["client_id"]),
+                                     args["since"], args["until"], after, args["limit"] + 1)
+        # `matching`: an id stored with another organization's prefix is not this client id
+        items = [present(s) for s in matching(rows[:args["limit"]], None, args["client_id"])]
+        more = len(rows) > args["limit"]
+        return {"data": items, "next_cursor": _encode(order(present(rows[args["limit"] - 1]))) if more else None}
 
 
 @blp.route("/sessions/<string:client_id>")
