@@ -17,7 +17,7 @@ from app.ratelimit import OrganizationLimiter
 from app.extensions.smorest import Api
 from app.requests import install_request_hooks
 from app.broker.notifier import BrokerNotifier
-from app.broker.connection import BrokerConnection
+from app.broker.router import connect as connect_brokers
 from app.resources.acl.routes import blp as acl_blp
 from app.resources.api_keys.routes import blp as api_keys_blp
 from app.resources.audit.routes import blp as audit_blp
@@ -35,6 +35,7 @@ from app.resources.utilities.routes import blp as utilities_blp
 from app.resources.whoami.routes import blp as whoami_blp
 from events.application import CloudSignal
 from events.broker_state import verifier_key
+from events.brokers import broker_env
 from events.snapshot import snapshot_env
 from events.store import persistence_env
 
@@ -71,8 +72,8 @@ def create_app(environ: Optional[Mapping[str, str]] = None, follow: bool = True,
     app.extensions["cloudsignal"] = domain
     app.extensions["cloudsignal.ratelimit"] = OrganizationLimiter(app.config["RATELIMIT_STORAGE"])
     if follow and app.config["BROKER_SECRET"] and role == "public":  # commands to the broker
-        broker = BrokerConnection(app.config["BROKER_HOST"], app.config["BROKER_PORT"],
-                                  app.config["INTERNAL_USERNAME"], app.config["BROKER_SECRET"])
+        broker = connect_brokers(domain, environ, app.config["INTERNAL_USERNAME"], app.config["BROKER_SECRET"],
+                                 app.config["BROKER_HOST"], app.config["BROKER_PORT"])  # several: CLOUDSIGNAL_BROKERS
         domain.listeners.append(BrokerNotifier(domain, broker.send_commands, app.config["TENANCY"],
                                                verifier_key(app.config["BROKER_SECRET"])))
         app.extensions["cloudsignal.broker"] = broker
@@ -107,7 +108,7 @@ def create_app(environ: Optional[Mapping[str, str]] = None, follow: bool = True,
 def build_domain(environ: Mapping[str, str], build_view: bool = True, wait_for_store: float = 0) -> CloudSignal:
     """The domain application on the configured store; waits up to `wait_for_store` seconds for
     an unreachable database (a worker booting during a database restart)."""
-    env = {**persistence_env(environ), **domain_env(environ), **snapshot_env(environ)}
+    env = {**persistence_env(environ), **domain_env(environ), **snapshot_env(environ), **broker_env(environ)}
     deadline = time.monotonic() + wait_for_store
     races = 0
     while True:

@@ -17,7 +17,7 @@ import requests
 
 from app import build_domain
 
-from app.broker.connection import BrokerConnection
+from app.broker.router import BrokerRouter, connect as connect_brokers
 from app.maintenance import differences, export_log, import_log, replayed_digest
 from app.broker.mosquitto_conf import BrokerSettings, render
 from app.broker.notifier import BrokerNotifier
@@ -101,8 +101,11 @@ def orgs_create(name: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def orgs_list(as_json: bool) -> None:
     """List organizations."""
-    rows = [{"org_id": o.org_id, "name": o.name} for o in _domain().view.organizations()]
-    _emit(as_json, {"data": rows}, "\n".join(f"{row['org_id']}  {row['name']}" for row in rows))
+    domain = _domain()
+    rows = [{"org_id": o.org_id, "name": o.name, **({"broker": domain.broker_of(o.org_id)} if domain.brokers else {})}
+            for o in domain.view.organizations()]
+    _emit(as_json, {"data": rows}, "\n".join(f"{row['org_id']}  {row['name']}" + (f"  [{row['broker']}]" if "broker" in row else "")
+                                              for row in rows))
 
 
 @orgs.command("quotas")
@@ -127,6 +130,52 @@ def orgs_quotas(org_id: str, assignments: tuple, as_json: bool) -> None:
     _emit(as_json, {"org_id": org_id, "quotas": quotas}, "\n".join(f"{k} {'unlimited' if v is None else v}" for k, v in quotas.items()))
 
 
+@orgs.command("assign")
+@click.option("--org", "org_id", required=True, help="Organization id (org_...).")
+@click.option("--broker", required=True, help="A broker name of CLOUDSIGNAL_BROKERS.")
+@click.option("--kick/--no-kick", default=True, show_default=True,
+              help="Disconnect the organization's clients from the broker that served it (they reconnect to the new one).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def orgs_assign(org_id: str, broker: str, kick: bool, as_json: bool) -> None:
+    """Serve an organization from another broker (recorded as an event). The sequence (see
+    docs/capacity.md): drain (tell the devices the new endpoint), switch (this command: the new
+    broker's plugin receives the organization's principals at its next sync, the old one drops
+    them and refuses their CONNECTs), kick (its clients still on the old broker are disconnected
+    and reconnect to the new one)."""
+    domain = _domain()
+    if not domain.brokers:
+        raise click.ClickException("only one broker is configured: set CLOUDSIGNAL_BROKERS (name=host:port,...)")
+    before = domain.broker_of(org_id)
+    try:
+        domain.assign_broker(org_id, broker)
+    except DomainError as error:
+        raise click.ClickException(str(error)) from None
+    kicked = 0
+    config = load_config(os.environ)
+    if kick and before != broker and config["BROKER_SECRET"]:
+        principals = [f"{p.name}@{p.org_id}" for p in [*domain.view.users_of(org_id), *domain.view.credentials_of(org_id)]]
+        commands = [command for username in principals for command in (
+            {"command": "kick_user", "username": username}, {"command": "invalidate", "username": username})]
+        router = connect_brokers(domain, os.environ, config["INTERNAL_USERNAME"], config["BROKER_SECRET"],
+                                 config["BROKER_HOST"], config["BROKER_PORT"])
+        try:
+            link = router.connections[before]
+            deadline = time.monotonic() + 3
+            while not link.connected and time.monotonic() < deadline:
+                time.sleep(0.05)
+            sent = router.send_to(before, commands) if commands else []
+            for info in sent:
+                info.wait_for_publish(max(0.1, deadline + 2 - time.monotonic()))
+            kicked = len(principals)
+        except (RuntimeError, ValueError):
+            click.echo(f"Warning: broker {before} did not confirm the kick; its clients stay until they reconnect",
+                       err=True)
+        finally:
+            router.stop()
+    _emit(as_json, {"org_id": org_id, "broker": broker, "previous_broker": before, "principals_kicked": kicked},
+          f"{org_id} served by {broker} (was {before}); {kicked} principal(s) kicked from {before}")
+
+
 @contextmanager
 def broker_notified(domain: CloudSignal, timeout: float = 3.0) -> Iterator[None]:
     """Tell a running broker about the changes made in the block (new limits), when one is set up."""
@@ -134,10 +183,11 @@ def broker_notified(domain: CloudSignal, timeout: float = 3.0) -> Iterator[None]
     if not config["BROKER_SECRET"]:
         yield
         return
-    connection = BrokerConnection(config["BROKER_HOST"], config["BROKER_PORT"], config["INTERNAL_USERNAME"],
-                                  config["BROKER_SECRET"])
+    connection = connect_brokers(domain, os.environ, config["INTERNAL_USERNAME"], config["BROKER_SECRET"],
+                                 config["BROKER_HOST"], config["BROKER_PORT"])  # several: CLOUDSIGNAL_BROKERS
+    links = list(connection.connections.values()) if isinstance(connection, BrokerRouter) else [connection]
     deadline = time.monotonic() + timeout
-    while not connection.connected and time.monotonic() < deadline:
+    while not all(link.connected for link in links) and time.monotonic() < deadline:
         time.sleep(0.05)
     sent: List[Any] = []
     domain.listeners.append(BrokerNotifier(domain, lambda commands: sent.extend(connection.send_commands(commands)),
@@ -183,8 +233,10 @@ def keys_create(org_id: str, name: str, key_type: str, as_json: bool) -> None:
 @click.option("--tls-port", type=click.IntRange(1, 65535), default=None, help="Add a TLS listener (needs --tls-dir).")
 @click.option("--tls-dir", type=click.Path(exists=True, file_okay=False), default=None,
               help="Folder with ca.crt, server.crt and server.key (make tls).")
+@click.option("--broker-name", default=None,
+              help="This broker's name in CLOUDSIGNAL_BROKERS, when there are several (plugin_opt_broker_name).")
 def broker_config(directory: str, service_url: str, mqtt_port: int, ws_port: int,
-                  tls_port: Optional[int], tls_dir: Optional[str]) -> None:
+                  tls_port: Optional[int], tls_dir: Optional[str], broker_name: Optional[str]) -> None:
     """Write the Mosquitto configuration for this deployment; prints its path."""
     if tls_port and not tls_dir:
         raise click.UsageError("--tls-port needs --tls-dir")
@@ -192,6 +244,7 @@ def broker_config(directory: str, service_url: str, mqtt_port: int, ws_port: int
         directory=Path(directory).resolve(), service_url=service_url, mqtt_port=mqtt_port, ws_port=ws_port,
         tls_port=tls_port, tls_dir=Path(tls_dir).resolve() if tls_dir else None,
         internal_username=os.environ.get("CLOUDSIGNAL_INTERNAL_USERNAME", "cloudsignal-internal"),
+        broker_name=broker_name,
     )
     click.echo(render(settings))
 

@@ -24,6 +24,7 @@ from events.domainmodel import (
     TemporaryCredential,
 )
 from events.errors import Conflict, Forbidden, InvalidInput, NotFound, QuotaExceeded
+from events.brokers import parse_brokers, place
 from events.readmodel import ReadModel
 from events import secret_box
 from events.secrets import hash_api_key, hash_password
@@ -88,9 +89,10 @@ class CloudSignal(Application):
         """`build_view=False` skips replaying the log into `self.view` (tools that replay themselves)."""
         super().__init__(env=env)
         self.default_quotas = default_quotas(self.env)
+        self.brokers = [b.name for b in parse_brokers(self.env)]  # [] : one broker (the default)
         self.view = ReadModel(self)
         if build_view:
-            self.view.catch_up()
+            self.view.start()  # from the latest matching snapshot, if any, then the log
         # Called after each successful commit with its events and the aggregates saved.
         self.listeners: List[Callable[[List[Any], Dict[UUID, Any]], None]] = []
         # Called after a commit that set a principal's password, with the plain text: the one moment
@@ -171,7 +173,28 @@ class CloudSignal(Application):
 
     def create_organization(self, name: str, org_id: Optional[str] = None) -> Organization:
         org = Organization(org_id=org_id or ids.new_org_id(), name=name, settings={}, quotas={})
+        if self.brokers:  # several brokers: placed by the rule of events/brokers.py
+            org.assign_broker(place(self.brokers, [o.broker for o in self.view.organizations()]))
         self._commit(org, conflict=f"organization {org.org_id} already exists")
+        return org
+
+    def broker_of(self, org_id: str) -> Optional[str]:
+        """The broker serving the organization; None when there is one broker (not configured)."""
+        if not self.brokers:
+            return None
+        assigned = self.view.organization(org_id).broker
+        return assigned if assigned in self.brokers else self.brokers[0]
+
+    def assign_broker(self, org_id: str, broker: str) -> Organization:
+        """Serve the organization from `broker` (operators only: the server CLI)."""
+        if not self.brokers:
+            raise InvalidInput("only one broker is configured (set CLOUDSIGNAL_BROKERS to name several)")
+        if broker not in self.brokers:
+            raise InvalidInput(f"unknown broker {broker!r}; configured: {', '.join(self.brokers)}")
+        org = self._get(Organization, org_id, org_id, "organization")
+        if org.broker != broker:
+            org.assign_broker(broker)
+            self._commit(org)
         return org
 
     def change_organization(
@@ -431,7 +454,7 @@ class CloudSignal(Application):
 
     # -- sessions (reported by the broker) ---------------------------------------------------
 
-    def record_broker_events(self, broker_id: str, reports: List[Dict[str, Any]]) -> int:
+    def record_broker_events(self, broker_id: str, reports: List[Dict[str, Any]], broker: Optional[str] = None) -> int:
         """Apply a batch of the broker plugin's session reports; returns how many changed state.
 
         Idempotent, so the plugin may resend a batch it is unsure about: sessions already known
@@ -447,6 +470,9 @@ class CloudSignal(Application):
             at = datetime.fromtimestamp(report["at"] / 1000, timezone.utc)
             if report["type"] == "broker_started":
                 for session in self.view.open_sessions():
+                    # Several brokers: a (re)started broker ends only the sessions it served.
+                    if broker is not None and self.brokers and self.broker_of(session.org_id) != broker:
+                        continue
                     if session.broker_id != broker_id and session.session_id not in changed:
                         reopened = self.repository.get(session.id)
                         reopened.close("broker_restart", at)

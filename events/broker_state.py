@@ -59,8 +59,10 @@ def _usable(principal: Any) -> bool:
 
 
 def changes(app: Any, after: int, store: Optional[str], tenancy: str,
-            quotas_of: Callable[[str], Dict[str, Any]]) -> Dict[str, Any]:
-    """The sync reply for a plugin that holds the log up to position `after` of store `store`."""
+            quotas_of: Callable[[str], Dict[str, Any]], broker: Optional[str] = None) -> Dict[str, Any]:
+    """The sync reply for a plugin that holds the log up to position `after` of store `store`.
+    `broker`: the plugin's name when there are several brokers; principals of organizations
+    another broker serves are sent as removed (so a moved organization leaves its old broker)."""
     view = app.view
     view.catch_up()  # every event up to `latest` is in the read model, labels included
     current_store = store_id(app)
@@ -86,8 +88,10 @@ def changes(app: Any, after: int, store: Optional[str], tenancy: str,
             break
     reply["position"] = position
     reply["more"] = position < latest
+    mine = (lambda org_id: app.broker_of(org_id) == broker) if broker and getattr(app, "brokers", None) \
+        else (lambda org_id: True)
     for username, principal in touched.items():
-        if _usable(principal):
+        if _usable(principal) and mine(principal.org_id):
             reply["principals"].append(principal_record(view, principal, quotas_of(principal.org_id), tenancy))
         else:
             reply["removed"].append(username)
@@ -114,7 +118,7 @@ def _affected(view: Any, event: Any) -> Iterable[Any]:
         return _principals_of(view, org_id)
     if class_name == AclRuleSet.__name__ and kind in ("RulesReplaced", "Deleted"):
         return [(u, p) for u, p in _principals_of(view, org_id) if p.rule_set_id == public_id]
-    if class_name == Organization.__name__ and kind == "QuotasChanged":
+    if class_name == Organization.__name__ and kind in ("QuotasChanged", "BrokerAssigned"):
         return _principals_of(view, org_id)
     return []
 

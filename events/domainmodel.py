@@ -45,6 +45,7 @@ class CloudSignalAggregate(Aggregate):
 
 class Organization(CloudSignalAggregate):
     kind, _public_id_attribute, _label_attribute = "organization", "org_id", "name"
+    broker: Optional[str] = None  # the broker serving it, when there are several (events/brokers.py)
 
     def __init__(self, org_id: str, name: str, settings: Dict[str, Any], quotas: Dict[str, int]):
         self.org_id = org_id
@@ -67,6 +68,10 @@ class Organization(CloudSignalAggregate):
     @event("QuotasChanged")
     def change_quotas(self, quotas: Dict[str, Optional[int]]) -> None:
         self.quotas = quotas
+
+    @event("BrokerAssigned")
+    def assign_broker(self, broker: str) -> None:
+        self.broker = broker
 
 
 class NameClaim(CloudSignalAggregate):

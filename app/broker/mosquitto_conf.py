@@ -40,6 +40,7 @@ class BrokerSettings:
     bind_address: str = "127.0.0.1"
     internal_username: str = "cloudsignal-internal"
     log_to_file: bool = False  # data/broker.log instead of stdout (stdout is buffered when not a TTY)
+    broker_name: Optional[str] = None  # several brokers: plugin_opt_broker_name (events/brokers.py)
     ws_bind_address: Optional[str] = None  # None: bind_address (the edge fronts it on loopback)
     # every MQTT packet's limit (CLOUDSIGNAL_MAX_PACKET_SIZE, default 2 MiB) and the broker's heap
     # cap (CLOUDSIGNAL_BROKER_MEMORY_LIMIT, bytes, 0 = none)
@@ -118,6 +119,9 @@ def render(settings: BrokerSettings) -> Path:
         service_url=settings.service_url, secret_file=settings.secret_path,
         internal_username=settings.internal_username,
     )
+    if settings.broker_name:  # several brokers: the plugin names itself in its calls to the service
+        text = text.replace("plugin_opt_service_url", f"plugin_opt_broker_name {settings.broker_name}\n"
+                                                      "plugin_opt_service_url", 1)
     descriptor = os.open(settings.config_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.fchmod(descriptor, 0o600)
     with os.fdopen(descriptor, "w") as handle:

@@ -136,7 +136,7 @@ done:
  * the password, or NULL. The service then knows the password is wrong
  * without hashing it, so a known user is refused as fast as an unknown one. */
 static char *cs_auth__request_body(const struct mosquitto *client, const char *username,
-		const char *password, const char *clientid, const char *verifier_version)
+		const char *password, const char *clientid, const char *verifier_version, const char *broker)
 {
 	cJSON *o;
 	const char *addr;
@@ -151,7 +151,8 @@ static char *cs_auth__request_body(const struct mosquitto *client, const char *u
 			|| (addr ? cJSON_AddStringToObject(o, "peerhost", addr) : cJSON_AddNullToObject(o, "peerhost")) == NULL
 			|| cJSON_AddNumberToObject(o, "proto_ver", mosquitto_client_protocol_version(client)) == NULL
 			|| cJSON_AddBoolToObject(o, "clean_start", mosquitto_client_clean_session(client)) == NULL
-			|| (verifier_version && cJSON_AddStringToObject(o, "verifier_version", verifier_version) == NULL)){
+			|| (verifier_version && cJSON_AddStringToObject(o, "verifier_version", verifier_version) == NULL)
+			|| (broker[0] && cJSON_AddStringToObject(o, "broker", broker) == NULL)){
 		goto done;
 	}
 	body = cJSON_PrintUnformatted(o);
@@ -218,7 +219,7 @@ static int cs_auth__from_service(struct cs_plugin *cs, const struct mosquitto *c
 	int rc;
 
 	memset(&reply, 0, sizeof(reply));
-	body = cs_auth__request_body(client, username, password, clientid, verifier_version);
+	body = cs_auth__request_body(client, username, password, clientid, verifier_version, cs->events.broker_name);
 	if(body == NULL){
 		mosquitto_log_printf(MOSQ_LOG_WARNING, "cloudsignal: refusing %s (client %s): cannot encode request", who, cid);
 		return MOSQ_ERR_AUTH;

@@ -114,6 +114,7 @@ enum cs_mosq_err {
 
 #define CS_MAX_VERSION_LEN     64      /* credential_version, bytes */
 #define CS_MAX_STORE_ID_LEN    128     /* sync store id, bytes */
+#define CS_MAX_BROKER_NAME_LEN 64      /* plugin_opt_broker_name: [A-Za-z0-9._-] */
 #define CS_MAX_POSITION        9007199254740991LL /* 2^53 - 1 */
 #define CS_SYNC_MAX_REPLY_BYTES (64 * 1024 * 1024)
 #define CS_STATE_MAX_BYTES     (256 * 1024 * 1024)
@@ -277,6 +278,7 @@ struct cs_events_log {
  * sender thread and only touched with the lock held. */
 struct cs_events {
 	char broker_id[CS_BROKER_ID_LEN + 1];
+	char broker_name[CS_MAX_BROKER_NAME_LEN + 1]; /* "" unless plugin_opt_broker_name */
 	long timeout_ms;
 	cs_events_post_fn post;
 	void *post_data;                /* for post, e.g. a test fake's state */
@@ -306,6 +308,7 @@ struct cs_events {
 /* Sync poller (sync.c). Fields below "lock" are shared with its thread and
  * only touched with the lock held. */
 struct cs_sync {
+	char broker_name[CS_MAX_BROKER_NAME_LEN + 1]; /* sent as "broker" when set */
 	long timeout_ms;
 	long interval_ms;
 	struct cs_http http;            /* sync thread only (after start) */

@@ -177,12 +177,17 @@ size_t cs_events__take(struct cs_events *ev, size_t max, struct cs_event **batch
 /* {"broker_id":"...","events":[e1,e2,...]}, libc-allocated. */
 char *cs_events__body(const struct cs_events *ev, const struct cs_event *batch, size_t *len)
 {
-	char prefix[64];
+	char prefix[64 + CS_MAX_BROKER_NAME_LEN + 16];
 	int plen;
 	size_t total;
 	char *buf, *w;
 
-	plen = snprintf(prefix, sizeof(prefix), "{\"broker_id\":\"%s\",\"events\":[", ev->broker_id);
+	if(ev->broker_name[0]){  /* several brokers: which one reports (a broker_started closes its own) */
+		plen = snprintf(prefix, sizeof(prefix), "{\"broker_id\":\"%s\",\"broker\":\"%s\",\"events\":[",
+				ev->broker_id, ev->broker_name);
+	}else{
+		plen = snprintf(prefix, sizeof(prefix), "{\"broker_id\":\"%s\",\"events\":[", ev->broker_id);
+	}
 	if(plen < 0 || (size_t)plen >= sizeof(prefix)) return NULL;
 	total = (size_t)plen + strlen("]}") + 1;
 	for(const struct cs_event *e = batch; e; e = e->next) total += e->len + 1;

@@ -246,6 +246,18 @@ static int cs_plugin__parse_options(struct cs_plugin *cs, struct mosquitto_opt *
 		}else if(!strcmp(key, "sync_interval_ms")){
 			if(cs_plugin__parse_long(key, value, CS_MIN_SYNC_INTERVAL_MS, CS_MAX_SYNC_INTERVAL_MS,
 						&cs->sync_interval_ms)) return MOSQ_ERR_INVAL;
+		}else if(!strcmp(key, "broker_name")){
+			/* Several brokers (docs/broker-protocol.md): the service sends this broker only
+			 * its organizations' principals, and refuses the others' CONNECTs here. */
+			size_t n = strlen(value);
+			if(n == 0 || n > CS_MAX_BROKER_NAME_LEN
+					|| strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != n){
+				mosquitto_log_printf(MOSQ_LOG_ERR, "cloudsignal: plugin_opt_broker_name must be 1-%d letters, digits, '.', '_' or '-'",
+						CS_MAX_BROKER_NAME_LEN);
+				return MOSQ_ERR_INVAL;
+			}
+			memcpy(cs->events.broker_name, value, n + 1);
+			memcpy(cs->sync.broker_name, value, n + 1);
 		}else if(!strcmp(key, "state_file")){
 			if(value[0] == '\0' || cs_plugin__has_ctrl(value) || strlen(value) > 4000){
 				mosquitto_log_printf(MOSQ_LOG_ERR, "cloudsignal: plugin_opt_state_file must be a file path");
@@ -396,9 +408,10 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata, st
 	if((rc = cs_sync__start(cs))) goto error;
 
 	mosquitto_log_printf(MOSQ_LOG_NOTICE, "cloudsignal: using service %s (timeout %ld ms, cache_ttl %ld s, sync every %ld ms, "
-			"state file %s, internal user %s, broker id %s)",
+			"state file %s, internal user %s, broker id %s, broker name %s)",
 			cs->service_url, cs->timeout_ms, cs->cache_ttl, cs->sync_interval_ms,
-			cs->state_file ? cs->state_file : "none", cs->internal_username, cs->events.broker_id);
+			cs->state_file ? cs->state_file : "none", cs->internal_username, cs->events.broker_id,
+			cs->events.broker_name[0] ? cs->events.broker_name : "none");
 	*userdata = cs;
 	return MOSQ_ERR_SUCCESS;
 

@@ -82,8 +82,8 @@ char *cs_sync__request_body(int64_t after, const char *store, size_t *len)
 
 /* POST one request with h; on success *reply and *len get a libc copy of the
  * body. why: a message on failure. Any thread (h is that thread's). */
-static int cs_sync__call(struct cs_http *h, int64_t after, const char *store, bool retained, long timeout_ms,
-		char **reply, size_t *len, char *why, size_t whylen)
+static int cs_sync__call(struct cs_http *h, int64_t after, const char *store, bool retained, const char *broker,
+		long timeout_ms, char **reply, size_t *len, char *why, size_t whylen)
 {
 	const char *error = "unknown error";
 	long status = 0;
@@ -102,6 +102,18 @@ static int cs_sync__call(struct cs_http *h, int64_t after, const char *store, bo
 		}else{
 			body = longer;
 			blen = (size_t)(blen - 1) + (size_t)sprintf(body + blen - 1, ",\"retained\":true}");
+		}
+	}
+	if(body && broker && broker[0]){
+		/* Several brokers: this broker's name (validated, no quotes): ..., "broker": "NAME"} */
+		char *longer = realloc(body, blen + 16 + strlen(broker));
+
+		if(longer == NULL){
+			free(body);
+			body = NULL;
+		}else{
+			body = longer;
+			blen = (size_t)(blen - 1) + (size_t)sprintf(body + blen - 1, ",\"broker\":\"%s\"}", broker);
 		}
 	}
 	if(body == NULL){
@@ -346,7 +358,7 @@ static void *cs_sync__main(void *arg)
 		retained = s->want_retained;
 		memcpy(store, s->store, sizeof(store));
 		CS_UNLOCK(s);
-		rc = cs_sync__call(&s->http, after, store, retained, s->timeout_ms, &reply, &len, why, sizeof(why));
+		rc = cs_sync__call(&s->http, after, store, retained, s->broker_name, s->timeout_ms, &reply, &len, why, sizeof(why));
 		CS_LOCK(s);
 		next_ms = cs_plugin__now_ms() + s->interval_ms;
 		if(rc == MOSQ_ERR_SUCCESS){
@@ -421,7 +433,8 @@ void cs_sync__initial(struct cs_plugin *cs)
 					"the background sync continues", cs->sync.timeout_ms, pages);
 			break;
 		}
-		rc = cs_sync__call(&cs->sync.http, cs->position, cs->store_id, !cs->retained_loaded, (long)left, &reply, &len, why, sizeof(why));
+		rc = cs_sync__call(&cs->sync.http, cs->position, cs->store_id, !cs->retained_loaded, cs->sync.broker_name,
+				(long)left, &reply, &len, why, sizeof(why));
 		if(rc != MOSQ_ERR_SUCCESS){
 			mosquitto_log_printf(MOSQ_LOG_WARNING, "cloudsignal: initial sync failed: %s; %u principals stay unconfirmed",
 					why, HASH_COUNT(cs->principals));

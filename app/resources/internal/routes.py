@@ -101,6 +101,14 @@ class BrokerAuthenticateViews(MethodView):
             view.catch_up()
             if view.position != seen:
                 decision = login(view, body["username"], body["password"])
+        if decision.allowed and current_app.config["TENANCY"] == "multi" and \
+                not (body["clientid"] or "").startswith(f"{decision.principal.org_id}/"):
+            # Our plugin refuses these before asking; a broker that does not (EMQX) is told here.
+            decision = type(decision)(False, "the client id must start with the organization's prefix {org_id}/")
+        if decision.allowed and body.get("broker") and current_domain().brokers:
+            serving = current_domain().broker_of(decision.principal.org_id)
+            if serving != body["broker"]:  # several brokers: a device at the wrong one
+                decision = type(decision)(False, f"the organization is served by broker {serving!r}")
         if not decision.allowed:
             log.info("CONNECT refused for %r (client %r from %s): %s", body["username"][:200],
                      (body["clientid"] or "")[:200], body["peerhost"], decision.reason)
@@ -143,7 +151,7 @@ class BrokerEventsViews(MethodView):
         retained = [event for event in body["events"] if event["type"] in RETAINED_REPORTS]
         with acting_as("broker", request.headers.get("X-Request-Id")):
             domain = current_domain()
-            changed = domain.record_broker_events(body["broker_id"], sessions) if sessions else 0
+            changed = domain.record_broker_events(body["broker_id"], sessions, body.get("broker")) if sessions else 0
             # After the session events of the batch: its sessions exist, closed ones stay closed.
             changed += record_presence(domain, presence) if presence else 0
             changed += record_retained(domain, retained) if retained else 0
@@ -167,9 +175,13 @@ class BrokerSyncViews(MethodView):
     def post(self, body: Dict[str, Any]) -> Dict[str, Any]:
         """Principals changed since a log position, so the broker's own copy stays current"""
         domain = current_domain()
-        reply = changes(domain, body["after"], body["store"], current_app.config["TENANCY"], domain.quotas)
+        broker = body.get("broker")
+        reply = changes(domain, body["after"], body["store"], current_app.config["TENANCY"], domain.quotas, broker)
         if body["retained"]:  # the broker's first sync of a run: the retained topics it counts
             reply["retained"] = domain.view.retained_everywhere()
+            if broker and domain.brokers:
+                reply["retained"] = {org: topics for org, topics in reply["retained"].items()
+                                     if domain.broker_of(org) == broker}
         return reply
 
 

@@ -21,6 +21,10 @@ class AuthenticateSchema(BrokerSchema):
         load_default=None, allow_none=True, validate=ma.validate.Length(max=64),
         metadata={"description": "The broker held a verifier of this credential version and the password did "
                                  "not match it"})
+    broker = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=64),
+                              metadata={"description": "The broker's name (plugin_opt_broker_name), when there are "
+                                                       "several: principals of organizations it does not serve are "
+                                                       "refused"})
 
 
 class AclRuleReplySchema(ma.Schema):
@@ -139,6 +143,8 @@ class BrokerEventSchema(BrokerSchema):
 
 class BrokerEventsSchema(BrokerSchema):
     broker_id = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
+    broker = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=64),
+                              metadata={"description": "The broker's name, when there are several"})
     events = ma.fields.List(ma.fields.Nested(BrokerEventSchema), required=True,
                             validate=ma.validate.Length(max=1000))
 
@@ -155,6 +161,9 @@ class SyncSchema(BrokerSchema):
                              metadata={"description": "The store id the broker holds; null when it holds nothing"})
     retained = ma.fields.Boolean(load_default=False,
                                  metadata={"description": "Also send every organization's retained topics"})
+    broker = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=64),
+                              metadata={"description": "The broker's name, when there are several: only the "
+                                                       "organizations it serves"})
 
 
 class PrincipalSchema(ma.Schema):

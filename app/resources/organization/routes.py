@@ -8,6 +8,7 @@ from flask.views import MethodView
 from app.domain import current_domain
 from app.extensions.smorest import Blueprint
 from app.resources.organization.schemas import OrganizationPatchSchema, OrganizationSchema
+from events.brokers import parse_brokers
 
 blp = Blueprint("organization", __name__, url_prefix="/v2/organization", description="Organization")
 
@@ -19,6 +20,10 @@ def present(org_id: str, full: bool = True) -> Dict[str, Any]:
     public = {"id": org.org_id, "name": org.name, "tenancy": current_app.config["TENANCY"]}
     if not full:
         return public
+    serving = domain.broker_of(org_id)  # None with one broker: the field is left out, as before
+    if serving is not None:
+        endpoint = next(b.endpoint for b in parse_brokers(domain.env) if b.name == serving)
+        public["broker"] = {"name": serving, "mqtt_url": endpoint}
     return {
         **public,
         "created_at": org.created_on,
@@ -39,7 +44,7 @@ def usage(org_id: str) -> Dict[str, int]:
         "rule_sets": len(view.rule_sets_of(org_id)),
         "api_keys": sum(1 for key in view.keys_of(org_id) if not key.revoked),
         "auth_providers": len(view.providers_of(org_id)),
-        "connections": sum(1 for s in view.sessions_of(org_id) if s.disconnected_at is None),
+        "connections": len(view.open_sessions_of(org_id)),
         "requests_this_minute": limiter.used("requests", org_id, quotas["rate_limit_per_minute"]),
         "http_messages_this_minute": limiter.used("messages", org_id, quotas["messages_per_minute"]),
     }

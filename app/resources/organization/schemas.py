@@ -12,12 +12,19 @@ class OrganizationSettingsSchema(ma.Schema):
     )
 
 
+class OrganizationBrokerSchema(ma.Schema):
+    name = ma.fields.String(required=True, metadata={"description": "The broker serving the organization"})
+    mqtt_url = ma.fields.String(required=True, metadata={"description": "Where its devices connect (mqtt[s]://host:port)"})
+
+
 class OrganizationSchema(ma.Schema):
     id = ma.fields.String(required=True)
     name = ma.fields.String(required=True)
     created_at = ma.fields.DateTime()
     tenancy = ma.fields.String(metadata={"description": "single or multi (deployment-wide)"})
     settings = ma.fields.Nested(OrganizationSettingsSchema)
+    broker = ma.fields.Nested(OrganizationBrokerSchema, metadata={
+        "description": "Only when the deployment runs several brokers: the one serving this organization"})
     quotas = ma.fields.Dict(
         keys=ma.fields.String(), values=ma.fields.Integer(allow_none=True),
         metadata={"description": "Limits: " + ", ".join(DEFAULT_QUOTAS) + "; null means unlimited"},
