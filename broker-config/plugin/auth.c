@@ -254,7 +254,7 @@ static int cs_auth__from_service(struct cs_plugin *cs, const struct mosquitto *c
 		if(org_id == NULL || strcmp(org_id, reply.limits.org_id)){
 			char name[CS_LOG_NAME_LEN];
 
-			cs_clients__printable(reply.limits.org_id, name, sizeof(name));
+			cs_util__printable(reply.limits.org_id, name, sizeof(name));
 			mosquitto_log_printf(MOSQ_LOG_WARNING, "cloudsignal: the service sent limits of organization %s for %s (client %s)",
 					name, who, cid);
 		}
@@ -291,13 +291,13 @@ int cs_auth__basic_auth_cb(int event, void *event_data, void *userdata)
 
 	(void)event;
 	if(clientid == NULL) clientid = "";
-	cs_clients__printable(clientid, cid, sizeof(cid));
+	cs_util__printable(clientid, cid, sizeof(cid));
 
 	if(ed->username == NULL || ed->username[0] == '\0'){
 		mosquitto_log_printf(MOSQ_LOG_NOTICE, "cloudsignal: refusing client %s: no username", cid);
 		return MOSQ_ERR_AUTH;
 	}
-	cs_clients__printable(ed->username, who, sizeof(who));
+	cs_util__printable(ed->username, who, sizeof(who));
 	/* Keep the HTTP request bounded. */
 	if(strnlen(ed->username, CS_MAX_CRED_LEN + 1) > CS_MAX_CRED_LEN
 			|| strnlen(password, CS_MAX_CRED_LEN + 1) > CS_MAX_CRED_LEN){

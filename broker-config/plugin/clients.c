@@ -38,24 +38,6 @@
 
 #include "cloudsignal.h"
 
-/* Copy a client-supplied string for a log line: cut long values, replace
- * control characters so nobody can forge log lines. */
-void cs_clients__printable(const char *in, char *out, size_t outlen)
-{
-	size_t i = 0;
-
-	if(outlen == 0) return;
-	if(in == NULL) in = "(null)";
-	for(; in[i] && i + 1 < outlen; i++){
-		unsigned char c = (unsigned char)in[i];
-		out[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-	}
-	out[i] = '\0';
-	if(in[i] && outlen > 4){
-		memcpy(out + outlen - 4, "...", 4);
-	}
-}
-
 /* May the broker keep this client's session once its connection ends? */
 bool cs_clients__may_persist(const struct mosquitto *client)
 {
@@ -244,7 +226,7 @@ void cs_clients__expire(struct cs_plugin *cs, time_t now)
 	for(size_t i = 0; i < n; i++){
 		char cid[CS_LOG_NAME_LEN];
 
-		cs_clients__printable(ids[i], cid, sizeof(cid));
+		cs_util__printable(ids[i], cid, sizeof(cid));
 		mosquitto_log_printf(MOSQ_LOG_NOTICE, "cloudsignal: kicking client %s: credentials expired", cid);
 		cs_sessions__mark_clientid(cs, ids[i], "credentials_expired");
 		mosquitto_kick_client_by_clientid(ids[i], false);

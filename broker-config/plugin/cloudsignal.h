@@ -410,8 +410,12 @@ struct cs_auth_reply {
 enum cs_auth_result { CS_RESULT_ALLOW, CS_RESULT_DENY, CS_RESULT_IGNORE };
 enum cs_render { CS_RENDER_OK = 0, CS_RENDER_DROP = 1, CS_RENDER_NOMEM = -1 };
 
+/* util.c */
+int64_t cs_util__now_ms(void);
+int64_t cs_util__wall_ms(void);
+void cs_util__printable(const char *in, char *out, size_t outlen);
+
 /* plugin.c */
-int64_t cs_plugin__now_ms(void);
 int cs_plugin__tick_cb(int event, void *event_data, void *userdata);
 
 /* topic.c */
@@ -443,7 +447,6 @@ int cs_clients__set_rules(struct cs_plugin *cs, const char *username, const stru
 void cs_clients__set_expiry(struct cs_plugin *cs, const char *username, time_t expire_at);
 void cs_clients__expire(struct cs_plugin *cs, time_t now);
 void cs_clients__cleanup(struct cs_plugin *cs);
-void cs_clients__printable(const char *in, char *out, size_t outlen);
 bool cs_clients__may_persist(const struct mosquitto *client);
 int cs_clients__disconnect_cb(int event, void *event_data, void *userdata);
 
@@ -458,7 +461,6 @@ void cs_sessions__mark_username(struct cs_plugin *cs, const char *username, cons
 void cs_sessions__cleanup(struct cs_plugin *cs);
 
 /* events.c */
-int64_t cs_events__wall_ms(void);
 int cs_events__init(struct cs_events *ev, const char *url, const char *secret, long timeout_ms);
 int cs_events__start(struct cs_events *ev);
 void cs_events__stop(struct cs_events *ev);

@@ -71,14 +71,14 @@ static const char *cs_control__kick(struct cs_plugin *cs, const cJSON *cmd)
 		const char *holder = live ? live->username : entry ? entry->username : NULL;
 		char cid[CS_LOG_NAME_LEN], who[CS_LOG_NAME_LEN], owner[CS_LOG_NAME_LEN];
 
-		cs_clients__printable(clientid, cid, sizeof(cid));
+		cs_util__printable(clientid, cid, sizeof(cid));
 		if(holder == NULL){
 			mosquitto_log_printf(MOSQ_LOG_INFO, "cloudsignal: kick of client %s: no such client", cid);
 			return "no client with this client id";
 		}
 		if(!cs_orgs__owns(holder, owner_user, owner_org)){
-			cs_clients__printable(holder, who, sizeof(who));
-			cs_clients__printable(owner_user ? owner_user : owner_org, owner, sizeof(owner));
+			cs_util__printable(holder, who, sizeof(who));
+			cs_util__printable(owner_user ? owner_user : owner_org, owner, sizeof(owner));
 			mosquitto_log_printf(MOSQ_LOG_WARNING, "cloudsignal: refusing to kick client %s: it belongs to %s, "
 					"not to %s", cid, who, owner);
 			return "the client with this client id belongs to someone else";
@@ -287,8 +287,8 @@ int cs_control__cb(int event, void *event_data, void *userdata)
 			|| entry == NULL || entry->client != ed->client || !entry->is_internal){
 		char who[CS_LOG_NAME_LEN], cid[CS_LOG_NAME_LEN];
 
-		cs_clients__printable(username, who, sizeof(who));
-		cs_clients__printable(clientid, cid, sizeof(cid));
+		cs_util__printable(username, who, sizeof(who));
+		cs_util__printable(clientid, cid, sizeof(cid));
 		mosquitto_log_printf(MOSQ_LOG_WARNING, "cloudsignal: ignoring %s from %s (client %s): not the internal user",
 				CS_CONTROL_TOPIC, who, cid);
 		return MOSQ_ERR_SUCCESS;

@@ -45,14 +45,6 @@
 #define CS_LOCK(ev)   pthread_mutex_lock(&(ev)->lock)
 #define CS_UNLOCK(ev) pthread_mutex_unlock(&(ev)->lock)
 
-int64_t cs_events__wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Record a message for cs_events__tick(). Lock held. */
 __attribute__((format(printf, 3, 4)))
 static void cs_events__note(struct cs_events *ev, int level, const char *fmt, ...)
@@ -115,7 +107,7 @@ int cs_events__enqueue(struct cs_events *ev, const char *json, size_t len)
 	e->len = len;
 	memcpy(e->json, json, len);
 	e->json[len] = '\0';
-	e->queued_ms = cs_plugin__now_ms();
+	e->queued_ms = cs_util__now_ms();
 
 	CS_LOCK(ev);
 	if(ev->count >= ev->max_queued && ev->head){
@@ -237,7 +229,7 @@ static int cs_events__progress_cb(void *userdata, curl_off_t dltotal, curl_off_t
 	(void)ultotal;
 	(void)ulnow;
 	CS_LOCK(ev);
-	late = ev->stop && cs_plugin__now_ms() >= ev->stop_deadline_ms;
+	late = ev->stop && cs_util__now_ms() >= ev->stop_deadline_ms;
 	CS_UNLOCK(ev);
 	return late ? 1 : 0;
 }
@@ -305,7 +297,7 @@ static void cs_events__final_flush(struct cs_events *ev, char *body, size_t n, s
 			body = cs_events__next_body(ev, &n, &len);
 			if(body == NULL) continue;
 		}
-		left = ev->stop_deadline_ms - cs_plugin__now_ms();
+		left = ev->stop_deadline_ms - cs_util__now_ms();
 		if(left <= 0){
 			cs_events__note(ev, MOSQ_LOG_WARNING, "cloudsignal: no time left to post %zu session events at shutdown", n);
 			break;
@@ -343,7 +335,7 @@ static void *cs_events__main(void *arg)
 		bool ok;
 
 		if(body == NULL){
-			if(!cs_events__ready(ev, cs_plugin__now_ms())){
+			if(!cs_events__ready(ev, cs_util__now_ms())){
 				if(ev->count == 0){
 					pthread_cond_wait(&ev->cond, &ev->lock);
 				}else{
@@ -353,7 +345,7 @@ static void *cs_events__main(void *arg)
 			}
 			body = cs_events__next_body(ev, &n, &len);
 			if(body == NULL) continue;
-		}else if(cs_plugin__now_ms() < retry_at){
+		}else if(cs_util__now_ms() < retry_at){
 			cs_events__wait_until(ev, retry_at);
 			continue;
 		}
@@ -382,7 +374,7 @@ static void *cs_events__main(void *arg)
 			}
 			failures++;
 			backoff = cs_events__next_backoff(ev, backoff);
-			retry_at = cs_plugin__now_ms() + backoff;
+			retry_at = cs_util__now_ms() + backoff;
 		}
 	}
 	cs_events__final_flush(ev, body, n, len);
@@ -419,7 +411,7 @@ int cs_events__init(struct cs_events *ev, const char *url, const char *secret, l
 		pthread_mutex_destroy(&ev->lock);
 		goto error;
 	}
-	/* Deadlines use cs_plugin__now_ms(), i.e. CLOCK_MONOTONIC. */
+	/* Deadlines use cs_util__now_ms(), i.e. CLOCK_MONOTONIC. */
 	if(pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) != 0 || pthread_cond_init(&ev->cond, &attr) != 0){
 		pthread_condattr_destroy(&attr);
 		pthread_mutex_destroy(&ev->lock);
@@ -467,7 +459,7 @@ void cs_events__stop(struct cs_events *ev)
 	if(!ev->running) return;
 	CS_LOCK(ev);
 	ev->stop = true;
-	ev->stop_deadline_ms = cs_plugin__now_ms() + ev->timeout_ms;
+	ev->stop_deadline_ms = cs_util__now_ms() + ev->timeout_ms;
 	pthread_cond_signal(&ev->cond);
 	CS_UNLOCK(ev);
 	pthread_join(ev->thread, NULL);
@@ -502,7 +494,7 @@ static int cs_events__push(struct cs_events *ev, cJSON *o)
 	char *json = NULL;
 	int rc = MOSQ_ERR_NOMEM;
 
-	if(cJSON_AddNumberToObject(o, "at", (double)cs_events__wall_ms()) == NULL) goto done;
+	if(cJSON_AddNumberToObject(o, "at", (double)cs_util__wall_ms()) == NULL) goto done;
 	json = cJSON_PrintUnformatted(o);
 	if(json == NULL) goto done;
 	rc = cs_events__enqueue(ev, json, strlen(json));

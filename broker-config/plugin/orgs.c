@@ -205,7 +205,7 @@ static void cs_orgs__report(struct cs_plugin *cs, struct cs_org *org, int quota,
 		: quota == CS_QUOTA_PAYLOAD ? org->max_payload_bytes : org->max_retained_messages;
 
 	if(org->refused[quota] == 0) return;
-	cs_clients__printable(org->org_id, name, sizeof(name));
+	cs_util__printable(org->org_id, name, sizeof(name));
 	if(quota == CS_QUOTA_CONNECTIONS){
 		mosquitto_log_printf(MOSQ_LOG_NOTICE, "cloudsignal: organization %s is at its connection quota (%lld): "
 				"%lld CONNECTs refused", name, (long long)limit, (long long)org->refused[quota]);
@@ -302,7 +302,7 @@ bool cs_orgs__clientid_ok(const struct cs_plugin *cs, const char *clientid, cons
 	}
 	n = strlen(org_id);
 	if(clientid != NULL && !strncmp(clientid, org_id, n) && clientid[n] == '/' && clientid[n + 1] != '\0') return true;
-	cs_clients__printable(org_id, name, sizeof(name));
+	cs_util__printable(org_id, name, sizeof(name));
 	mosquitto_log_printf(MOSQ_LOG_NOTICE, "cloudsignal: refusing %s (client %s): client id must start with \"%s/\" "
 			"(multi tenancy: client ids belong to the organization, as topics do; the SDKs add the prefix; "
 			"an empty client id is refused, since the id the broker assigns lacks it)", who, cid, name);
@@ -349,7 +349,7 @@ int cs_orgs__admit(struct cs_plugin *cs, const char *clientid, const char *usern
 	replaced = cs_sessions__find_id(cs, clientid);
 	if(replaced && cs_orgs__same(replaced->username, username)) live--;
 	if(live >= org->max_connections){
-		cs_clients__printable(org->org_id, name, sizeof(name));
+		cs_util__printable(org->org_id, name, sizeof(name));
 		mosquitto_log_printf(MOSQ_LOG_NOTICE, "cloudsignal: refusing %s (client %s): organization %s is at its connection quota (%lld)",
 				who, cid, name, (long long)org->max_connections);
 		cs_orgs__refused(cs, org, CS_QUOTA_CONNECTIONS);

@@ -80,14 +80,6 @@
 #define CS_REG_DISCONNECT (1u << 3)
 #define CS_REG_TICK       (1u << 4)
 
-int64_t cs_plugin__now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Every TICK: log what the event sender and the sync thread recorded,
  * apply a sync reply, forget the departed client (its will, if any, has
  * been checked: clients.c). At most once a second: kick expired clients,
@@ -96,7 +88,7 @@ int64_t cs_plugin__now_ms(void)
 int cs_plugin__tick_cb(int event, void *event_data, void *userdata)
 {
 	struct cs_plugin *cs = userdata;
-	int64_t now_ms = cs_plugin__now_ms();
+	int64_t now_ms = cs_util__now_ms();
 	time_t now;
 
 	(void)event;
@@ -371,7 +363,7 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata, st
 		return MOSQ_ERR_NOMEM;
 	}
 	cs->id = identifier;
-	cs->now_ms = cs_plugin__now_ms;
+	cs->now_ms = cs_util__now_ms;
 
 	if((rc = cs_plugin__parse_options(cs, opts, opt_count))) goto error;
 	if((rc = cs_auth__init(cs))) goto error;

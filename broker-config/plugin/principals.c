@@ -764,7 +764,7 @@ int cs_principals__load(struct cs_plugin *cs)
 	}else{
 		char why[CS_LOG_NAME_LEN];
 
-		cs_clients__printable(what, why, sizeof(why));
+		cs_util__printable(what, why, sizeof(why));
 		mosquitto_log_printf(MOSQ_LOG_WARNING, "cloudsignal: ignoring the state file %s (%s): starting empty",
 				cs->state_file, why);
 		cs_principals__drop_all(cs);

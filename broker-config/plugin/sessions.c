@@ -73,7 +73,7 @@ void cs_sessions__close(struct cs_plugin *cs, const struct mosquitto *client)
 
 	if(s == NULL) return;
 	cs_orgs__session_closed(cs, s->username);
-	cs_clients__printable(s->clientid, cid, sizeof(cid));
+	cs_util__printable(s->clientid, cid, sizeof(cid));
 	if(cs_events__disconnected(&cs->events, s) != MOSQ_ERR_SUCCESS){
 		mosquitto_log_printf(MOSQ_LOG_ERR, "cloudsignal: cannot queue the end of session %s (client %s): out of memory",
 				s->session_id, cid);
@@ -133,7 +133,7 @@ void cs_sessions__open(struct cs_plugin *cs, const struct mosquitto *client, con
 	return;
 
 error:
-	cs_clients__printable(clientid, cid, sizeof(cid));
+	cs_util__printable(clientid, cid, sizeof(cid));
 	mosquitto_log_printf(MOSQ_LOG_ERR, "cloudsignal: no session events for client %s: out of memory", cid);
 	cs_sessions__free(s);
 }

@@ -332,7 +332,7 @@ static void cs_sync__wait_until(struct cs_sync *s, int64_t deadline_ms)
 static void *cs_sync__main(void *arg)
 {
 	struct cs_sync *s = arg;
-	int64_t next_ms = cs_plugin__now_ms() + s->interval_ms;
+	int64_t next_ms = cs_util__now_ms() + s->interval_ms;
 	char why[CS_EVENTS_LOG_LEN / 2];
 
 	CS_LOCK(s);
@@ -345,7 +345,7 @@ static void *cs_sync__main(void *arg)
 		int rc;
 
 		/* One reply at a time: wait until the broker thread took the last. */
-		if(s->waiting || (!s->now && cs_plugin__now_ms() < next_ms)){
+		if(s->waiting || (!s->now && cs_util__now_ms() < next_ms)){
 			if(s->waiting){
 				pthread_cond_wait(&s->cond, &s->lock);
 			}else{
@@ -360,7 +360,7 @@ static void *cs_sync__main(void *arg)
 		CS_UNLOCK(s);
 		rc = cs_sync__call(&s->http, after, store, retained, s->broker_name, s->timeout_ms, &reply, &len, why, sizeof(why));
 		CS_LOCK(s);
-		next_ms = cs_plugin__now_ms() + s->interval_ms;
+		next_ms = cs_util__now_ms() + s->interval_ms;
 		if(rc == MOSQ_ERR_SUCCESS){
 			if(s->thread_failures){
 				cs_sync__note(s, MOSQ_LOG_NOTICE, "cloudsignal: sync works again (after %u failed attempts)", s->thread_failures);
@@ -416,12 +416,12 @@ error:
 /* Init, before the listeners open: sync until done or timeout_ms is spent. */
 void cs_sync__initial(struct cs_plugin *cs)
 {
-	int64_t deadline = cs_plugin__now_ms() + cs->sync.timeout_ms;
+	int64_t deadline = cs_util__now_ms() + cs->sync.timeout_ms;
 	char why[CS_EVENTS_LOG_LEN / 2];
 	unsigned pages = 0;
 
 	for(;;){
-		int64_t left = deadline - cs_plugin__now_ms();
+		int64_t left = deadline - cs_util__now_ms();
 		const char *error = NULL;
 		char *reply = NULL;
 		size_t len = 0;

@@ -56,7 +56,7 @@ static int fake_post(struct cs_events *ev, const char *body, size_t len, long ti
 	pthread_mutex_lock(&f->lock);
 	if(f->calls < MAX_BODIES){
 		f->bodies[f->calls] = strndup(body, len);
-		f->at_ms[f->calls] = cs_plugin__now_ms();
+		f->at_ms[f->calls] = cs_util__now_ms();
 	}
 	f->calls++;
 	pthread_cond_broadcast(&f->cond);
@@ -188,7 +188,7 @@ static bool body_sequence(const struct cs_events *ev, const char *body, int firs
 
 static bool is_epoch_ms(const cJSON *at)
 {
-	int64_t now = cs_events__wall_ms();
+	int64_t now = cs_util__wall_ms();
 	char *s;
 	bool integral;
 
@@ -228,7 +228,7 @@ static void test_queue(void)
 	cJSON_Delete(t);
 	cs_events__free_list(batch);
 	CHECK(ev.count == 0 && ev.head == NULL && ev.tail == NULL);
-	CHECK(!cs_events__ready(&ev, cs_plugin__now_ms() + 100000));
+	CHECK(!cs_events__ready(&ev, cs_util__now_ms() + 100000));
 
 	/* Readiness: 200 queued, or 100 ms after the oldest. */
 	enqueue_n(&ev, 1, 199);
@@ -327,7 +327,7 @@ static void test_sender_batches(void)
 	CHECK(body_sequence(&ev, f.bodies[2], 1000, 201));
 
 	/* A single event waits 100 ms for company. */
-	queued = cs_plugin__now_ms();
+	queued = cs_util__now_ms();
 	enqueue_n(&ev, 1, 1);
 	CHECK(fake_wait_calls(&f, 4));
 	CHECK(f.at_ms[3] - queued >= 99);
@@ -439,10 +439,10 @@ static void test_sender_shutdown(void)
 	enqueue_n(&ev, 1, 600);
 	CHECK(cs_events__start(&ev) == MOSQ_ERR_SUCCESS);
 	CHECK(fake_wait_calls(&f, 1));
-	start = cs_plugin__now_ms();
+	start = cs_util__now_ms();
 	test_log_all[0] = '\0';
 	cs_events__cleanup(&ev);
-	CHECK(cs_plugin__now_ms() - start < 500);
+	CHECK(cs_util__now_ms() - start < 500);
 	CHECK(strstr(test_log_all, "cannot post 500 session events at shutdown: service unreachable") != NULL);
 	CHECK(strstr(test_log_all, "601 session events not delivered") != NULL);
 	CHECK(f.calls == 2);

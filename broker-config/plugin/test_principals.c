@@ -472,8 +472,8 @@ static void test_sync_thread(void)
 	/* The thread calls with the held position; the TICK applies the reply. */
 	/* It holds the retained topics from then on: no more "retained": true. */
 	fake_reply("{\"store\":\"st\",\"position\":8,\"more\":false,\"retained\":{}}");
-	start_ms = cs_plugin__now_ms();
-	while(cs->position != 8 && cs_plugin__now_ms() - start_ms < 3000){
+	start_ms = cs_util__now_ms();
+	while(cs->position != 8 && cs_util__now_ms() - start_ms < 3000){
 		usleep(20000);
 		cs_plugin__tick_cb(MOSQ_EVT_TICK, NULL, cs);
 	}
@@ -523,8 +523,8 @@ static void test_sync_thread(void)
 	/* An unusable reply is logged at the TICK and changes nothing. */
 	fake_reply("{\"nope\":1}");
 	test_log_all[0] = '\0';
-	start_ms = cs_plugin__now_ms();
-	while(strstr(test_log_all, "sync: unusable reply") == NULL && cs_plugin__now_ms() - start_ms < 3000){
+	start_ms = cs_util__now_ms();
+	while(strstr(test_log_all, "sync: unusable reply") == NULL && cs_util__now_ms() - start_ms < 3000){
 		usleep(20000);
 		cs_plugin__tick_cb(MOSQ_EVT_TICK, NULL, cs);
 	}
