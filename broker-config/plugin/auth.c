@@ -16,7 +16,6 @@
  * (throttle.c), then it is refused here. Only the service's refusals feed
  * the throttle; any admission resets the username's record.
  */
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -50,29 +49,7 @@ int cs_auth__init(struct cs_plugin *cs)
 	return cs_auth__hmac(cs, cs->broker_secret, cs->secret_hmac);
 }
 
-/* Store a login the service admitted (see cs_principals__admitted); no
- * credential_version. Kept for callers and tests that predate the store. */
-int cs_auth__cache_put(struct cs_plugin *cs, const char *username, const char *password,
-		bool is_superuser, time_t expire_at, struct cs_ruleset *rules, const struct cs_limits *limits)
-{
-	return cs_principals__admitted(cs, username, password, NULL, is_superuser, expire_at, rules, limits);
-}
-
 /* ---- service reply ------------------------------------------------------- */
-
-/* expire_at: absent/null/0 = none; otherwise a non-negative epoch number. */
-int cs_auth__parse_expiry(const cJSON *item, time_t *out)
-{
-	double v;
-
-	*out = 0;
-	if(item == NULL || cJSON_IsNull(item)) return MOSQ_ERR_SUCCESS;
-	if(!cJSON_IsNumber(item)) return MOSQ_ERR_INVAL;
-	v = item->valuedouble;
-	if(!isfinite(v) || v < 0 || v > 253402300799.0) return MOSQ_ERR_INVAL; /* year 9999 */
-	*out = (time_t)v;
-	return MOSQ_ERR_SUCCESS;
-}
 
 int cs_auth__parse_reply(const char *buf, size_t len, enum cs_auth_result *result,
 		struct cs_auth_reply *reply, const char **error)
@@ -116,14 +93,14 @@ int cs_auth__parse_reply(const char *buf, size_t len, enum cs_auth_result *resul
 	}
 	su = cJSON_GetObjectItemCaseSensitive(tree, "is_superuser");
 	reply->is_superuser = cJSON_IsTrue(su);
-	if(cs_auth__parse_expiry(cJSON_GetObjectItemCaseSensitive(tree, "expire_at"), &reply->expire_at)){
+	if(cs_principals__parse_expiry(cJSON_GetObjectItemCaseSensitive(tree, "expire_at"), &reply->expire_at)){
 		*error = "invalid \"expire_at\"";
 		goto done;
 	}
 	if(cs_orgs__parse_limits(cJSON_GetObjectItemCaseSensitive(tree, "limits"), &reply->limits, error)){
 		goto done;
 	}
-	rc = cs_acl__parse_rules(cJSON_GetObjectItemCaseSensitive(tree, "acl"), &reply->rules, error);
+	rc = cs_rules__parse(cJSON_GetObjectItemCaseSensitive(tree, "acl"), &reply->rules, error);
 
 done:
 	cJSON_Delete(tree);
@@ -131,6 +108,43 @@ done:
 }
 
 /* ---- CONNECT ------------------------------------------------------------- */
+
+/* The organization checks of a CONNECT whose credentials were accepted
+ * (orgs.c has the rules): MOSQ_ERR_SUCCESS or MOSQ_ERR_AUTH (logged).
+ * who/cid: printable username and client id. */
+static int cs_auth__admit(struct cs_plugin *cs, const char *clientid, const char *username,
+		const char *who, const char *cid)
+{
+	struct cs_client *holder = cs_clients__find(cs, clientid);
+	struct cs_session *replaced;
+	struct cs_org *org;
+	long live;
+	char name[CS_LOG_NAME_LEN];
+
+	if(!cs_orgs__clientid_ok(cs, clientid, username, who, cid)) return MOSQ_ERR_AUTH;
+	/* Defence in depth: with the prefix rule ids cannot collide across
+	 * organizations; without it (single tenancy) there is one organization. */
+	if(holder && !cs_orgs__same(holder->username, username)){
+		mosquitto_log_printf(MOSQ_LOG_NOTICE, "cloudsignal: refusing %s (client %s): client id in use by another organization",
+				who, cid);
+		return MOSQ_ERR_AUTH;
+	}
+	org = cs_orgs__find(cs, cs_orgs__of(username));
+	if(org == NULL || org->max_connections < 0) return MOSQ_ERR_SUCCESS;
+
+	live = org->sessions;
+	/* A takeover: the broker drops this session right after the CONNECT. */
+	replaced = cs_sessions__find_id(cs, clientid);
+	if(replaced && cs_orgs__same(replaced->username, username)) live--;
+	if(live >= org->max_connections){
+		cs_util__printable(org->org_id, name, sizeof(name));
+		mosquitto_log_printf(MOSQ_LOG_NOTICE, "cloudsignal: refusing %s (client %s): organization %s is at its connection quota (%lld)",
+				who, cid, name, (long long)org->max_connections);
+		cs_orgs__refused(cs, org, CS_QUOTA_CONNECTIONS);
+		return MOSQ_ERR_AUTH;
+	}
+	return MOSQ_ERR_SUCCESS;
+}
 
 /* verifier_version: the credential_version of a verifier that did not match
  * the password, or NULL. The service then knows the password is wrong
@@ -201,7 +215,7 @@ static int cs_auth__from_store(struct cs_plugin *cs, const struct mosquitto *cli
 	}
 	OPENSSL_cleanse(mac, sizeof(mac));
 	if(rc != MOSQ_ERR_SUCCESS) return rc;
-	if(cs_orgs__admit(cs, clientid, username, who, cid) != MOSQ_ERR_SUCCESS) return MOSQ_ERR_AUTH;
+	if(cs_auth__admit(cs, clientid, username, who, cid) != MOSQ_ERR_SUCCESS) return MOSQ_ERR_AUTH;
 	if(cs_clients__store(cs, client, clientid, username, p->is_superuser, false, p->expire_at, &p->rules)){
 		return MOSQ_ERR_NOT_FOUND;
 	}
@@ -263,7 +277,7 @@ static int cs_auth__from_service(struct cs_plugin *cs, const struct mosquitto *c
 			goto error;
 		}
 	}
-	if(cs_orgs__admit(cs, clientid, username, who, cid) != MOSQ_ERR_SUCCESS) goto error;
+	if(cs_auth__admit(cs, clientid, username, who, cid) != MOSQ_ERR_SUCCESS) goto error;
 	if(cs_clients__store(cs, client, clientid, username, reply.is_superuser, false, reply.expire_at, &reply.rules)){
 		mosquitto_log_printf(MOSQ_LOG_ERR, "cloudsignal: refusing %s (client %s): out of memory", who, cid);
 		goto error;
@@ -274,7 +288,7 @@ static int cs_auth__from_service(struct cs_plugin *cs, const struct mosquitto *c
 	return MOSQ_ERR_SUCCESS;
 
 error:
-	cs_acl__free_rules(&reply.rules);
+	cs_rules__free(&reply.rules);
 	return MOSQ_ERR_AUTH;
 }
 
@@ -316,7 +330,7 @@ int cs_auth__basic_auth_cb(int event, void *event_data, void *userdata)
 	}
 	/* Multi tenancy: a client id without its organization's prefix is
 	 * refused before any password check, so a misconfigured device that
-	 * keeps reconnecting costs no HTTP call (cs_orgs__admit checks again). */
+	 * keeps reconnecting costs no HTTP call (cs_auth__admit checks again). */
 	if(!cs_orgs__clientid_ok(cs, clientid, ed->username, who, cid)){
 		cs->stats.local_refusals++;
 		return MOSQ_ERR_AUTH;

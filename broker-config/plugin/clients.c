@@ -49,7 +49,7 @@ static void cs_clients__free(struct cs_client *entry)
 	if(entry == NULL) return;
 	mosquitto_free(entry->clientid);
 	mosquitto_free(entry->username);
-	cs_acl__free_rules(&entry->rules);
+	cs_rules__free(&entry->rules);
 	mosquitto_free(entry);
 }
 
@@ -142,7 +142,7 @@ int cs_clients__store(struct cs_plugin *cs, const struct mosquitto *client, cons
 	if(entry->clientid == NULL) goto error;
 	entry->username = mosquitto_strdup(username);
 	if(entry->username == NULL) goto error;
-	if(cs_acl__render_rules(tmpl, cs_topic__local_clientid(clientid, cs_orgs__of(username)), &entry->rules)
+	if(cs_rules__render(tmpl, cs_topic__local_clientid(clientid, cs_orgs__of(username)), &entry->rules)
 			!= MOSQ_ERR_SUCCESS) goto error;
 	entry->client = client;
 	entry->is_superuser = is_superuser;
@@ -180,8 +180,8 @@ int cs_clients__set_rules(struct cs_plugin *cs, const char *username, const stru
 		struct cs_ruleset rendered;
 
 		if(strcmp(entry->username, username)) continue;
-		cs_acl__free_rules(&entry->rules);
-		if(cs_acl__render_rules(tmpl, cs_topic__local_clientid(entry->clientid, cs_orgs__of(entry->username)),
+		cs_rules__free(&entry->rules);
+		if(cs_rules__render(tmpl, cs_topic__local_clientid(entry->clientid, cs_orgs__of(entry->username)),
 					&rendered) != MOSQ_ERR_SUCCESS){
 			rc = MOSQ_ERR_NOMEM;
 			continue;

@@ -1,30 +1,35 @@
 /*
  * cloudsignal.h - shared declarations for the CloudSignal Mosquitto plugin.
  *
- * Modules (names follow cs_<module>__<verb>):
+ * Modules (names follow cs_<module>__<verb>). Calls run one way, from the
+ * top of this list down (tools/deps.py draws the graph and finds circles):
  *   plugin.c   init/cleanup/version, options, callback registration, tick
- *   auth.c     MOSQ_EVT_BASIC_AUTH: local decision from the principal store,
- *              else the service call
- *   principals.c principal store (verifiers, rules, expiry, limits), the
- *              verifier derivation, the state file
+ *   auth.c     MOSQ_EVT_BASIC_AUTH (CONNECT handling): the internal user,
+ *              a local decision from the principal store, else the service
+ *              call; the organization checks of an accepted CONNECT
+ *   control.c  $CONTROL/cloudsignal/v1 commands
  *   sync.c     POST /internal/broker/sync: once at init, then from its own
  *              thread; replies are applied on the broker thread at TICK
- *   throttle.c refused-CONNECT backoff per username and per address
- *   acl.c      rule parsing/rendering/storage, MOSQ_EVT_ACL_CHECK
- *   topic.c    pure topic functions: split, validate, covers, render, evaluate
+ *   principals.c principal store (verifiers, rules, expiry, limits), the
+ *              verifier derivation, the parsing of principals, the state file
+ *   acl.c      MOSQ_EVT_ACL_CHECK (clients' rules and quotas, the internal
+ *              user's publishes counted against the topic's organization)
  *   clients.c  per-client state table, MOSQ_EVT_DISCONNECT, expiry kicks,
  *              the departed client whose will is about to be checked
+ *   presence.c each open session's subscription filters ("subscribed" and
+ *              "unsubscribed" reports), $share/GROUP/FILTER for tenants
  *   sessions.c open-session table (keyed by client pointer), disconnect reasons
+ *   retained.c retained topics per organization: the max_retained_messages
+ *              quota, "retained" reports, the list the service gives at start
  *   orgs.c     per-organization limits: connection quota, message quota,
  *              client ids carry their organization's prefix (multi tenancy),
  *              no client id takeover across organizations
- *   presence.c each open session's subscription filters ("subscribed" and
- *              "unsubscribed" reports), $share/GROUP/FILTER for tenants
- *   retained.c retained topics per organization: the max_retained_messages
- *              quota, "retained" reports, the list the service gives at start
  *   events.c   session event queue and its sender thread (batched POSTs)
- *   control.c  $CONTROL/cloudsignal/v1 commands
+ *   throttle.c refused-CONNECT backoff per username and per address
+ *   rules.c    ACL rule lists: parse, render per client id, copy, free
+ *   topic.c    pure topic functions: split, validate, covers, render, evaluate
  *   http.c     libcurl wrapper (one reused easy handle per thread)
+ *   util.c     monotonic and wall clocks, printable copies for log lines
  *
  * Threads: everything runs on the broker thread except the events.c sender
  * and the sync.c poller, which only touch their own struct (shared fields
@@ -187,8 +192,6 @@ struct cs_principal {
 	struct cs_ruleset rules;        /* templates (${clientid} unrendered) */
 	struct cs_limits limits;        /* as last sent; enforcement uses cs_plugin.orgs */
 };
-/* The old name: tests and callers that predate the principal store. */
-#define cs_cache_entry cs_principal
 
 #define CS_QUOTA_CONNECTIONS 0
 #define CS_QUOTA_MESSAGES    1
@@ -428,11 +431,13 @@ const char *cs_topic__local_clientid(const char *clientid, const char *org_id);
 int cs_topic__render(const char *tmpl, const char *clientid, bool broaden, char **out);
 bool cs_topic__evaluate(const struct cs_ruleset *rs, int access, const char *topic);
 
+/* rules.c */
+int cs_rules__parse(const cJSON *acl, struct cs_ruleset *out, const char **error);
+int cs_rules__render(const struct cs_ruleset *tmpl, const char *clientid, struct cs_ruleset *out);
+int cs_rules__copy(const struct cs_ruleset *src, struct cs_ruleset *dst);
+void cs_rules__free(struct cs_ruleset *rs);
+
 /* acl.c */
-int cs_acl__parse_rules(const cJSON *acl, struct cs_ruleset *out, const char **error);
-int cs_acl__render_rules(const struct cs_ruleset *tmpl, const char *clientid, struct cs_ruleset *out);
-int cs_acl__copy_rules(const struct cs_ruleset *src, struct cs_ruleset *dst);
-void cs_acl__free_rules(struct cs_ruleset *rs);
 int cs_acl__check_cb(int event, void *event_data, void *userdata);
 
 /* clients.c */
@@ -476,6 +481,7 @@ void cs_events__free_list(struct cs_event *list);
 int64_t cs_events__next_backoff(const struct cs_events *ev, int64_t backoff_ms);
 void cs_events__tick(struct cs_events *ev);
 int cs_events__stats(struct cs_events *ev, const struct cs_stats *st);
+const char *cs_events__quota_name(int quota);
 int cs_events__quota_refused(struct cs_events *ev, const char *org_id, int quota, int64_t count);
 int cs_events__filter(struct cs_events *ev, const struct cs_session *s, const char *filter, bool subscribed);
 int cs_events__retained(struct cs_events *ev, const char *org_id, const char *topic, uint32_t size, int qos);
@@ -485,15 +491,13 @@ void cs_events__report_stats(struct cs_plugin *cs, bool force);
 int cs_auth__init(struct cs_plugin *cs);
 int cs_auth__parse_reply(const char *buf, size_t len, enum cs_auth_result *result,
 		struct cs_auth_reply *reply, const char **error);
-int cs_auth__parse_expiry(const cJSON *item, time_t *out);
-int cs_auth__cache_put(struct cs_plugin *cs, const char *username, const char *password,
-		bool is_superuser, time_t expire_at, struct cs_ruleset *rules, const struct cs_limits *limits);
 int cs_auth__basic_auth_cb(int event, void *event_data, void *userdata);
 
 /* principals.c */
 int cs_principals__init(struct cs_plugin *cs);
 int cs_principals__verifier(const struct cs_plugin *cs, const char *username, const char *password,
 		unsigned char out[CS_HMAC_LEN]);
+int cs_principals__parse_expiry(const cJSON *item, time_t *out);
 int cs_principals__parse(const cJSON *obj, struct cs_principal **out, const char **error);
 void cs_principals__free(struct cs_principal *p);
 struct cs_principal *cs_principals__find(struct cs_plugin *cs, const char *username);
@@ -542,11 +546,8 @@ struct cs_org *cs_orgs__find(struct cs_plugin *cs, const char *org_id);
 struct cs_org *cs_orgs__get(struct cs_plugin *cs, const char *org_id);
 void cs_orgs__refused(struct cs_plugin *cs, struct cs_org *org, int quota);
 int cs_orgs__check_payload(struct cs_plugin *cs, const char *org_id, uint32_t payloadlen);
-const char *cs_orgs__quota_name(int quota);
 void cs_orgs__prune(struct cs_plugin *cs, struct cs_org *org);
 int cs_orgs__set_limits(struct cs_plugin *cs, const struct cs_limits *limits);
-int cs_orgs__admit(struct cs_plugin *cs, const char *clientid, const char *username,
-		const char *who, const char *cid);
 bool cs_orgs__clientid_ok(const struct cs_plugin *cs, const char *clientid, const char *username,
 		const char *who, const char *cid);
 bool cs_orgs__owns(const char *username, const char *owner_username, const char *owner_org);
@@ -555,7 +556,6 @@ void cs_orgs__session_closed(struct cs_plugin *cs, const char *username);
 int cs_orgs__count_publish(struct cs_plugin *cs, const char *username);
 int cs_orgs__count_org_publish(struct cs_plugin *cs, const char *org_id);
 const char *cs_orgs__of_topic(const struct cs_plugin *cs, const char *topic, char *buf, size_t buflen);
-int cs_orgs__acl_check_cb(int event, void *event_data, void *userdata);
 void cs_orgs__tick(struct cs_plugin *cs);
 void cs_orgs__cleanup(struct cs_plugin *cs);
 
@@ -563,14 +563,12 @@ void cs_orgs__cleanup(struct cs_plugin *cs);
 const char *cs_presence__shared_filter(const char *topic);
 void cs_presence__subscribed(struct cs_plugin *cs, const struct mosquitto *client, const char *filter);
 void cs_presence__unsubscribed(struct cs_plugin *cs, const struct mosquitto *client, const char *filter);
-void cs_presence__free(struct cs_session *s);
 
 /* retained.c */
 int cs_retained__check(struct cs_plugin *cs, const char *org_id, const char *topic, uint32_t payloadlen);
 void cs_retained__record(struct cs_plugin *cs, const char *org_id, const char *topic, uint32_t payloadlen, int qos);
 bool cs_retained__has(struct cs_plugin *cs, const char *org_id, const char *topic);
 int cs_retained__load(struct cs_plugin *cs, const cJSON *retained, const char **error);
-void cs_retained__free_org(struct cs_org *org);
 
 /* control.c */
 char *cs_control__handle(struct cs_plugin *cs, const void *payload, size_t len);

@@ -125,11 +125,11 @@ static const char *cs_control__set_rules(struct cs_plugin *cs, const cJSON *cmd)
 
 	if(username == NULL) return "missing or invalid 'username'";
 	if(!cJSON_IsArray(acl)) return "missing or invalid 'acl'";
-	if(cs_acl__parse_rules(acl, &rules, &error) != MOSQ_ERR_SUCCESS) return error;
+	if(cs_rules__parse(acl, &rules, &error) != MOSQ_ERR_SUCCESS) return error;
 
 	rc = cs_clients__set_rules(cs, username, &rules);
 	if(cs_principals__set_rules(cs, username, &rules) != MOSQ_ERR_SUCCESS) rc = MOSQ_ERR_NOMEM;
-	cs_acl__free_rules(&rules);
+	cs_rules__free(&rules);
 	return rc == MOSQ_ERR_SUCCESS ? NULL : "out of memory";
 }
 
@@ -140,7 +140,7 @@ static const char *cs_control__set_expiry(struct cs_plugin *cs, const cJSON *cmd
 	time_t expire_at;
 
 	if(username == NULL) return "missing or invalid 'username'";
-	if(!cJSON_IsNumber(item) || cs_auth__parse_expiry(item, &expire_at) != MOSQ_ERR_SUCCESS){
+	if(!cJSON_IsNumber(item) || cs_principals__parse_expiry(item, &expire_at) != MOSQ_ERR_SUCCESS){
 		return "missing or invalid 'expire_at'";
 	}
 	cs_clients__set_expiry(cs, username, expire_at);

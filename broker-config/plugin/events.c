@@ -573,6 +573,17 @@ int cs_events__stats(struct cs_events *ev, const struct cs_stats *st)
 	return cs_events__push(ev, o);
 }
 
+/* The name of a quota in reports ("quota_refused") and in the service. */
+const char *cs_events__quota_name(int quota)
+{
+	switch(quota){
+		case CS_QUOTA_CONNECTIONS: return "max_connections";
+		case CS_QUOTA_MESSAGES: return "messages_per_minute";
+		case CS_QUOTA_PAYLOAD: return "max_payload_bytes";
+		default: return "max_retained_messages";
+	}
+}
+
 /* {"type":"quota_refused","org_id","quota","count","at"} */
 int cs_events__quota_refused(struct cs_events *ev, const char *org_id, int quota, int64_t count)
 {
@@ -581,7 +592,7 @@ int cs_events__quota_refused(struct cs_events *ev, const char *org_id, int quota
 	if(o == NULL) return MOSQ_ERR_NOMEM;
 	if(cJSON_AddStringToObject(o, "type", "quota_refused") == NULL
 			|| cJSON_AddStringToObject(o, "org_id", org_id) == NULL
-			|| cJSON_AddStringToObject(o, "quota", cs_orgs__quota_name(quota)) == NULL
+			|| cJSON_AddStringToObject(o, "quota", cs_events__quota_name(quota)) == NULL
 			|| cJSON_AddNumberToObject(o, "count", (double)count) == NULL){
 		cJSON_Delete(o);
 		return MOSQ_ERR_NOMEM;

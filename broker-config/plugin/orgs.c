@@ -8,7 +8,7 @@
  * cs_orgs__session_opened/_closed, nothing is scanned) and the publishes
  * allowed in the current fixed one-minute window.
  *
- * CONNECT (cs_orgs__admit, once the credentials are accepted, before the
+ * CONNECT (auth.c checks these once the credentials are accepted, before the
  * client entry is replaced and the session opened): in multi tenancy
  * refused unless the client id starts with "<org_id>/", the organization of
  * the username (cs_orgs__clientid_ok: client ids belong to an organization
@@ -40,14 +40,14 @@
  *
  * The internal user (the service's HTTP publishes) has no session; its
  * publishes count against the organization that owns the topic
- * (cs_orgs__acl_check_cb, registered instead of acl.c's callback, which it
- * wraps): in multi tenancy the first topic level when it starts with
+ * (cs_orgs__of_topic, asked by acl.c's check of the internal user's
+ * writes): in multi tenancy the first topic level when it starts with
  * "org_", in single tenancy the default_org the sync sent. Topics starting
  * with '$' (its $CONTROL commands) and wills are not counted. A refused
  * publish gets "Not authorized" at QoS 1 and 2, which the service turns
  * into 429 message_quota_exceeded.
  *
- * RETAINED (retained.c, from the write checks here and in acl.c): a retained
+ * RETAINED (retained.c, from the write checks in acl.c): a retained
  * publish that would add a topic past max_retained_messages is denied like
  * a message over its quota; the table of retained topics keeps an entry
  * alive while it holds any.
@@ -191,7 +191,13 @@ struct cs_org *cs_orgs__get(struct cs_plugin *cs, const char *org_id)
 
 static void cs_orgs__remove(struct cs_plugin *cs, struct cs_org *org)
 {
-	cs_retained__free_org(org);
+	struct cs_retained *r, *tmp;
+
+	HASH_ITER(hh, org->retained, r, tmp){
+		HASH_DELETE(hh, org->retained, r);
+		mosquitto_free(r->topic);
+		mosquitto_free(r);
+	}
 	HASH_DELETE(hh, cs->orgs, org);
 	mosquitto_free(org);
 }
@@ -322,42 +328,6 @@ bool cs_orgs__owns(const char *username, const char *owner_username, const char 
 	return true;
 }
 
-/* CONNECT of username with clientid, credentials accepted: MOSQ_ERR_SUCCESS
- * or MOSQ_ERR_AUTH (logged). who/cid: printable username and client id. */
-int cs_orgs__admit(struct cs_plugin *cs, const char *clientid, const char *username,
-		const char *who, const char *cid)
-{
-	struct cs_client *holder = cs_clients__find(cs, clientid);
-	struct cs_session *replaced;
-	struct cs_org *org;
-	long live;
-	char name[CS_LOG_NAME_LEN];
-
-	if(!cs_orgs__clientid_ok(cs, clientid, username, who, cid)) return MOSQ_ERR_AUTH;
-	/* Defence in depth: with the prefix rule ids cannot collide across
-	 * organizations; without it (single tenancy) there is one organization. */
-	if(holder && !cs_orgs__same(holder->username, username)){
-		mosquitto_log_printf(MOSQ_LOG_NOTICE, "cloudsignal: refusing %s (client %s): client id in use by another organization",
-				who, cid);
-		return MOSQ_ERR_AUTH;
-	}
-	org = cs_orgs__find(cs, cs_orgs__of(username));
-	if(org == NULL || org->max_connections < 0) return MOSQ_ERR_SUCCESS;
-
-	live = org->sessions;
-	/* A takeover: the broker drops this session right after the CONNECT. */
-	replaced = cs_sessions__find_id(cs, clientid);
-	if(replaced && cs_orgs__same(replaced->username, username)) live--;
-	if(live >= org->max_connections){
-		cs_util__printable(org->org_id, name, sizeof(name));
-		mosquitto_log_printf(MOSQ_LOG_NOTICE, "cloudsignal: refusing %s (client %s): organization %s is at its connection quota (%lld)",
-				who, cid, name, (long long)org->max_connections);
-		cs_orgs__refused(cs, org, CS_QUOTA_CONNECTIONS);
-		return MOSQ_ERR_AUTH;
-	}
-	return MOSQ_ERR_SUCCESS;
-}
-
 /* A session of username opened (sessions.c). Fails only out of memory;
  * the caller then drops the session, so the count stays exact. */
 int cs_orgs__session_opened(struct cs_plugin *cs, const char *username)
@@ -405,17 +375,6 @@ int cs_orgs__count_org_publish(struct cs_plugin *cs, const char *org_id)
 	return MOSQ_ERR_SUCCESS;
 }
 
-/* The name of a quota in reports ("quota_refused") and in the service. */
-const char *cs_orgs__quota_name(int quota)
-{
-	switch(quota){
-		case CS_QUOTA_CONNECTIONS: return "max_connections";
-		case CS_QUOTA_MESSAGES: return "messages_per_minute";
-		case CS_QUOTA_PAYLOAD: return "max_payload_bytes";
-		default: return "max_retained_messages";
-	}
-}
-
 /* Before the rules' verdict is counted: may org_id publish a payload this
  * long? Denied (and counted as a refusal) past max_payload_bytes. */
 int cs_orgs__check_payload(struct cs_plugin *cs, const char *org_id, uint32_t payloadlen)
@@ -448,29 +407,6 @@ const char *cs_orgs__of_topic(const struct cs_plugin *cs, const char *topic, cha
 	memcpy(buf, topic, len);
 	buf[len] = '\0';
 	return buf;
-}
-
-/* MOSQ_EVT_ACL_CHECK: acl.c decides; a write of the internal user's own
- * connection that it allowed is then counted against the topic's owner. */
-int cs_orgs__acl_check_cb(int event, void *event_data, void *userdata)
-{
-	struct mosquitto_evt_acl_check *ed = event_data;
-	struct cs_plugin *cs = userdata;
-	struct cs_client *entry;
-	char buf[CS_MAX_ORG_ID_LEN + 1];
-	const char *org_id;
-	int rc = cs_acl__check_cb(event, event_data, userdata);
-
-	if(rc != MOSQ_ERR_SUCCESS || ed->access != MOSQ_ACL_WRITE) return rc;
-	entry = cs_clients__find(cs, mosquitto_client_id(ed->client));
-	if(entry == NULL || entry->client != ed->client || !entry->is_internal) return rc;
-	org_id = cs_orgs__of_topic(cs, ed->topic, buf, sizeof(buf));
-	if(org_id == NULL) return rc;
-	/* HTTP publishes with retain, and the service's clears of retained messages. */
-	if(ed->retain && (rc = cs_retained__check(cs, org_id, ed->topic, ed->payloadlen)) != MOSQ_ERR_SUCCESS) return rc;
-	rc = cs_orgs__count_org_publish(cs, org_id);
-	if(rc == MOSQ_ERR_SUCCESS && ed->retain) cs_retained__record(cs, org_id, ed->topic, ed->payloadlen, ed->qos);
-	return rc;
 }
 
 void cs_orgs__cleanup(struct cs_plugin *cs)

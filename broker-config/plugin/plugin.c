@@ -22,8 +22,8 @@
  *
  * Build:
  *   gcc -std=gnu11 -Wall -Wextra -Werror -O2 -fPIC -shared -o cloudsignal_auth.so \
- *       plugin.c auth.c principals.c sync.c throttle.c acl.c control.c clients.c \
- *       sessions.c orgs.c events.c http.c topic.c \
+ *       util.c plugin.c auth.c principals.c sync.c throttle.c rules.c acl.c control.c \
+ *       clients.c sessions.c orgs.c presence.c retained.c events.c http.c topic.c \
  *       $(pkg-config --cflags --libs libcurl libcjson) -lcrypto -pthread
  *   (or simply: make; make test)
  *
@@ -305,7 +305,7 @@ static void cs_plugin__free(struct cs_plugin *cs)
 {
 	if(cs == NULL) return;
 	if(cs->registered & CS_REG_BASIC_AUTH) mosquitto_callback_unregister(cs->id, MOSQ_EVT_BASIC_AUTH, cs_auth__basic_auth_cb, NULL);
-	if(cs->registered & CS_REG_ACL_CHECK) mosquitto_callback_unregister(cs->id, MOSQ_EVT_ACL_CHECK, cs_orgs__acl_check_cb, NULL);
+	if(cs->registered & CS_REG_ACL_CHECK) mosquitto_callback_unregister(cs->id, MOSQ_EVT_ACL_CHECK, cs_acl__check_cb, NULL);
 	if(cs->registered & CS_REG_CONTROL) mosquitto_callback_unregister(cs->id, MOSQ_EVT_CONTROL, cs_control__cb, CS_CONTROL_TOPIC);
 	if(cs->registered & CS_REG_DISCONNECT) mosquitto_callback_unregister(cs->id, MOSQ_EVT_DISCONNECT, cs_clients__disconnect_cb, NULL);
 	if(cs->registered & CS_REG_TICK) mosquitto_callback_unregister(cs->id, MOSQ_EVT_TICK, cs_plugin__tick_cb, NULL);
@@ -388,7 +388,7 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata, st
 	cs->state_loaded = true;
 
 	if((rc = cs_plugin__register(cs, MOSQ_EVT_BASIC_AUTH, cs_auth__basic_auth_cb, NULL, CS_REG_BASIC_AUTH, "basic auth"))
-			|| (rc = cs_plugin__register(cs, MOSQ_EVT_ACL_CHECK, cs_orgs__acl_check_cb, NULL, CS_REG_ACL_CHECK, "ACL check"))
+			|| (rc = cs_plugin__register(cs, MOSQ_EVT_ACL_CHECK, cs_acl__check_cb, NULL, CS_REG_ACL_CHECK, "ACL check"))
 			|| (rc = cs_plugin__register(cs, MOSQ_EVT_CONTROL, cs_control__cb, CS_CONTROL_TOPIC, CS_REG_CONTROL, "control"))
 			|| (rc = cs_plugin__register(cs, MOSQ_EVT_DISCONNECT, cs_clients__disconnect_cb, NULL, CS_REG_DISCONNECT, "disconnect"))
 			|| (rc = cs_plugin__register(cs, MOSQ_EVT_TICK, cs_plugin__tick_cb, NULL, CS_REG_TICK, "tick"))){

@@ -103,11 +103,3 @@ void cs_presence__unsubscribed(struct cs_plugin *cs, const struct mosquitto *cli
 	s->filters[i] = s->filters[--s->filter_count];
 	cs_presence__report(cs, s, filter, false);
 }
-
-void cs_presence__free(struct cs_session *s)
-{
-	for(int i = 0; i < s->filter_count; i++) mosquitto_free(s->filters[i]);
-	mosquitto_free(s->filters);
-	s->filters = NULL;
-	s->filter_count = 0;
-}

@@ -85,7 +85,7 @@ void cs_principals__free(struct cs_principal *p)
 {
 	if(p == NULL) return;
 	mosquitto_free(p->username);
-	cs_acl__free_rules(&p->rules);
+	cs_rules__free(&p->rules);
 	OPENSSL_cleanse(p->verifier, sizeof(p->verifier));
 	mosquitto_free(p);
 }
@@ -158,7 +158,7 @@ int cs_principals__admitted(struct cs_plugin *cs, const char *username, const ch
 	struct cs_principal *p = NULL, *old;
 
 	if(cs->cache_ttl <= 0){
-		cs_acl__free_rules(rules);
+		cs_rules__free(rules);
 		return MOSQ_ERR_SUCCESS;
 	}
 	p = cs_principals__new(username);
@@ -183,7 +183,7 @@ int cs_principals__admitted(struct cs_plugin *cs, const char *username, const ch
 
 error:
 	cs_principals__free(p);
-	cs_acl__free_rules(rules);
+	cs_rules__free(rules);
 	return MOSQ_ERR_NOMEM;
 }
 
@@ -231,7 +231,7 @@ int cs_principals__update(struct cs_plugin *cs, const struct cs_principal *src, 
 	struct cs_ruleset copy;
 
 	if(p == NULL || p->position > position) return MOSQ_ERR_SUCCESS;
-	if(cs_acl__copy_rules(&src->rules, &copy) != MOSQ_ERR_SUCCESS){
+	if(cs_rules__copy(&src->rules, &copy) != MOSQ_ERR_SUCCESS){
 		cs_principals__remove(cs, p);
 		return MOSQ_ERR_NOMEM;
 	}
@@ -240,7 +240,7 @@ int cs_principals__update(struct cs_plugin *cs, const struct cs_principal *src, 
 		OPENSSL_cleanse(p->verifier, sizeof(p->verifier));
 		p->has_verifier = false;
 	}
-	cs_acl__free_rules(&p->rules);
+	cs_rules__free(&p->rules);
 	p->rules = copy;
 	p->is_superuser = src->is_superuser;
 	p->expire_at = src->expire_at;
@@ -288,12 +288,12 @@ int cs_principals__set_rules(struct cs_plugin *cs, const char *username, const s
 	struct cs_ruleset copy;
 
 	if(p == NULL) return MOSQ_ERR_SUCCESS;
-	if(cs_acl__copy_rules(tmpl, &copy) != MOSQ_ERR_SUCCESS){
+	if(cs_rules__copy(tmpl, &copy) != MOSQ_ERR_SUCCESS){
 		/* Never keep stale rules around: forget the principal instead. */
 		cs_principals__remove(cs, p);
 		return MOSQ_ERR_NOMEM;
 	}
-	cs_acl__free_rules(&p->rules);
+	cs_rules__free(&p->rules);
 	p->rules = copy;
 	cs->state_dirty = true;
 	return MOSQ_ERR_SUCCESS;
@@ -383,6 +383,20 @@ static int cs_principals__parse_position(const cJSON *item, int64_t *out)
 	return MOSQ_ERR_SUCCESS;
 }
 
+/* expire_at: absent/null/0 = none; otherwise a non-negative epoch number. */
+int cs_principals__parse_expiry(const cJSON *item, time_t *out)
+{
+	double v;
+
+	*out = 0;
+	if(item == NULL || cJSON_IsNull(item)) return MOSQ_ERR_SUCCESS;
+	if(!cJSON_IsNumber(item)) return MOSQ_ERR_INVAL;
+	v = item->valuedouble;
+	if(!isfinite(v) || v < 0 || v > 253402300799.0) return MOSQ_ERR_INVAL; /* year 9999 */
+	*out = (time_t)v;
+	return MOSQ_ERR_SUCCESS;
+}
+
 /* {"username", "credential_version", "verifier"?, "is_superuser", "expire_at",
  * "acl", "limits", "position"?, "confirmed"?}: a new, unlinked entry
  * (unconfirmed; free with cs_principals__free). A set_principal command,
@@ -428,7 +442,7 @@ int cs_principals__parse(const cJSON *obj, struct cs_principal **out, const char
 		}
 		p->has_verifier = true;
 	}
-	if(cs_auth__parse_expiry(cJSON_GetObjectItemCaseSensitive(obj, "expire_at"), &p->expire_at)){
+	if(cs_principals__parse_expiry(cJSON_GetObjectItemCaseSensitive(obj, "expire_at"), &p->expire_at)){
 		*error = "invalid 'expire_at'";
 		goto error;
 	}
@@ -437,7 +451,7 @@ int cs_principals__parse(const cJSON *obj, struct cs_principal **out, const char
 		goto error;
 	}
 	if(cs_orgs__parse_limits(cJSON_GetObjectItemCaseSensitive(obj, "limits"), &p->limits, error)) goto error;
-	rc = cs_acl__parse_rules(cJSON_GetObjectItemCaseSensitive(obj, "acl"), &p->rules, error);
+	rc = cs_rules__parse(cJSON_GetObjectItemCaseSensitive(obj, "acl"), &p->rules, error);
 	if(rc != MOSQ_ERR_SUCCESS) goto error;
 	*out = p;
 	return MOSQ_ERR_SUCCESS;

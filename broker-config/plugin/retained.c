@@ -2,7 +2,7 @@
  * retained.c - the retained topics of each organization, counted in the
  * broker for the max_retained_messages quota and reported to the service.
  *
- * The write checks (acl.c for clients, orgs.c for the internal user's HTTP
+ * The write checks (acl.c, for clients and for the internal user's HTTP
  * publishes and clears) see the retain flag and the payload length of each
  * publish. Once the rules and the message quota allowed it:
  *   - a retained publish with a payload adds its topic (or replaces it: the
@@ -70,15 +70,6 @@ static void cs_retained__remove(struct cs_org *org, struct cs_retained *r)
 	mosquitto_free(r->topic);
 	mosquitto_free(r);
 	org->retained_count--;
-}
-
-void cs_retained__free_org(struct cs_org *org)
-{
-	struct cs_retained *r, *tmp;
-
-	HASH_ITER(hh, org->retained, r, tmp){
-		cs_retained__remove(org, r);
-	}
 }
 
 /* Before the publish is counted: may this retained publish of org_id happen? */

@@ -28,7 +28,8 @@ static void cs_sessions__free(struct cs_session *s)
 	mosquitto_free(s->session_id);
 	mosquitto_free(s->clientid);
 	mosquitto_free(s->username);
-	cs_presence__free(s);
+	for(int i = 0; i < s->filter_count; i++) mosquitto_free(s->filters[i]);
+	mosquitto_free(s->filters);
 	mosquitto_free(s);
 }
 

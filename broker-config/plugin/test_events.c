@@ -592,7 +592,7 @@ static void cache(const char *user, const char *pass, time_t expire_at)
 {
 	struct cs_ruleset rs = { NULL, 0 };
 
-	CHECK(cs_auth__cache_put(g_cs, user, pass, false, expire_at, &rs, NULL) == MOSQ_ERR_SUCCESS);
+	CHECK(cs_principals__admitted(g_cs, user, pass, NULL, false, expire_at, &rs, NULL) == MOSQ_ERR_SUCCESS);
 }
 
 /* Take every queued event; returns a JSON array (caller deletes). */

@@ -116,9 +116,9 @@ static void cache(const char *user, bool su, const char *rules_json)
 	struct cs_ruleset rs;
 	const char *err;
 
-	if(cs_acl__parse_rules(t, &rs, &err)) abort();
+	if(cs_rules__parse(t, &rs, &err)) abort();
 	cJSON_Delete(t);
-	CHECK(cs_auth__cache_put(g_cs, user, "p", su, 0, &rs, NULL) == MOSQ_ERR_SUCCESS);
+	CHECK(cs_principals__admitted(g_cs, user, "p", NULL, su, 0, &rs, NULL) == MOSQ_ERR_SUCCESS);
 }
 
 /* Run one $CONTROL payload; true when every command answered ok. */
@@ -348,7 +348,7 @@ static void test_parse_limits(void)
 	CHECK(cs_auth__parse_reply(r, strlen(r), &result, &reply, &err) == 0 && result == CS_RESULT_ALLOW);
 	CHECK(reply.limits.org_id[0] == '\0' && reply.limits.max_connections == -1 && reply.limits.messages_per_minute == -1);
 	CHECK(reply.rules.count == 1);
-	cs_acl__free_rules(&reply.rules);
+	cs_rules__free(&reply.rules);
 	r = "{\"result\":\"allow\",\"limits\":null}";
 	CHECK(cs_auth__parse_reply(r, strlen(r), &result, &reply, &err) == 0);
 	CHECK(reply.limits.org_id[0] == '\0' && reply.limits.max_connections == -1 && reply.limits.messages_per_minute == -1);
@@ -359,7 +359,7 @@ static void test_parse_limits(void)
 	CHECK(cs_auth__parse_reply(r, strlen(r), &result, &reply, &err) == 0 && result == CS_RESULT_ALLOW);
 	CHECK(!strcmp(reply.limits.org_id, "org_aaaaaaaaaaaa") && reply.limits.max_connections == 2
 			&& reply.limits.messages_per_minute == 5 && reply.rules.count == 1);
-	cs_acl__free_rules(&reply.rules);
+	cs_rules__free(&reply.rules);
 	/* Null or absent fields: unlimited; 0 is a limit; 5.0 is an integer. */
 	r = "{\"result\":\"allow\",\"limits\":{\"org_id\":\"org_b\",\"max_connections\":null}}";
 	CHECK(cs_auth__parse_reply(r, strlen(r), &result, &reply, &err) == 0);
@@ -494,7 +494,7 @@ static void test_reply_limits(void)
 	struct mosquitto z1 = { "h1", "z@org_z", NULL, 4, true };
 	struct mosquitto m1 = { "m1", "x@org_h", NULL, 4, true };
 	char url[64];
-	struct cs_cache_entry *e;
+	struct cs_principal *e;
 	struct cs_org *org;
 	long before = test_alloc_outstanding;
 

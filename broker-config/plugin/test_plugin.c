@@ -90,7 +90,7 @@ static void test_parse_reply(void)
 
 	CHECK(cs_auth__parse_reply(allow, strlen(allow), &result, &reply, &err) == 0 && result == CS_RESULT_ALLOW);
 	CHECK(reply.expire_at == 1700000000 && !reply.is_superuser && reply.rules.count == 1);
-	cs_acl__free_rules(&reply.rules);
+	cs_rules__free(&reply.rules);
 	CHECK(cs_auth__parse_reply("{\"result\":\"allow\",\"is_superuser\":true,\"expire_at\":null}", 55, &result, &reply, &err) == 0);
 	CHECK(result == CS_RESULT_ALLOW && reply.is_superuser && reply.expire_at == 0 && reply.rules.count == 0);
 	CHECK(cs_auth__parse_reply("{\"result\":\"deny\"}", 17, &result, &reply, &err) == 0 && result == CS_RESULT_DENY);
@@ -100,7 +100,7 @@ static void test_parse_reply(void)
 		CHECK(cs_auth__parse_reply(v, strlen(v), &result, &reply, &err) == 0 && result == CS_RESULT_ALLOW);
 		CHECK(!strcmp(reply.credential_version, "0123456789abcdef"));
 		CHECK(cs_auth__parse_reply(allow, strlen(allow), &result, &reply, &err) == 0 && reply.credential_version[0] == '\0');
-		cs_acl__free_rules(&reply.rules);
+		cs_rules__free(&reply.rules);
 	}
 	CHECK(cs_auth__parse_reply("{\"result\":\"ignore\"}", 19, &result, &reply, &err) == 0 && result == CS_RESULT_IGNORE);
 	for(size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++){
@@ -147,9 +147,9 @@ static void cache_put(struct cs_plugin *cs, const char *user, const char *pass, 
 	struct cs_ruleset rs;
 	const char *err;
 
-	if(cs_acl__parse_rules(t, &rs, &err)) abort();
+	if(cs_rules__parse(t, &rs, &err)) abort();
 	cJSON_Delete(t);
-	CHECK(cs_auth__cache_put(cs, user, pass, su, exp, &rs, NULL) == MOSQ_ERR_SUCCESS);
+	CHECK(cs_principals__admitted(cs, user, pass, NULL, su, exp, &rs, NULL) == MOSQ_ERR_SUCCESS);
 }
 
 /* Run the control handler and return the parsed reply (caller deletes). */

@@ -38,9 +38,9 @@ static void cache(const char *user, const char *rules_json)
 	struct cs_ruleset rs;
 	const char *err;
 
-	if(cs_acl__parse_rules(t, &rs, &err)) abort();
+	if(cs_rules__parse(t, &rs, &err)) abort();
 	cJSON_Delete(t);
-	CHECK(cs_auth__cache_put(g_cs, user, "p", false, 0, &rs, NULL) == MOSQ_ERR_SUCCESS);
+	CHECK(cs_principals__admitted(g_cs, user, "p", NULL, false, 0, &rs, NULL) == MOSQ_ERR_SUCCESS);
 }
 
 static int connect_as(struct mosquitto *c)
@@ -76,7 +76,7 @@ static int check(struct mosquitto *c, int access, const char *topic, bool retain
 	ed.retain = retain;
 	ed.payloadlen = len;
 	ed.payload = len ? "xxxxxxxxxxxxxxxx" : NULL;
-	return cs_orgs__acl_check_cb(MOSQ_EVT_ACL_CHECK, &ed, g_cs);
+	return cs_acl__check_cb(MOSQ_EVT_ACL_CHECK, &ed, g_cs);
 }
 
 static int queued(const char *needle)

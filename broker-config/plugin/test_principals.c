@@ -73,7 +73,7 @@ static int publish(struct mosquitto *c, const char *topic)
 	ed.access = MOSQ_ACL_WRITE;
 	ed.topic = topic;
 	ed.qos = 1;
-	return cs_orgs__acl_check_cb(MOSQ_EVT_ACL_CHECK, &ed, g_cs);
+	return cs_acl__check_cb(MOSQ_EVT_ACL_CHECK, &ed, g_cs);
 }
 
 static bool control_ok(const char *payload)

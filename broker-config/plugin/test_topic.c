@@ -29,11 +29,11 @@ static int make_rules(struct cs_ruleset *out, const char *json, const char *clie
 	const char *error = NULL;
 	int rc;
 
-	rc = cs_acl__parse_rules(tree, &tmpl, &error);
+	rc = cs_rules__parse(tree, &tmpl, &error);
 	cJSON_Delete(tree);
 	if(rc) return rc;
-	rc = cs_acl__render_rules(&tmpl, clientid, out);
-	cs_acl__free_rules(&tmpl);
+	rc = cs_rules__render(&tmpl, clientid, out);
+	cs_rules__free(&tmpl);
 	return rc;
 }
 
@@ -144,13 +144,13 @@ static void test_parse_rules(void)
 
 	t = cJSON_Parse("[{\"permission\":\"allow\",\"action\":\"all\",\"topic\":\"a/#\"},"
 			"{\"permission\":\"deny\",\"action\":\"publish\",\"topic\":\"org/${clientid}/x\"}]");
-	CHECK(cs_acl__parse_rules(t, &rs, &err) == MOSQ_ERR_SUCCESS && rs.count == 2);
+	CHECK(cs_rules__parse(t, &rs, &err) == MOSQ_ERR_SUCCESS && rs.count == 2);
 	CHECK(rs.count == 2 && rs.rules[0].allow && rs.rules[0].actions == (CS_ACT_PUBLISH | CS_ACT_SUBSCRIBE));
 	CHECK(rs.count == 2 && !rs.rules[1].allow && rs.rules[1].actions == CS_ACT_PUBLISH);
-	cs_acl__free_rules(&rs);
+	cs_rules__free(&rs);
 	cJSON_Delete(t);
 
-	CHECK(cs_acl__parse_rules(NULL, &rs, &err) == MOSQ_ERR_SUCCESS && rs.count == 0);
+	CHECK(cs_rules__parse(NULL, &rs, &err) == MOSQ_ERR_SUCCESS && rs.count == 0);
 
 	const char *bad[] = {
 		"{}", "\"x\"", "[1]", "[{}]",
@@ -169,7 +169,7 @@ static void test_parse_rules(void)
 
 		t = cJSON_Parse(bad[i]);
 		err = NULL;
-		CHECK(cs_acl__parse_rules(t, &rs, &err) != MOSQ_ERR_SUCCESS && err != NULL && rs.count == 0);
+		CHECK(cs_rules__parse(t, &rs, &err) != MOSQ_ERR_SUCCESS && err != NULL && rs.count == 0);
 		CHECK(test_alloc_outstanding == before);
 		cJSON_Delete(t);
 	}
@@ -182,7 +182,7 @@ static bool eval(const char *json, const char *clientid, int access, const char 
 
 	if(make_rules(&rs, json, clientid)) abort();
 	r = cs_topic__evaluate(&rs, access, topic);
-	cs_acl__free_rules(&rs);
+	cs_rules__free(&rs);
 	return r;
 }
 

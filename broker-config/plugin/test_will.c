@@ -127,9 +127,9 @@ static void cache(const char *user, bool su, time_t expire_at, const char *rules
 	struct cs_ruleset rs;
 	const char *err;
 
-	if(cs_acl__parse_rules(t, &rs, &err)) abort();
+	if(cs_rules__parse(t, &rs, &err)) abort();
 	cJSON_Delete(t);
-	CHECK(cs_auth__cache_put(g_cs, user, "p", su, expire_at, &rs, NULL) == MOSQ_ERR_SUCCESS);
+	CHECK(cs_principals__admitted(g_cs, user, "p", NULL, su, expire_at, &rs, NULL) == MOSQ_ERR_SUCCESS);
 }
 
 static bool control_ok(const char *payload)
