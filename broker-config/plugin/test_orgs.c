@@ -2,150 +2,11 @@
  * (cache and HTTP paths), the message quota with a fake clock, set_limits,
  * and no client id takeover across organizations, against the stubs of
  * test_stubs.c and a small local authenticate service. */
-#define _GNU_SOURCE  /* strcasestr */
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <pthread.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "test.h"
+#include "test_harness.h"
 
-#define OPT(k, v) { (char *)(k), (char *)(v) }
 #define ALLOW_ALL "[{\"permission\":\"allow\",\"action\":\"all\",\"topic\":\"#\"}]"
-
-static struct cs_plugin *g_cs;
-static struct mosquitto *g_live[32];   /* connected fake clients */
-
-/* ---- a tiny broker around the callbacks ---------------------------------- */
-
-static void live_drop(struct mosquitto *c)
-{
-	for(int i = 0; i < 32; i++){
-		if(g_live[i] == c) g_live[i] = NULL;
-	}
-}
-
-static void disconnect(struct mosquitto *c)
-{
-	struct mosquitto_evt_disconnect ed;
-
-	live_drop(c);
-	memset(&ed, 0, sizeof(ed));
-	ed.client = c;
-	ed.reason = -1;
-	cs_clients__disconnect_cb(MOSQ_EVT_DISCONNECT, &ed, g_cs);
-}
-
-/* Like Mosquitto 2.0.11: a kick fires MOSQ_EVT_DISCONNECT inside the call. */
-static void kick_hook(const char *clientid, const char *username)
-{
-	for(int i = 0; i < 32; i++){
-		struct mosquitto *c = g_live[i];
-
-		if(c && ((clientid && !strcmp(c->id, clientid)) || (username && !strcmp(c->username, username)))){
-			disconnect(c);
-		}
-	}
-}
-
-/* BASIC_AUTH; on success the broker drops an older connection with this id
- * (after the callback, as connect__on_authorised does). */
-static int connect_as(struct mosquitto *c, const char *password)
-{
-	struct mosquitto_evt_basic_auth ed;
-	int rc;
-
-	memset(&ed, 0, sizeof(ed));
-	ed.client = c;
-	ed.username = (char *)c->username;
-	ed.password = (char *)password;
-	rc = cs_auth__basic_auth_cb(MOSQ_EVT_BASIC_AUTH, &ed, g_cs);
-	if(rc != MOSQ_ERR_SUCCESS) return rc;
-	for(int i = 0; i < 32; i++){
-		if(g_live[i] && g_live[i] != c && !strcmp(g_live[i]->id, c->id)) disconnect(g_live[i]);
-	}
-	for(int i = 0; i < 32; i++){
-		if(g_live[i] == c) return rc;
-	}
-	for(int i = 0; i < 32; i++){
-		if(g_live[i] == NULL){
-			g_live[i] = c;
-			return rc;
-		}
-	}
-	abort();
-}
-
-static int acl(struct mosquitto *c, int access, const char *topic)
-{
-	struct mosquitto_evt_acl_check ed;
-
-	memset(&ed, 0, sizeof(ed));
-	ed.client = c;
-	ed.access = access;
-	ed.topic = topic;
-	ed.qos = 1;
-	return cs_acl__check_cb(MOSQ_EVT_ACL_CHECK, &ed, g_cs);
-}
-
-static int publish(struct mosquitto *c, const char *topic)
-{
-	return acl(c, MOSQ_ACL_WRITE, topic);
-}
-
-static int publish_sized(struct mosquitto *c, const char *topic, uint32_t payloadlen, bool retain)
-{
-	struct mosquitto_evt_acl_check ed;
-
-	memset(&ed, 0, sizeof(ed));
-	ed.client = c;
-	ed.access = MOSQ_ACL_WRITE;
-	ed.topic = topic;
-	ed.payloadlen = payloadlen;
-	ed.retain = retain;
-	return cs_acl__check_cb(MOSQ_EVT_ACL_CHECK, &ed, g_cs);
-}
-
-static void cache(const char *user, bool su, const char *rules_json)
-{
-	cJSON *t = cJSON_Parse(rules_json);
-	struct cs_ruleset rs;
-	const char *err;
-
-	if(cs_rules__parse(t, &rs, &err)) abort();
-	cJSON_Delete(t);
-	CHECK(cs_principals__admitted(g_cs, user, "p", NULL, su, 0, &rs, NULL) == MOSQ_ERR_SUCCESS);
-}
-
-/* Run one $CONTROL payload; true when every command answered ok. */
-static bool control_ok(const char *payload)
-{
-	char *out = cs_control__handle(g_cs, payload, strlen(payload));
-	bool ok = out && strstr(out, "\"ok\":false") == NULL && strstr(out, "\"ok\":true") != NULL;
-
-	cJSON_free(out);
-	return ok;
-}
-
-/* The error of the only command of payload, or "" (static buffer). */
-static const char *control_error(const char *payload)
-{
-	static char error[256];
-	char *out = cs_control__handle(g_cs, payload, strlen(payload));
-	cJSON *t = out ? cJSON_Parse(out) : NULL;
-	const cJSON *r = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(t, "responses"), 0);
-	const cJSON *e = cJSON_GetObjectItemCaseSensitive(r, "error");
-
-	snprintf(error, sizeof(error), "%s", cJSON_IsString(e) && cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(r, "ok"))
-			? e->valuestring : "");
-	cJSON_Delete(t);
-	cJSON_free(out);
-	return error;
-}
 
 static long org_sessions(const char *org_id)
 {
@@ -176,142 +37,6 @@ static bool counts_exact(void)
 		if(o && o[0] && strlen(o) <= CS_MAX_ORG_ID_LEN && cs_orgs__find(g_cs, o) == NULL) return false;
 	}
 	return true;
-}
-
-static int count_in_log(const char *needle)
-{
-	int n = 0;
-
-	for(const char *p = strstr(test_log_all, needle); p; p = strstr(p + 1, needle)) n++;
-	return n;
-}
-
-/* Queued session events/reports containing needle (the sender is stopped). */
-static int queued(const char *needle)
-{
-	int n = 0;
-
-	for(const struct cs_event *e = g_cs->events.head; e; e = e->next){
-		if(strstr(e->json, needle)) n++;
-	}
-	return n;
-}
-
-static void start_plugin(const char *url)
-{
-	struct mosquitto_opt opts[] = {
-		OPT("service_url", url), OPT("broker_secret", "s3cret"), OPT("timeout_ms", "2000"),
-	};
-	void *ud = NULL;
-
-	if(mosquitto_plugin_init(NULL, &ud, opts, 3) != MOSQ_ERR_SUCCESS) abort();
-	g_cs = ud;
-	/* No background POSTs: session events just queue up, no sync calls. */
-	cs_events__stop(&g_cs->events);
-	cs_sync__stop(&g_cs->sync);
-	memset(g_live, 0, sizeof(g_live));
-	test_kick_hook = kick_hook;
-}
-
-static void stop_plugin(void)
-{
-	struct mosquitto_opt opts[] = { OPT("service_url", "http://x") };
-
-	test_kick_hook = NULL;
-	mosquitto_plugin_cleanup(g_cs, opts, 1);
-	g_cs = NULL;
-}
-
-/* ---- fake authenticate service ------------------------------------------- */
-
-struct service {
-	int fd;
-	pthread_t thread;
-	pthread_mutex_t lock;
-	char reply[1024];          /* JSON body to answer with */
-	int requests;
-	char last_request[4096];
-};
-
-static struct service g_svc;
-
-static void *service_main(void *arg)
-{
-	struct service *svc = arg;
-
-	for(;;){
-		char req[4096], out[1400];
-		size_t got = 0;
-		int c = accept(svc->fd, NULL, NULL);
-
-		if(c < 0) return NULL;
-		for(;;){
-			ssize_t n = recv(c, req + got, sizeof(req) - 1 - got, 0);
-			char *end, *cl;
-
-			if(n <= 0) break;
-			got += (size_t)n;
-			req[got] = '\0';
-			end = strstr(req, "\r\n\r\n");
-			cl = strcasestr(req, "\r\nContent-Length:");
-			if(end && cl && got >= (size_t)(end + 4 - req) + strtoul(cl + 17, NULL, 10)) break;
-			if(got >= sizeof(req) - 1) break;
-		}
-		req[got] = '\0';
-		pthread_mutex_lock(&svc->lock);
-		/* The event sender's final flush posts here too: not counted. */
-		if(!strncmp(req, "POST /internal/broker/authenticate ", 35)) svc->requests++;
-		memcpy(svc->last_request, req, got + 1);
-		snprintf(out, sizeof(out), "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
-				"Content-Length: %zu\r\n\r\n%s", strlen(svc->reply), svc->reply);
-		pthread_mutex_unlock(&svc->lock);
-		if(send(c, out, strlen(out), 0) < 0){ /* the test sees the failure */ }
-		close(c);
-	}
-}
-
-static void service_start(char *url, size_t urllen)
-{
-	struct sockaddr_in addr;
-	socklen_t alen = sizeof(addr);
-
-	memset(&g_svc, 0, sizeof(g_svc));
-	pthread_mutex_init(&g_svc.lock, NULL);
-	memset(&addr, 0, sizeof(addr));
-	addr.sin_family = AF_INET;
-	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	g_svc.fd = socket(AF_INET, SOCK_STREAM, 0);
-	if(g_svc.fd < 0 || bind(g_svc.fd, (struct sockaddr *)&addr, sizeof(addr)) || listen(g_svc.fd, 8)
-			|| getsockname(g_svc.fd, (struct sockaddr *)&addr, &alen)){
-		abort();
-	}
-	snprintf(url, urllen, "http://127.0.0.1:%d", ntohs(addr.sin_port));
-	if(pthread_create(&g_svc.thread, NULL, service_main, &g_svc)) abort();
-}
-
-static void service_reply(const char *json)
-{
-	pthread_mutex_lock(&g_svc.lock);
-	snprintf(g_svc.reply, sizeof(g_svc.reply), "%s", json);
-	pthread_mutex_unlock(&g_svc.lock);
-}
-
-static int service_requests(void)
-{
-	int n;
-
-	pthread_mutex_lock(&g_svc.lock);
-	n = g_svc.requests;
-	pthread_mutex_unlock(&g_svc.lock);
-	return n;
-}
-
-static void service_stop(void)
-{
-	shutdown(g_svc.fd, SHUT_RDWR);
-	pthread_join(g_svc.thread, NULL);
-	close(g_svc.fd);
-	pthread_mutex_destroy(&g_svc.lock);
 }
 
 /* ---- limits parsing ------------------------------------------------------ */
@@ -409,77 +134,77 @@ static void test_connection_quota(void)
 	struct mosquitto internal = { "svc", "cloudsignal-internal", NULL, 4, true };
 	long before = test_alloc_outstanding;
 
-	start_plugin("http://127.0.0.1:1");
-	cache("a@org_q", false, "[]");
-	cache("b@org_q", false, "[]");
-	cache("a@org_r", false, "[]");
-	CHECK(control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_q\",\"max_connections\":2,\"messages_per_minute\":null}]}"));
+	th_start("http://127.0.0.1:1", "2000", NULL);
+	CHECK(th_cache("a@org_q", "p", false, 0, "[]") == MOSQ_ERR_SUCCESS);
+	CHECK(th_cache("b@org_q", "p", false, 0, "[]") == MOSQ_ERR_SUCCESS);
+	CHECK(th_cache("a@org_r", "p", false, 0, "[]") == MOSQ_ERR_SUCCESS);
+	CHECK(th_control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_q\",\"max_connections\":2,\"messages_per_minute\":null}]}"));
 	CHECK(cs_orgs__find(g_cs, "org_q") && cs_orgs__find(g_cs, "org_q")->max_connections == 2);
 
 	/* N allowed, N+1 refused; other organizations unaffected. */
-	CHECK(connect_as(&q1, "p") == MOSQ_ERR_SUCCESS);
-	CHECK(connect_as(&q2, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(th_connect(&q1, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(th_connect(&q2, "p") == MOSQ_ERR_SUCCESS);
 	CHECK(org_sessions("org_q") == 2);
 	test_log_all[0] = '\0';
-	CHECK(connect_as(&q3, "p") == MOSQ_ERR_AUTH);
+	CHECK(th_connect(&q3, "p") == MOSQ_ERR_AUTH);
 	CHECK(strstr(test_log_all, "cloudsignal: refusing a@org_q (client q3): organization org_q is at its connection quota (2)\n") != NULL);
 	CHECK(test_last_log_level == MOSQ_LOG_NOTICE);
 	CHECK(cs_clients__find(g_cs, "q3") == NULL && cs_sessions__find(g_cs, &q3) == NULL);
-	disconnect(&q3);                                   /* the broker drops the refused client */
+	th_disconnect(&q3);                                   /* the broker drops the refused client */
 	CHECK(org_sessions("org_q") == 2);
-	for(int i = 0; i < 4; i++) CHECK(connect_as(&r[i], "p") == MOSQ_ERR_SUCCESS);
+	for(int i = 0; i < 4; i++) CHECK(th_connect(&r[i], "p") == MOSQ_ERR_SUCCESS);
 	CHECK(org_sessions("org_r") == 4 && counts_exact());
 	/* The internal user is never limited (and belongs to no organization). */
-	CHECK(connect_as(&internal, "s3cret") == MOSQ_ERR_SUCCESS);
+	CHECK(th_connect(&internal, "s3cret") == MOSQ_ERR_SUCCESS);
 
 	/* A takeover within the organization is not counted against it. */
-	CHECK(connect_as(&q2b, "p") == MOSQ_ERR_SUCCESS);    /* replaces q2 (another user, same org) */
+	CHECK(th_connect(&q2b, "p") == MOSQ_ERR_SUCCESS);    /* replaces q2 (another user, same org) */
 	CHECK(org_sessions("org_q") == 2 && counts_exact());
 	CHECK(cs_sessions__find(g_cs, &q2) == NULL && cs_sessions__find(g_cs, &q2b) != NULL);
-	CHECK(connect_as(&q4, "p") == MOSQ_ERR_AUTH);
+	CHECK(th_connect(&q4, "p") == MOSQ_ERR_AUTH);
 
 	/* A disconnect frees a slot. */
-	disconnect(&q1);
+	th_disconnect(&q1);
 	CHECK(org_sessions("org_q") == 1);
-	CHECK(connect_as(&q3, "p") == MOSQ_ERR_SUCCESS);
-	CHECK(connect_as(&q4, "p") == MOSQ_ERR_AUTH);
+	CHECK(th_connect(&q3, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(th_connect(&q4, "p") == MOSQ_ERR_AUTH);
 	CHECK(org_sessions("org_q") == 2 && counts_exact());
 
 	/* Lowering the limit kicks nobody; raising it admits at once. */
 	test_kick_count = 0;
-	CHECK(control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_q\",\"max_connections\":1}]}"));
+	CHECK(th_control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_q\",\"max_connections\":1}]}"));
 	CHECK(test_kick_count == 0 && org_sessions("org_q") == 2);
-	CHECK(connect_as(&q4, "p") == MOSQ_ERR_AUTH);
+	CHECK(th_connect(&q4, "p") == MOSQ_ERR_AUTH);
 	CHECK(strstr(test_last_log, "connection quota (1)") != NULL);
-	CHECK(control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_q\",\"max_connections\":3}]}"));
-	CHECK(connect_as(&q4, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(th_control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_q\",\"max_connections\":3}]}"));
+	CHECK(th_connect(&q4, "p") == MOSQ_ERR_SUCCESS);
 	CHECK(org_sessions("org_q") == 3);
 	/* Zero admits no new session. */
-	CHECK(control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_r\",\"max_connections\":0}]}"));
+	CHECK(th_control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_r\",\"max_connections\":0}]}"));
 	{
 		struct mosquitto r5 = { "r5", "a@org_r", NULL, 4, true };
 
-		CHECK(connect_as(&r5, "p") == MOSQ_ERR_AUTH);
+		CHECK(th_connect(&r5, "p") == MOSQ_ERR_AUTH);
 	}
 	/* A takeover keeps the count, so it passes even at the quota. */
-	CHECK(control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_r\",\"max_connections\":4}]}"));
+	CHECK(th_control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_r\",\"max_connections\":4}]}"));
 	{
 		struct mosquitto r1b = { "r1", "a@org_r", NULL, 4, true };
 
-		CHECK(connect_as(&r1b, "p") == MOSQ_ERR_SUCCESS);
+		CHECK(th_connect(&r1b, "p") == MOSQ_ERR_SUCCESS);
 		CHECK(org_sessions("org_r") == 4);
-		disconnect(&r1b);
+		th_disconnect(&r1b);
 	}
 	/* Unlimited again (null fields): entries without sessions go away. */
-	CHECK(control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_q\",\"max_connections\":null,\"messages_per_minute\":null}]}"));
+	CHECK(th_control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_q\",\"max_connections\":null,\"messages_per_minute\":null}]}"));
 	CHECK(cs_orgs__find(g_cs, "org_q") && cs_orgs__find(g_cs, "org_q")->max_connections == -1);
-	disconnect(&q2b);
-	disconnect(&q3);
-	disconnect(&q4);
+	th_disconnect(&q2b);
+	th_disconnect(&q3);
+	th_disconnect(&q4);
 	CHECK(cs_orgs__find(g_cs, "org_q") == NULL);
 	CHECK(counts_exact());
 
-	stop_plugin();
+	th_stop();
 	CHECK(test_alloc_outstanding == before);
 }
 
@@ -498,15 +223,15 @@ static void test_reply_limits(void)
 	struct cs_org *org;
 	long before = test_alloc_outstanding;
 
-	service_start(url, sizeof(url));
-	start_plugin(url);
+	th_service_start(url, sizeof(url));
+	th_start(url, "2000", NULL);
 
-	service_reply("{\"result\":\"allow\",\"acl\":" ALLOW_ALL ",\"limits\":{\"org_id\":\"org_h\",\"max_connections\":1,\"messages_per_minute\":2}}");
-	CHECK(connect_as(&h1, "p") == MOSQ_ERR_SUCCESS);
-	CHECK(service_requests() == 1);
-	pthread_mutex_lock(&g_svc.lock);
-	CHECK(strstr(g_svc.last_request, "\"username\":\"u@org_h\"") != NULL);
-	pthread_mutex_unlock(&g_svc.lock);
+	th_service_auth_reply("{\"result\":\"allow\",\"acl\":" ALLOW_ALL ",\"limits\":{\"org_id\":\"org_h\",\"max_connections\":1,\"messages_per_minute\":2}}");
+	CHECK(th_connect(&h1, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(th_service_auth_requests() == 1);
+	pthread_mutex_lock(&th_svc.lock);
+	CHECK(strstr(th_svc.last_auth, "\"username\":\"u@org_h\"") != NULL);
+	pthread_mutex_unlock(&th_svc.lock);
 	org = cs_orgs__find(g_cs, "org_h");
 	CHECK(org && org->max_connections == 1 && org->messages_per_minute == 2 && org->sessions == 1);
 	e = cs_principals__find(g_cs, "u@org_h");
@@ -514,61 +239,61 @@ static void test_reply_limits(void)
 
 	/* Cache path: refused at the quota without asking the service. */
 	test_log_all[0] = '\0';
-	CHECK(connect_as(&h2, "p") == MOSQ_ERR_AUTH);
-	CHECK(service_requests() == 1);
+	CHECK(th_connect(&h2, "p") == MOSQ_ERR_AUTH);
+	CHECK(th_service_auth_requests() == 1);
 	CHECK(strstr(test_log_all, "refusing u@org_h (client h2): organization org_h is at its connection quota (1)") != NULL);
 
 	/* A cache hit applies nothing: set_limits wins until the next reply. */
-	CHECK(control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_h\",\"max_connections\":2}]}"));
+	CHECK(th_control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_h\",\"max_connections\":2}]}"));
 	CHECK(cs_principals__find(g_cs, "u@org_h")->limits.max_connections == 2);
 	CHECK(cs_principals__find(g_cs, "u@org_h")->limits.messages_per_minute == -1);
-	CHECK(connect_as(&h2, "p") == MOSQ_ERR_SUCCESS);
-	CHECK(service_requests() == 1);
+	CHECK(th_connect(&h2, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(th_service_auth_requests() == 1);
 	CHECK(cs_orgs__find(g_cs, "org_h")->max_connections == 2);
 
 	/* HTTP path: the reply's limits are stored first (last reply wins), then
 	 * the quota refuses; a refused login is not cached. */
-	service_reply("{\"result\":\"allow\",\"acl\":[],\"limits\":{\"org_id\":\"org_h\",\"max_connections\":2,\"messages_per_minute\":7}}");
+	th_service_auth_reply("{\"result\":\"allow\",\"acl\":[],\"limits\":{\"org_id\":\"org_h\",\"max_connections\":2,\"messages_per_minute\":7}}");
 	test_log_all[0] = '\0';
-	CHECK(connect_as(&h3, "p") == MOSQ_ERR_AUTH);
-	CHECK(service_requests() == 2);
+	CHECK(th_connect(&h3, "p") == MOSQ_ERR_AUTH);
+	CHECK(th_service_auth_requests() == 2);
 	CHECK(cs_orgs__find(g_cs, "org_h")->messages_per_minute == 7);
 	CHECK(strstr(test_log_all, "refusing v@org_h (client h3): organization org_h is at its connection quota (2)") != NULL);
 	CHECK(cs_principals__find(g_cs, "v@org_h") == NULL && cs_clients__find(g_cs, "h3") == NULL);
-	service_reply("{\"result\":\"allow\",\"acl\":[],\"limits\":{\"org_id\":\"org_h\",\"max_connections\":3,\"messages_per_minute\":null}}");
-	CHECK(connect_as(&h3, "p") == MOSQ_ERR_SUCCESS);
+	th_service_auth_reply("{\"result\":\"allow\",\"acl\":[],\"limits\":{\"org_id\":\"org_h\",\"max_connections\":3,\"messages_per_minute\":null}}");
+	CHECK(th_connect(&h3, "p") == MOSQ_ERR_SUCCESS);
 	CHECK(cs_orgs__find(g_cs, "org_h")->max_connections == 3 && cs_orgs__find(g_cs, "org_h")->messages_per_minute == -1);
 	CHECK(org_sessions("org_h") == 3 && counts_exact());
 
 	/* No limits in the reply: the table keeps what it had. */
-	service_reply("{\"result\":\"allow\",\"acl\":[]}");
-	CHECK(connect_as(&h4, "p") == MOSQ_ERR_AUTH);
+	th_service_auth_reply("{\"result\":\"allow\",\"acl\":[]}");
+	CHECK(th_connect(&h4, "p") == MOSQ_ERR_AUTH);
 	CHECK(cs_orgs__find(g_cs, "org_h")->max_connections == 3);
 	CHECK(cs_principals__find(g_cs, "w@org_h") == NULL);
 
 	/* Another organization's client id: refused on the HTTP path too. */
 	test_log_all[0] = '\0';
-	CHECK(connect_as(&z1, "p") == MOSQ_ERR_AUTH);
+	CHECK(th_connect(&z1, "p") == MOSQ_ERR_AUTH);
 	CHECK(strstr(test_log_all, "cloudsignal: refusing z@org_z (client h1): client id in use by another organization\n") != NULL);
 	CHECK(cs_clients__find(g_cs, "h1")->client == &h1 && cs_sessions__find(g_cs, &h1) != NULL);
 
 	/* Limits naming another organization: stored there, with a warning. */
-	service_reply("{\"result\":\"allow\",\"acl\":[],\"limits\":{\"org_id\":\"org_other\",\"max_connections\":5}}");
+	th_service_auth_reply("{\"result\":\"allow\",\"acl\":[],\"limits\":{\"org_id\":\"org_other\",\"max_connections\":5}}");
 	test_log_all[0] = '\0';
-	CHECK(connect_as(&m1, "p") == MOSQ_ERR_AUTH);   /* org_h still at 3 */
+	CHECK(th_connect(&m1, "p") == MOSQ_ERR_AUTH);   /* org_h still at 3 */
 	CHECK(strstr(test_log_all, "the service sent limits of organization org_other for x@org_h (client m1)") != NULL);
 	CHECK(cs_orgs__find(g_cs, "org_other") && cs_orgs__find(g_cs, "org_other")->max_connections == 5);
 
 	/* Bad limits types: unparseable reply, refused. */
-	service_reply("{\"result\":\"allow\",\"acl\":[],\"limits\":{\"org_id\":\"org_h\",\"max_connections\":\"9\"}}");
+	th_service_auth_reply("{\"result\":\"allow\",\"acl\":[],\"limits\":{\"org_id\":\"org_h\",\"max_connections\":\"9\"}}");
 	test_log_all[0] = '\0';
-	CHECK(connect_as(&h4, "p") == MOSQ_ERR_AUTH);
+	CHECK(th_connect(&h4, "p") == MOSQ_ERR_AUTH);
 	CHECK(strstr(test_log_all, "unparseable service reply: 'max_connections' must be a non-negative integer or null") != NULL);
 	CHECK(cs_orgs__find(g_cs, "org_h")->max_connections == 3);
 
 	/* Out of memory anywhere on the HTTP path: refused or admitted, never
 	 * a leak, and the counts stay exact. */
-	service_reply("{\"result\":\"allow\",\"acl\":" ALLOW_ALL ",\"limits\":{\"org_id\":\"org_k\",\"max_connections\":1,\"messages_per_minute\":1}}");
+	th_service_auth_reply("{\"result\":\"allow\",\"acl\":" ALLOW_ALL ",\"limits\":{\"org_id\":\"org_k\",\"max_connections\":1,\"messages_per_minute\":1}}");
 	{
 		bool leak = false, exact = true, refused = false, admitted = false;
 
@@ -578,21 +303,21 @@ static void test_reply_limits(void)
 			int rc;
 
 			test_fail_alloc_after = i;
-			rc = connect_as(&k1, "p");
+			rc = th_connect(&k1, "p");
 			test_fail_alloc_after = -1;
 			if(rc == MOSQ_ERR_SUCCESS) admitted = true; else refused = true;
 			if(!counts_exact()) exact = false;
-			disconnect(&k1);
+			th_disconnect(&k1);
 			cs_clients__forget_departed(g_cs);  /* the TICK after the will check */
 			cs_principals__drop(g_cs, "k@org_k");
-			CHECK(control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_k\"}]}"));
+			CHECK(th_control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_k\"}]}"));
 			if(test_alloc_outstanding != outstanding) leak = true;
 		}
 		CHECK(!leak && exact && refused && admitted);
 	}
 
-	stop_plugin();
-	service_stop();
+	th_stop();
+	th_service_stop();
 	CHECK(test_alloc_outstanding == before);
 }
 
@@ -618,86 +343,86 @@ static void test_message_quota(void)
 	long before = test_alloc_outstanding;
 	struct cs_org *org;
 
-	start_plugin("http://127.0.0.1:1");
+	th_start("http://127.0.0.1:1", "2000", NULL);
 	g_now_ms = 1000000;
 	g_cs->now_ms = fake_now;
-	cache("a@org_m", false, rules);
-	cache("b@org_m", false, rules);
-	cache("root@org_m", true, "[]");
-	cache("a@org_n", false, ALLOW_ALL);
-	CHECK(control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_m\",\"messages_per_minute\":3},"
+	CHECK(th_cache("a@org_m", "p", false, 0, rules) == MOSQ_ERR_SUCCESS);
+	CHECK(th_cache("b@org_m", "p", false, 0, rules) == MOSQ_ERR_SUCCESS);
+	CHECK(th_cache("root@org_m", "p", true, 0, "[]") == MOSQ_ERR_SUCCESS);
+	CHECK(th_cache("a@org_n", "p", false, 0, ALLOW_ALL) == MOSQ_ERR_SUCCESS);
+	CHECK(th_control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_m\",\"messages_per_minute\":3},"
 			"{\"command\":\"set_limits\",\"org_id\":\"org_n\",\"messages_per_minute\":100}]}"));
-	CHECK(connect_as(&m1, "p") == MOSQ_ERR_SUCCESS);
-	CHECK(connect_as(&m2, "p") == MOSQ_ERR_SUCCESS);
-	CHECK(connect_as(&su, "p") == MOSQ_ERR_SUCCESS);
-	CHECK(connect_as(&n1, "p") == MOSQ_ERR_SUCCESS);
-	CHECK(connect_as(&internal, "s3cret") == MOSQ_ERR_SUCCESS);
+	CHECK(th_connect(&m1, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(th_connect(&m2, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(th_connect(&su, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(th_connect(&n1, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(th_connect(&internal, "s3cret") == MOSQ_ERR_SUCCESS);
 	org = cs_orgs__find(g_cs, "org_m");
 
 	/* The window counts every client of the organization. */
 	test_log_all[0] = '\0';
-	CHECK(publish(&m1, "a/1") == MOSQ_ERR_SUCCESS);
-	CHECK(publish(&m1, "secret/x") == MOSQ_ERR_ACL_DENIED);       /* rule denial: not counted */
-	CHECK(acl(&m1, MOSQ_ACL_SUBSCRIBE, "a/#") == MOSQ_ERR_SUCCESS); /* only publishes count */
-	CHECK(acl(&m1, MOSQ_ACL_READ, "a/1") == MOSQ_ERR_SUCCESS);
-	CHECK(publish(&m2, "a/2") == MOSQ_ERR_SUCCESS);
-	CHECK(publish(&su, "$CONTROL/other") == MOSQ_ERR_SUCCESS);    /* superusers count too */
+	CHECK(th_publish(&m1, "a/1") == MOSQ_ERR_SUCCESS);
+	CHECK(th_publish(&m1, "secret/x") == MOSQ_ERR_ACL_DENIED);       /* rule denial: not counted */
+	CHECK(th_acl(&m1, MOSQ_ACL_SUBSCRIBE, "a/#") == MOSQ_ERR_SUCCESS); /* only publishes count */
+	CHECK(th_acl(&m1, MOSQ_ACL_READ, "a/1") == MOSQ_ERR_SUCCESS);
+	CHECK(th_publish(&m2, "a/2") == MOSQ_ERR_SUCCESS);
+	CHECK(th_publish(&su, "$CONTROL/other") == MOSQ_ERR_SUCCESS);    /* superusers count too */
 	CHECK(org && org->window_count == 3);
 	CHECK(test_log_all[0] == '\0');
-	CHECK(publish(&m1, "a/4") == MOSQ_ERR_ACL_DENIED);
-	CHECK(publish(&m2, "a/5") == MOSQ_ERR_ACL_DENIED);
-	CHECK(publish(&su, "x") == MOSQ_ERR_ACL_DENIED);
+	CHECK(th_publish(&m1, "a/4") == MOSQ_ERR_ACL_DENIED);
+	CHECK(th_publish(&m2, "a/5") == MOSQ_ERR_ACL_DENIED);
+	CHECK(th_publish(&su, "x") == MOSQ_ERR_ACL_DENIED);
 	CHECK(org->window_count == 3);                                 /* denials not counted */
-	CHECK(count_in_log(over) == 1);                                /* the first at once, then once a minute */
-	CHECK(count_in_log("over its message quota (3/min): 1 publishes refused") == 1);
-	CHECK(queued("\"type\":\"quota_refused\",\"org_id\":\"org_m\",\"quota\":\"messages_per_minute\",\"count\":1,") == 1);
-	CHECK(acl(&m1, MOSQ_ACL_READ, "a/1") == MOSQ_ERR_SUCCESS);     /* deliveries still flow */
+	CHECK(th_count_in_log(over) == 1);                                /* the first at once, then once a minute */
+	CHECK(th_count_in_log("over its message quota (3/min): 1 publishes refused") == 1);
+	CHECK(th_queued("\"type\":\"quota_refused\",\"org_id\":\"org_m\",\"quota\":\"messages_per_minute\",\"count\":1,") == 1);
+	CHECK(th_acl(&m1, MOSQ_ACL_READ, "a/1") == MOSQ_ERR_SUCCESS);     /* deliveries still flow */
 
 	/* Other organizations and the internal user are unaffected. */
-	for(int i = 0; i < 50; i++) CHECK(publish(&n1, "n/x") == MOSQ_ERR_SUCCESS);
+	for(int i = 0; i < 50; i++) CHECK(th_publish(&n1, "n/x") == MOSQ_ERR_SUCCESS);
 	CHECK(cs_orgs__find(g_cs, "org_n")->window_count == 50);
-	for(int i = 0; i < 10; i++) CHECK(publish(&internal, "$CONTROL/cloudsignal/v1") == MOSQ_ERR_SUCCESS);
+	for(int i = 0; i < 10; i++) CHECK(th_publish(&internal, "$CONTROL/cloudsignal/v1") == MOSQ_ERR_SUCCESS);
 
 	/* The window resets 60 s after it started. */
 	g_now_ms += 59999;
-	CHECK(publish(&m1, "a/6") == MOSQ_ERR_ACL_DENIED);
+	CHECK(th_publish(&m1, "a/6") == MOSQ_ERR_ACL_DENIED);
 	g_now_ms += 1;
-	CHECK(publish(&m1, "a/7") == MOSQ_ERR_SUCCESS);
+	CHECK(th_publish(&m1, "a/7") == MOSQ_ERR_SUCCESS);
 	CHECK(org->window_count == 1 && org->window_start_ms == g_now_ms);
-	CHECK(publish(&m1, "a/8") == MOSQ_ERR_SUCCESS);
+	CHECK(th_publish(&m1, "a/8") == MOSQ_ERR_SUCCESS);
 	g_now_ms += 30000;                                             /* fixed window: no sliding */
-	CHECK(publish(&m1, "a/9") == MOSQ_ERR_SUCCESS);
-	CHECK(publish(&m1, "a/10") == MOSQ_ERR_ACL_DENIED);
-	CHECK(count_in_log(over) == 2);                                /* a minute after the first report */
-	CHECK(count_in_log("over its message quota (3/min): 4 publishes refused") == 1); /* a/5, x, a/6, a/10 */
-	CHECK(queued("\"quota\":\"messages_per_minute\",\"count\":4,") == 1);
-	CHECK(publish(&n1, "n/x") == MOSQ_ERR_SUCCESS);
+	CHECK(th_publish(&m1, "a/9") == MOSQ_ERR_SUCCESS);
+	CHECK(th_publish(&m1, "a/10") == MOSQ_ERR_ACL_DENIED);
+	CHECK(th_count_in_log(over) == 2);                                /* a minute after the first report */
+	CHECK(th_count_in_log("over its message quota (3/min): 4 publishes refused") == 1); /* a/5, x, a/6, a/10 */
+	CHECK(th_queued("\"quota\":\"messages_per_minute\",\"count\":4,") == 1);
+	CHECK(th_publish(&n1, "n/x") == MOSQ_ERR_SUCCESS);
 	CHECK(cs_orgs__find(g_cs, "org_n")->window_count == 1);       /* org_n's window reset too */
 
 	/* A raised limit applies in the running window; 0 stops everything. */
-	CHECK(control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_m\",\"messages_per_minute\":4}]}"));
-	CHECK(publish(&m1, "a/11") == MOSQ_ERR_SUCCESS);
-	CHECK(publish(&m1, "a/12") == MOSQ_ERR_ACL_DENIED);
-	CHECK(count_in_log("over its message quota (4/min)") == 0);   /* held back for a minute */
+	CHECK(th_control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_m\",\"messages_per_minute\":4}]}"));
+	CHECK(th_publish(&m1, "a/11") == MOSQ_ERR_SUCCESS);
+	CHECK(th_publish(&m1, "a/12") == MOSQ_ERR_ACL_DENIED);
+	CHECK(th_count_in_log("over its message quota (4/min)") == 0);   /* held back for a minute */
 	g_now_ms += 59999;
 	cs_orgs__tick(g_cs);
-	CHECK(count_in_log("over its message quota (4/min)") == 0);
+	CHECK(th_count_in_log("over its message quota (4/min)") == 0);
 	g_now_ms += 1;
 	cs_orgs__tick(g_cs);
 	CHECK(strstr(test_last_log, "over its message quota (4/min): 1 publishes refused") != NULL);
 	cs_orgs__tick(g_cs);
-	CHECK(count_in_log("over its message quota (4/min)") == 1);
-	CHECK(control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_m\",\"messages_per_minute\":0}]}"));
+	CHECK(th_count_in_log("over its message quota (4/min)") == 1);
+	CHECK(th_control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_m\",\"messages_per_minute\":0}]}"));
 	g_now_ms += 60000;
-	CHECK(publish(&m1, "a/13") == MOSQ_ERR_ACL_DENIED);
-	CHECK(control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_m\"}]}"));
-	for(int i = 0; i < 20; i++) CHECK(publish(&m1, "a/x") == MOSQ_ERR_SUCCESS);
+	CHECK(th_publish(&m1, "a/13") == MOSQ_ERR_ACL_DENIED);
+	CHECK(th_control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_m\"}]}"));
+	for(int i = 0; i < 20; i++) CHECK(th_publish(&m1, "a/x") == MOSQ_ERR_SUCCESS);
 
-	disconnect(&m1);
-	disconnect(&m2);
-	disconnect(&su);
+	th_disconnect(&m1);
+	th_disconnect(&m2);
+	th_disconnect(&su);
 	CHECK(cs_orgs__find(g_cs, "org_m") == NULL);                  /* unlimited, no sessions */
-	stop_plugin();
+	th_stop();
 	CHECK(test_alloc_outstanding == before);
 }
 
@@ -715,51 +440,51 @@ static void test_cross_org(void)
 	struct mosquitto internal2 = { "live", "cloudsignal-internal", NULL, 4, true };
 	long before = test_alloc_outstanding;
 
-	start_plugin("http://127.0.0.1:1");
-	cache("a@org_a", false, ALLOW_ALL);
-	cache("c@org_a", false, ALLOW_ALL);
-	cache("b@org_b", false, ALLOW_ALL);
+	th_start("http://127.0.0.1:1", "2000", NULL);
+	CHECK(th_cache("a@org_a", "p", false, 0, ALLOW_ALL) == MOSQ_ERR_SUCCESS);
+	CHECK(th_cache("c@org_a", "p", false, 0, ALLOW_ALL) == MOSQ_ERR_SUCCESS);
+	CHECK(th_cache("b@org_b", "p", false, 0, ALLOW_ALL) == MOSQ_ERR_SUCCESS);
 
 	/* Offline persistent session of org_a: org_b may not take the id. */
-	CHECK(connect_as(&a1, "p") == MOSQ_ERR_SUCCESS);
-	disconnect(&a1);
+	CHECK(th_connect(&a1, "p") == MOSQ_ERR_SUCCESS);
+	th_disconnect(&a1);
 	CHECK(cs_clients__find(g_cs, "shared") != NULL && cs_sessions__find_id(g_cs, "shared") == NULL);
 	test_log_all[0] = '\0';
-	CHECK(connect_as(&b1, "p") == MOSQ_ERR_AUTH);
+	CHECK(th_connect(&b1, "p") == MOSQ_ERR_AUTH);
 	CHECK(strstr(test_log_all, "cloudsignal: refusing b@org_b (client shared): client id in use by another organization\n") != NULL);
 	CHECK(test_last_log_level == MOSQ_LOG_NOTICE);
 	CHECK(!strcmp(cs_clients__find(g_cs, "shared")->username, "a@org_a"));
 	/* Queued deliveries of org_a's session are still allowed. */
-	CHECK(acl(&a1, MOSQ_ACL_READ, "x") == MOSQ_ERR_SUCCESS);
+	CHECK(th_acl(&a1, MOSQ_ACL_READ, "x") == MOSQ_ERR_SUCCESS);
 	/* The owner resumes it. */
-	CHECK(connect_as(&a1, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(th_connect(&a1, "p") == MOSQ_ERR_SUCCESS);
 
 	/* Live session: refused for org_b, a takeover for another user of org_a. */
-	CHECK(connect_as(&a2, "p") == MOSQ_ERR_SUCCESS);
-	CHECK(connect_as(&b2, "p") == MOSQ_ERR_AUTH);
+	CHECK(th_connect(&a2, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(th_connect(&b2, "p") == MOSQ_ERR_AUTH);
 	CHECK(cs_sessions__find(g_cs, &a2) != NULL && org_sessions("org_b") == 0);
-	CHECK(connect_as(&a3, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(th_connect(&a3, "p") == MOSQ_ERR_SUCCESS);
 	CHECK(cs_sessions__find(g_cs, &a2) == NULL && !strcmp(cs_clients__find(g_cs, "live")->username, "c@org_a"));
 	CHECK(org_sessions("org_a") == 2);
 
 	/* The internal user's id is nobody else's; the internal user itself
 	 * is trusted and may take any id. */
-	CHECK(connect_as(&internal, "s3cret") == MOSQ_ERR_SUCCESS);
-	CHECK(connect_as(&b3, "p") == MOSQ_ERR_AUTH);
-	CHECK(connect_as(&internal2, "s3cret") == MOSQ_ERR_SUCCESS);
+	CHECK(th_connect(&internal, "s3cret") == MOSQ_ERR_SUCCESS);
+	CHECK(th_connect(&b3, "p") == MOSQ_ERR_AUTH);
+	CHECK(th_connect(&internal2, "s3cret") == MOSQ_ERR_SUCCESS);
 	CHECK(org_sessions("org_a") == 1 && counts_exact());
-	CHECK(connect_as(&b2, "p") == MOSQ_ERR_AUTH);       /* now held by the internal user */
-	disconnect(&internal2);
+	CHECK(th_connect(&b2, "p") == MOSQ_ERR_AUTH);       /* now held by the internal user */
+	th_disconnect(&internal2);
 
 	/* Once the id is free (clean disconnect), any organization may use it. */
 	CHECK(cs_clients__find(g_cs, "live") == NULL);
-	CHECK(connect_as(&b2, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(th_connect(&b2, "p") == MOSQ_ERR_SUCCESS);
 	a1.clean = true;
-	disconnect(&a1);
-	CHECK(connect_as(&b1, "p") == MOSQ_ERR_SUCCESS);
+	th_disconnect(&a1);
+	CHECK(th_connect(&b1, "p") == MOSQ_ERR_SUCCESS);
 	CHECK(org_sessions("org_b") == 2 && org_sessions("org_a") == 0 && counts_exact());
 
-	stop_plugin();
+	th_stop();
 	CHECK(test_alloc_outstanding == before);
 }
 
@@ -783,71 +508,71 @@ static void test_clientid_prefix(void)
 	struct mosquitto internal = { "svc", "cloudsignal-internal", NULL, 5, true };
 	long before = test_alloc_outstanding;
 
-	start_plugin("http://127.0.0.1:1");
+	th_start("http://127.0.0.1:1", "2000", NULL);
 	g_cs->tenancy = CS_TENANCY_MULTI;
-	cache("a@org_a", false, OWN_DEVICE);
-	cache("b@org_b", false, ALLOW_ALL);
-	cache("nobody", false, ALLOW_ALL);
+	CHECK(th_cache("a@org_a", "p", false, 0, OWN_DEVICE) == MOSQ_ERR_SUCCESS);
+	CHECK(th_cache("b@org_b", "p", false, 0, ALLOW_ALL) == MOSQ_ERR_SUCCESS);
+	CHECK(th_cache("nobody", "p", false, 0, ALLOW_ALL) == MOSQ_ERR_SUCCESS);
 
 	/* The attack: B takes "dashboard" persistently. Without its prefix it
 	 * is refused, with a log line that says the rule. */
 	test_log_all[0] = '\0';
-	CHECK(connect_as(&b_bare, "p") == MOSQ_ERR_AUTH);
+	CHECK(th_connect(&b_bare, "p") == MOSQ_ERR_AUTH);
 	CHECK(strstr(test_log_all, "cloudsignal: refusing b@org_b (client dashboard): client id must start with \"org_b/\"") != NULL);
 	CHECK(test_last_log_level == MOSQ_LOG_NOTICE && cs_clients__find(g_cs, "dashboard") == NULL);
 	CHECK(g_cs->stats.local_refusals == 1);
 	/* With its prefix B holds its own id; A's "dashboard" is another id. */
-	CHECK(connect_as(&b_own, "p") == MOSQ_ERR_SUCCESS);
-	disconnect(&b_own);
+	CHECK(th_connect(&b_own, "p") == MOSQ_ERR_SUCCESS);
+	th_disconnect(&b_own);
 	CHECK(cs_clients__find(g_cs, "org_b/dashboard") != NULL);
-	CHECK(connect_as(&a_own, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(th_connect(&a_own, "p") == MOSQ_ERR_SUCCESS);
 	CHECK(!strcmp(cs_clients__find(g_cs, "org_a/dashboard")->username, "a@org_a"));
 	CHECK(!strcmp(cs_clients__find(g_cs, "org_b/dashboard")->username, "b@org_b"));
 	/* A cannot use B's prefix, an empty or broker-assigned id, the prefix
 	 * alone, or an organization whose id merely starts like its own. */
 	test_log_all[0] = '\0';
-	CHECK(connect_as(&a_foreign, "p") == MOSQ_ERR_AUTH);
-	CHECK(connect_as(&a_empty, "p") == MOSQ_ERR_AUTH);
-	CHECK(connect_as(&a_assigned, "p") == MOSQ_ERR_AUTH);
-	CHECK(connect_as(&a_prefix_only, "p") == MOSQ_ERR_AUTH);
-	CHECK(connect_as(&a_lookalike, "p") == MOSQ_ERR_AUTH);
-	CHECK(count_in_log("client id must start with \"org_a/\"") == 5);
+	CHECK(th_connect(&a_foreign, "p") == MOSQ_ERR_AUTH);
+	CHECK(th_connect(&a_empty, "p") == MOSQ_ERR_AUTH);
+	CHECK(th_connect(&a_assigned, "p") == MOSQ_ERR_AUTH);
+	CHECK(th_connect(&a_prefix_only, "p") == MOSQ_ERR_AUTH);
+	CHECK(th_connect(&a_lookalike, "p") == MOSQ_ERR_AUTH);
+	CHECK(th_count_in_log("client id must start with \"org_a/\"") == 5);
 	CHECK(strstr(test_log_all, "an empty client id is refused") != NULL);
 	CHECK(!strcmp(cs_clients__find(g_cs, "org_b/dashboard")->username, "b@org_b"));
 	/* A username without an organization cannot own any id. */
-	CHECK(connect_as(&no_org, "p") == MOSQ_ERR_AUTH);
+	CHECK(th_connect(&no_org, "p") == MOSQ_ERR_AUTH);
 	CHECK(strstr(test_last_log, "the username names no organization") != NULL);
 	/* The internal user is trusted with any id. */
-	CHECK(connect_as(&internal, "s3cret") == MOSQ_ERR_SUCCESS);
-	disconnect(&internal);
+	CHECK(th_connect(&internal, "s3cret") == MOSQ_ERR_SUCCESS);
+	th_disconnect(&internal);
 
 	/* ${clientid} renders the id as its user knows it (no prefix). */
-	CHECK(connect_as(&a_dev, "p") == MOSQ_ERR_SUCCESS);
-	CHECK(publish(&a_dev, "org_a/devices/dev7/up") == MOSQ_ERR_SUCCESS);
-	CHECK(publish(&a_dev, "org_a/devices/org_a/dev7/up") == MOSQ_ERR_ACL_DENIED);
-	CHECK(publish(&a_dev, "org_a/devices/dashboard/up") == MOSQ_ERR_ACL_DENIED);
+	CHECK(th_connect(&a_dev, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(th_publish(&a_dev, "org_a/devices/dev7/up") == MOSQ_ERR_SUCCESS);
+	CHECK(th_publish(&a_dev, "org_a/devices/org_a/dev7/up") == MOSQ_ERR_ACL_DENIED);
+	CHECK(th_publish(&a_dev, "org_a/devices/dashboard/up") == MOSQ_ERR_ACL_DENIED);
 	/* ... also when the rules change while it is connected. */
-	CHECK(control_ok("{\"commands\":[{\"command\":\"set_rules\",\"username\":\"a@org_a\",\"acl\":"
+	CHECK(th_control_ok("{\"commands\":[{\"command\":\"set_rules\",\"username\":\"a@org_a\",\"acl\":"
 			"[{\"permission\":\"allow\",\"action\":\"publish\",\"topic\":\"org_a/d/${clientid}\"}]}]}"));
-	CHECK(publish(&a_dev, "org_a/d/dev7") == MOSQ_ERR_SUCCESS);
-	CHECK(publish(&a_dev, "org_a/devices/dev7/up") == MOSQ_ERR_ACL_DENIED);
+	CHECK(th_publish(&a_dev, "org_a/d/dev7") == MOSQ_ERR_SUCCESS);
+	CHECK(th_publish(&a_dev, "org_a/devices/dev7/up") == MOSQ_ERR_ACL_DENIED);
 	/* An id with a '/' after the prefix is still unsafe: the allow is void. */
-	CHECK(connect_as(&a_nested, "p") == MOSQ_ERR_SUCCESS);
-	CHECK(publish(&a_nested, "org_a/d/dev7/x") == MOSQ_ERR_ACL_DENIED);
-	disconnect(&a_nested);
-	disconnect(&a_dev);
-	disconnect(&a_own);
+	CHECK(th_connect(&a_nested, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(th_publish(&a_nested, "org_a/d/dev7/x") == MOSQ_ERR_ACL_DENIED);
+	th_disconnect(&a_nested);
+	th_disconnect(&a_dev);
+	th_disconnect(&a_own);
 
 	/* Single tenancy (and before the first sync): any id, as before. */
 	g_cs->tenancy = CS_TENANCY_SINGLE;
 	b_bare.clean = true;
-	CHECK(connect_as(&b_bare, "p") == MOSQ_ERR_SUCCESS);
-	disconnect(&b_bare);
+	CHECK(th_connect(&b_bare, "p") == MOSQ_ERR_SUCCESS);
+	th_disconnect(&b_bare);
 	g_cs->tenancy = CS_TENANCY_UNKNOWN;
-	CHECK(connect_as(&b_bare, "p") == MOSQ_ERR_SUCCESS);
-	disconnect(&b_bare);
+	CHECK(th_connect(&b_bare, "p") == MOSQ_ERR_SUCCESS);
+	th_disconnect(&b_bare);
 
-	stop_plugin();
+	th_stop();
 	CHECK(test_alloc_outstanding == before);
 }
 
@@ -861,57 +586,57 @@ static void test_kick_owner(void)
 	struct mosquitto a2_own = { "org_a/y", "a2@org_a", NULL, 5, false };
 	long before = test_alloc_outstanding;
 
-	start_plugin("http://127.0.0.1:1");
-	cache("a@org_a", false, ALLOW_ALL);
-	cache("a2@org_a", false, ALLOW_ALL);
-	cache("b@org_b", false, ALLOW_ALL);
+	th_start("http://127.0.0.1:1", "2000", NULL);
+	CHECK(th_cache("a@org_a", "p", false, 0, ALLOW_ALL) == MOSQ_ERR_SUCCESS);
+	CHECK(th_cache("a2@org_a", "p", false, 0, ALLOW_ALL) == MOSQ_ERR_SUCCESS);
+	CHECK(th_cache("b@org_b", "p", false, 0, ALLOW_ALL) == MOSQ_ERR_SUCCESS);
 
 	/* The race of item 4, with ids that do not carry their organization
 	 * (single tenancy or before the first sync): A's "x" left, B's "x"
 	 * connected, A's kick arrives. B stays. */
-	CHECK(connect_as(&a_x, "p") == MOSQ_ERR_SUCCESS);
-	disconnect(&a_x);
-	CHECK(connect_as(&b_x, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(th_connect(&a_x, "p") == MOSQ_ERR_SUCCESS);
+	th_disconnect(&a_x);
+	CHECK(th_connect(&b_x, "p") == MOSQ_ERR_SUCCESS);
 	test_kick_count = 0;
 	test_log_all[0] = '\0';
-	CHECK(!strcmp(control_error("{\"commands\":[{\"command\":\"kick\",\"clientid\":\"x\",\"org_id\":\"org_a\"}]}"),
+	CHECK(!strcmp(th_control_error("{\"commands\":[{\"command\":\"kick\",\"clientid\":\"x\",\"org_id\":\"org_a\"}]}"),
 			"the client with this client id belongs to someone else"));
-	CHECK(!strcmp(control_error("{\"commands\":[{\"command\":\"kick\",\"clientid\":\"x\",\"username\":\"a@org_a\"}]}"),
+	CHECK(!strcmp(th_control_error("{\"commands\":[{\"command\":\"kick\",\"clientid\":\"x\",\"username\":\"a@org_a\"}]}"),
 			"the client with this client id belongs to someone else"));
 	CHECK(test_kick_count == 0 && cs_sessions__find(g_cs, &b_x) != NULL);
 	CHECK(strstr(test_log_all, "cloudsignal: refusing to kick client x: it belongs to b@org_b, not to org_a\n") != NULL);
 	CHECK(strstr(test_log_all, "cloudsignal: refusing to kick client x: it belongs to b@org_b, not to a@org_a\n") != NULL);
 	/* Both named: both must hold. */
-	CHECK(control_error("{\"commands\":[{\"command\":\"kick\",\"clientid\":\"x\",\"username\":\"b@org_b\",\"org_id\":\"org_a\"}]}")[0]);
+	CHECK(th_control_error("{\"commands\":[{\"command\":\"kick\",\"clientid\":\"x\",\"username\":\"b@org_b\",\"org_id\":\"org_a\"}]}")[0]);
 	CHECK(test_kick_count == 0);
 	/* Its owner may kick it. */
-	CHECK(control_ok("{\"commands\":[{\"command\":\"kick\",\"clientid\":\"x\",\"org_id\":\"org_b\"}]}"));
+	CHECK(th_control_ok("{\"commands\":[{\"command\":\"kick\",\"clientid\":\"x\",\"org_id\":\"org_b\"}]}"));
 	CHECK(test_kick_count == 1 && cs_sessions__find(g_cs, &b_x) == NULL);
 	/* Nobody holds the id: nothing to kick. */
-	CHECK(!strcmp(control_error("{\"commands\":[{\"command\":\"kick\",\"clientid\":\"x\",\"org_id\":\"org_b\"}]}"),
+	CHECK(!strcmp(th_control_error("{\"commands\":[{\"command\":\"kick\",\"clientid\":\"x\",\"org_id\":\"org_b\"}]}"),
 			"no client with this client id"));
 	CHECK(test_kick_count == 1);
 	/* Malformed owners. */
-	CHECK(control_error("{\"commands\":[{\"command\":\"kick\",\"clientid\":\"x\",\"org_id\":5}]}")[0]);
-	CHECK(control_error("{\"commands\":[{\"command\":\"kick\",\"clientid\":\"x\",\"username\":\"\"}]}")[0]);
+	CHECK(th_control_error("{\"commands\":[{\"command\":\"kick\",\"clientid\":\"x\",\"org_id\":5}]}")[0]);
+	CHECK(th_control_error("{\"commands\":[{\"command\":\"kick\",\"clientid\":\"x\",\"username\":\"\"}]}")[0]);
 	CHECK(test_kick_count == 1);
 
 	/* Multi tenancy: a kick must name the owner. */
 	g_cs->tenancy = CS_TENANCY_MULTI;
-	CHECK(connect_as(&a_own, "p") == MOSQ_ERR_SUCCESS);
-	CHECK(strstr(control_error("{\"commands\":[{\"command\":\"kick\",\"clientid\":\"org_a/x\"}]}"), "missing 'username' or 'org_id'"));
-	CHECK(control_error("{\"commands\":[{\"command\":\"kick\",\"clientid\":\"org_a/x\",\"org_id\":\"org_b\"}]}")[0]);
+	CHECK(th_connect(&a_own, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(strstr(th_control_error("{\"commands\":[{\"command\":\"kick\",\"clientid\":\"org_a/x\"}]}"), "missing 'username' or 'org_id'"));
+	CHECK(th_control_error("{\"commands\":[{\"command\":\"kick\",\"clientid\":\"org_a/x\",\"org_id\":\"org_b\"}]}")[0]);
 	CHECK(test_kick_count == 1 && cs_sessions__find(g_cs, &a_own) != NULL);
-	CHECK(control_ok("{\"commands\":[{\"command\":\"kick\",\"clientid\":\"org_a/x\",\"org_id\":\"org_a\"}]}"));
+	CHECK(th_control_ok("{\"commands\":[{\"command\":\"kick\",\"clientid\":\"org_a/x\",\"org_id\":\"org_a\"}]}"));
 	CHECK(test_kick_count == 2 && cs_sessions__find(g_cs, &a_own) == NULL);
 	/* An offline persistent session answers for its id too. */
-	CHECK(connect_as(&a2_own, "p") == MOSQ_ERR_SUCCESS);
-	disconnect(&a2_own);
-	CHECK(control_error("{\"commands\":[{\"command\":\"kick\",\"clientid\":\"org_a/y\",\"username\":\"a@org_a\"}]}")[0]);
-	CHECK(control_ok("{\"commands\":[{\"command\":\"kick\",\"clientid\":\"org_a/y\",\"username\":\"a2@org_a\"}]}"));
+	CHECK(th_connect(&a2_own, "p") == MOSQ_ERR_SUCCESS);
+	th_disconnect(&a2_own);
+	CHECK(th_control_error("{\"commands\":[{\"command\":\"kick\",\"clientid\":\"org_a/y\",\"username\":\"a@org_a\"}]}")[0]);
+	CHECK(th_control_ok("{\"commands\":[{\"command\":\"kick\",\"clientid\":\"org_a/y\",\"username\":\"a2@org_a\"}]}"));
 	CHECK(test_kick_count == 3);
 
-	stop_plugin();
+	th_stop();
 	CHECK(test_alloc_outstanding == before);
 }
 
@@ -922,21 +647,21 @@ static void test_set_limits(void)
 	struct cs_org *org;
 	long before = test_alloc_outstanding;
 
-	start_plugin("http://127.0.0.1:1");
-	cache("a@org_s", false, "[]");
-	cache("b@org_t", false, "[]");
+	th_start("http://127.0.0.1:1", "2000", NULL);
+	CHECK(th_cache("a@org_s", "p", false, 0, "[]") == MOSQ_ERR_SUCCESS);
+	CHECK(th_cache("b@org_t", "p", false, 0, "[]") == MOSQ_ERR_SUCCESS);
 
-	CHECK(!strcmp(control_error("{\"commands\":[{\"command\":\"set_limits\"}]}"),
+	CHECK(!strcmp(th_control_error("{\"commands\":[{\"command\":\"set_limits\"}]}"),
 			"'org_id' must be a non-empty string of at most 64 bytes without '@'"));
-	CHECK(control_error("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":5}]}")[0] != '\0');
-	CHECK(control_error("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"\"}]}")[0] != '\0');
-	CHECK(control_error("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"a@org_s\"}]}")[0] != '\0');
-	CHECK(!strcmp(control_error("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_s\",\"max_connections\":\"2\"}]}"),
+	CHECK(th_control_error("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":5}]}")[0] != '\0');
+	CHECK(th_control_error("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"\"}]}")[0] != '\0');
+	CHECK(th_control_error("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"a@org_s\"}]}")[0] != '\0');
+	CHECK(!strcmp(th_control_error("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_s\",\"max_connections\":\"2\"}]}"),
 			"'max_connections' must be a non-negative integer or null"));
-	CHECK(!strcmp(control_error("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_s\",\"messages_per_minute\":-3}]}"),
+	CHECK(!strcmp(th_control_error("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_s\",\"messages_per_minute\":-3}]}"),
 			"'messages_per_minute' must be a non-negative integer or null"));
-	CHECK(control_error("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_s\",\"max_connections\":1.5}]}")[0] != '\0');
-	CHECK(control_error("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_s\",\"max_connections\":true}]}")[0] != '\0');
+	CHECK(th_control_error("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_s\",\"max_connections\":1.5}]}")[0] != '\0');
+	CHECK(th_control_error("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_s\",\"max_connections\":true}]}")[0] != '\0');
 	CHECK(cs_orgs__find(g_cs, "org_s") == NULL);          /* failed commands change nothing */
 
 	/* Exact reply of the callback path's handler. */
@@ -954,27 +679,27 @@ static void test_set_limits(void)
 	CHECK(cs_principals__find(g_cs, "b@org_t")->limits.org_id[0] == '\0');
 
 	/* Replaces: absent fields are unlimited. */
-	CHECK(control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_s\",\"messages_per_minute\":7}]}"));
+	CHECK(th_control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_s\",\"messages_per_minute\":7}]}"));
 	org = cs_orgs__find(g_cs, "org_s");
 	CHECK(org && org->max_connections == -1 && org->messages_per_minute == 7);
-	CHECK(control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_s\",\"max_connections\":null,\"messages_per_minute\":null}]}"));
+	CHECK(th_control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_s\",\"max_connections\":null,\"messages_per_minute\":null}]}"));
 	CHECK(cs_orgs__find(g_cs, "org_s") == NULL);          /* unlimited and idle: no entry */
-	CHECK(control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_new\"}]}"));
+	CHECK(th_control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_new\"}]}"));
 	CHECK(cs_orgs__find(g_cs, "org_new") == NULL);
 
 	/* Limits set before any session: the count starts right. */
-	CHECK(control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_t\",\"max_connections\":1}]}"));
+	CHECK(th_control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_t\",\"max_connections\":1}]}"));
 	{
 		struct mosquitto t1 = { "t1", "b@org_t", NULL, 4, true };
 		struct mosquitto t2 = { "t2", "b@org_t", NULL, 4, true };
 
-		CHECK(connect_as(&t1, "p") == MOSQ_ERR_SUCCESS);
-		CHECK(connect_as(&t2, "p") == MOSQ_ERR_AUTH);
-		disconnect(&t2);
-		disconnect(&t1);
+		CHECK(th_connect(&t1, "p") == MOSQ_ERR_SUCCESS);
+		CHECK(th_connect(&t2, "p") == MOSQ_ERR_AUTH);
+		th_disconnect(&t2);
+		th_disconnect(&t1);
 		CHECK(org_sessions("org_t") == 0 && cs_orgs__find(g_cs, "org_t") != NULL);  /* limited: kept */
 	}
-	stop_plugin();
+	th_stop();
 	CHECK(test_alloc_outstanding == before);
 }
 
@@ -985,9 +710,9 @@ static void test_orgs_oom(void)
 	const char *cmd = "{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_o\",\"max_connections\":1,\"messages_per_minute\":1}]}";
 	bool leak = false, exact = true, never_over = true;
 
-	start_plugin("http://127.0.0.1:1");
-	cache("a@org_o", false, ALLOW_ALL);
-	cache("a@org_p", false, ALLOW_ALL);
+	th_start("http://127.0.0.1:1", "2000", NULL);
+	CHECK(th_cache("a@org_o", "p", false, 0, ALLOW_ALL) == MOSQ_ERR_SUCCESS);
+	CHECK(th_cache("a@org_p", "p", false, 0, ALLOW_ALL) == MOSQ_ERR_SUCCESS);
 	for(long i = 0; i < 40; i++){
 		struct mosquitto o1 = { "o1", "a@org_o", NULL, 4, true };
 		struct mosquitto o2 = { "o2", "a@org_o", NULL, 4, true };
@@ -999,18 +724,18 @@ static void test_orgs_oom(void)
 		out = cs_control__handle(g_cs, cmd, strlen(cmd));
 		cJSON_free(out);
 		test_fail_alloc_after = i;
-		(void)connect_as(&p1, "p");
+		(void)th_connect(&p1, "p");
 		test_fail_alloc_after = i;
-		(void)connect_as(&o1, "p");
-		(void)connect_as(&o2, "p");
+		(void)th_connect(&o1, "p");
+		(void)th_connect(&o2, "p");
 		test_fail_alloc_after = -1;
 		if(!counts_exact()) exact = false;
 		if(org_sessions("org_o") > 1) never_over = false;
-		disconnect(&o1);
-		disconnect(&o2);
-		disconnect(&p1);
+		th_disconnect(&o1);
+		th_disconnect(&o2);
+		th_disconnect(&p1);
 		cs_clients__forget_departed(g_cs);  /* the TICK after the will checks */
-		CHECK(control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_o\"}]}"));
+		CHECK(th_control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_o\"}]}"));
 		if(cs_orgs__find(g_cs, "org_o") || cs_orgs__find(g_cs, "org_p")) leak = true;
 		if(test_alloc_outstanding != outstanding) leak = true;
 	}
@@ -1023,14 +748,14 @@ static void test_orgs_oom(void)
 	{
 		struct mosquitto o1 = { "o1", "a@org_o", NULL, 4, true };
 
-		CHECK(control_ok(cmd));
+		CHECK(th_control_ok(cmd));
 		g_cs->events.sync_ready = false;          /* cs_events__enqueue fails */
-		CHECK(connect_as(&o1, "p") == MOSQ_ERR_SUCCESS);
+		CHECK(th_connect(&o1, "p") == MOSQ_ERR_SUCCESS);
 		g_cs->events.sync_ready = true;
 		CHECK(cs_sessions__find(g_cs, &o1) == NULL && org_sessions("org_o") == 0 && counts_exact());
-		disconnect(&o1);
+		th_disconnect(&o1);
 	}
-	stop_plugin();
+	th_stop();
 }
 
 /* max_payload_bytes: a longer payload is denied before it counts against
@@ -1042,32 +767,32 @@ static void test_payload_quota(void)
 	struct mosquitto r1 = { "r1", "a@org_r", NULL, 4, true };
 	struct cs_org *org;
 
-	start_plugin("http://127.0.0.1:1");
+	th_start("http://127.0.0.1:1", "2000", NULL);
 	g_now_ms = 1000000;
 	g_cs->now_ms = fake_now;
-	cache("a@org_q", false, ALLOW_ALL);
-	cache("a@org_r", false, ALLOW_ALL);
-	CHECK(control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_q\",\"max_payload_bytes\":100,"
+	CHECK(th_cache("a@org_q", "p", false, 0, ALLOW_ALL) == MOSQ_ERR_SUCCESS);
+	CHECK(th_cache("a@org_r", "p", false, 0, ALLOW_ALL) == MOSQ_ERR_SUCCESS);
+	CHECK(th_control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_q\",\"max_payload_bytes\":100,"
 			"\"messages_per_minute\":10}]}"));
-	CHECK(!control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_q\",\"max_payload_bytes\":-1}]}"));
-	CHECK(connect_as(&q1, "p") == MOSQ_ERR_SUCCESS);
-	CHECK(connect_as(&r1, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(!th_control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_q\",\"max_payload_bytes\":-1}]}"));
+	CHECK(th_connect(&q1, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(th_connect(&r1, "p") == MOSQ_ERR_SUCCESS);
 	org = cs_orgs__find(g_cs, "org_q");
 	CHECK(org && org->max_payload_bytes == 100);
 	test_log_all[0] = '\0';
-	CHECK(publish_sized(&q1, "t", 100, false) == MOSQ_ERR_SUCCESS);
-	CHECK(publish_sized(&q1, "t", 101, false) == MOSQ_ERR_ACL_DENIED);
-	CHECK(publish_sized(&q1, "t", 5000, true) == MOSQ_ERR_ACL_DENIED);
+	CHECK(th_check(&q1, MOSQ_ACL_WRITE, "t", false, 100) == MOSQ_ERR_SUCCESS);
+	CHECK(th_check(&q1, MOSQ_ACL_WRITE, "t", false, 101) == MOSQ_ERR_ACL_DENIED);
+	CHECK(th_check(&q1, MOSQ_ACL_WRITE, "t", true, 5000) == MOSQ_ERR_ACL_DENIED);
 	CHECK(org->window_count == 1);                     /* refusals do not count as messages */
 	CHECK(org->retained_count == 0);                   /* nor as retained topics */
-	CHECK(count_in_log("organization org_q is over its payload size quota (100 bytes): 1 publishes refused") == 1);
-	CHECK(queued("\"type\":\"quota_refused\",\"org_id\":\"org_q\",\"quota\":\"max_payload_bytes\",\"count\":1,") == 1);
-	CHECK(publish_sized(&r1, "t", 1000000, false) == MOSQ_ERR_SUCCESS);   /* org_r has no limit */
-	CHECK(control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_q\"}]}"));
-	CHECK(publish_sized(&q1, "t", 5000, false) == MOSQ_ERR_SUCCESS);
-	disconnect(&q1);
-	disconnect(&r1);
-	stop_plugin();
+	CHECK(th_count_in_log("organization org_q is over its payload size quota (100 bytes): 1 publishes refused") == 1);
+	CHECK(th_queued("\"type\":\"quota_refused\",\"org_id\":\"org_q\",\"quota\":\"max_payload_bytes\",\"count\":1,") == 1);
+	CHECK(th_check(&r1, MOSQ_ACL_WRITE, "t", false, 1000000) == MOSQ_ERR_SUCCESS);   /* org_r has no limit */
+	CHECK(th_control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_q\"}]}"));
+	CHECK(th_check(&q1, MOSQ_ACL_WRITE, "t", false, 5000) == MOSQ_ERR_SUCCESS);
+	th_disconnect(&q1);
+	th_disconnect(&r1);
+	th_stop();
 }
 
 void test_orgs__run(void)
