@@ -11,158 +11,17 @@
 #include <string.h>
 #include <time.h>
 
-#include "test.h"
+#include "test_harness.h"
 
-#define OPT(k, v) { (char *)(k), (char *)(v) }
 #define NO_WILL NULL
-#define NOT_CHECKED (-1)
-
-static struct cs_plugin *g_cs;
-static struct mosquitto *g_live[16];   /* connected fake clients */
-
-/* ---- a tiny broker around the callbacks ---------------------------------- */
-
-static void live_drop(struct mosquitto *c)
-{
-	for(int i = 0; i < 16; i++){
-		if(g_live[i] == c) g_live[i] = NULL;
-	}
-}
-
-static void live_add(struct mosquitto *c)
-{
-	for(int i = 0; i < 16; i++){
-		if(g_live[i] == c) return;
-	}
-	for(int i = 0; i < 16; i++){
-		if(g_live[i] == NULL){
-			g_live[i] = c;
-			return;
-		}
-	}
-	abort();
-}
-
-static int acl(struct mosquitto *c, int access, const char *topic)
-{
-	struct mosquitto_evt_acl_check ed;
-
-	memset(&ed, 0, sizeof(ed));
-	ed.client = c;
-	ed.access = access;
-	ed.topic = topic;
-	ed.qos = 1;
-	return cs_acl__check_cb(MOSQ_EVT_ACL_CHECK, &ed, g_cs);
-}
-
-static void disconnect_event(struct mosquitto *c)
-{
-	struct mosquitto_evt_disconnect ed;
-
-	live_drop(c);
-	memset(&ed, 0, sizeof(ed));
-	ed.client = c;
-	ed.reason = -1;
-	cs_clients__disconnect_cb(MOSQ_EVT_DISCONNECT, &ed, g_cs);
-}
+#define NOT_CHECKED TH_NOT_CHECKED
 
 /* Connection lost (or DISCONNECT with reason 0x04): the DISCONNECT event,
  * then the will check. Returns its result, or NOT_CHECKED without a will. */
 static int lose(struct mosquitto *c, const char *will)
 {
-	disconnect_event(c);
-	return will ? acl(c, MOSQ_ACL_WRITE, will) : NOT_CHECKED;
-}
-
-/* A kick without will: the DISCONNECT event inside the call, no will check. */
-static void kick_hook(const char *clientid, const char *username)
-{
-	for(int i = 0; i < 16; i++){
-		struct mosquitto *c = g_live[i];
-
-		if(c && ((clientid && !strcmp(c->id, clientid)) || (username && !strcmp(c->username, username)))){
-			disconnect_event(c);
-		}
-	}
-}
-
-/* BASIC_AUTH; on success a live client with the same id is taken over: its
- * will (old_will) is checked, result in *old_will_rc, then its DISCONNECT. */
-static int connect_as(struct mosquitto *c, const char *old_will, int *old_will_rc)
-{
-	struct mosquitto_evt_basic_auth ed;
-	int rc;
-
-	if(old_will_rc) *old_will_rc = NOT_CHECKED;
-	memset(&ed, 0, sizeof(ed));
-	ed.client = c;
-	ed.username = (char *)c->username;
-	ed.password = (char *)"p";
-	rc = cs_auth__basic_auth_cb(MOSQ_EVT_BASIC_AUTH, &ed, g_cs);
-	if(rc != MOSQ_ERR_SUCCESS) return rc;
-	for(int i = 0; i < 16; i++){
-		struct mosquitto *old = g_live[i];
-
-		if(old && old != c && !strcmp(old->id, c->id)){
-			if(old_will){
-				int wrc = acl(old, MOSQ_ACL_WRITE, old_will);
-
-				if(old_will_rc) *old_will_rc = wrc;
-			}
-			disconnect_event(old);
-		}
-	}
-	live_add(c);
-	return rc;
-}
-
-static void tick(void)
-{
-	cs_plugin__tick_cb(MOSQ_EVT_TICK, NULL, g_cs);
-}
-
-static void cache(const char *user, bool su, time_t expire_at, const char *rules_json)
-{
-	cJSON *t = cJSON_Parse(rules_json);
-	struct cs_ruleset rs;
-	const char *err;
-
-	if(cs_rules__parse(t, &rs, &err)) abort();
-	cJSON_Delete(t);
-	CHECK(cs_principals__admitted(g_cs, user, "p", NULL, su, expire_at, &rs, NULL) == MOSQ_ERR_SUCCESS);
-}
-
-static bool control_ok(const char *payload)
-{
-	char *out = cs_control__handle(g_cs, payload, strlen(payload));
-	bool ok = out && strstr(out, "\"ok\":false") == NULL && strstr(out, "\"ok\":true") != NULL;
-
-	cJSON_free(out);
-	return ok;
-}
-
-static void start_plugin(void)
-{
-	struct mosquitto_opt opts[] = {
-		OPT("service_url", "http://127.0.0.1:1"), OPT("broker_secret", "s3cret"), OPT("timeout_ms", "500"),
-	};
-	void *ud = NULL;
-
-	if(mosquitto_plugin_init(NULL, &ud, opts, 3) != MOSQ_ERR_SUCCESS) abort();
-	g_cs = ud;
-	/* No background POSTs: session events just queue up. */
-	cs_events__stop(&g_cs->events);
-	memset(g_live, 0, sizeof(g_live));
-	test_kick_hook = kick_hook;
-}
-
-static void stop_plugin(void)
-{
-	struct mosquitto_opt opts[] = { OPT("service_url", "http://x") };
-
-	test_kick_hook = NULL;
-	mosquitto_plugin_cleanup(g_cs, opts, 1);
-	g_cs = NULL;
+	th_disconnect(c);
+	return will ? th_acl(c, MOSQ_ACL_WRITE, will) : NOT_CHECKED;
 }
 
 #define OWN_RULES "[{\"permission\":\"deny\",\"action\":\"publish\",\"topic\":\"org_x/${clientid}/ro\"}," \
@@ -180,57 +39,57 @@ static void test_lost_connection(void)
 	struct mosquitto c1_other = { "c1", "u@org_x", NULL, 4, true };
 	struct mosquitto agent = { "agent-01", "u@org_x", NULL, 4, true };
 
-	start_plugin();
-	cache("u@org_x", false, 0, OWN_RULES);
+	th_start("http://127.0.0.1:1", "500", NULL);
+	CHECK(th_cache("u@org_x", "p", false, 0, OWN_RULES) == MOSQ_ERR_SUCCESS);
 
-	CHECK(connect_as(&agent, NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
+	CHECK(th_connect_will(&agent, "p", NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
 	CHECK(lose(&agent, "agents/agent-01/state") == MOSQ_ERR_SUCCESS);
 	CHECK(cs_clients__find(g_cs, "agent-01") == NULL);   /* the id table is as before */
-	tick();
+	th_tick();
 	CHECK(g_cs->departed == NULL);
 
-	CHECK(connect_as(&c1, NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
-	CHECK(connect_as(&c2, NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
+	CHECK(th_connect_will(&c1, "p", NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
+	CHECK(th_connect_will(&c2, "p", NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
 	CHECK(lose(&c1, NO_WILL) == NOT_CHECKED);
 	/* The same rules as its publishes. */
-	CHECK(acl(&c1, MOSQ_ACL_WRITE, "org_x/c1/offline") == MOSQ_ERR_SUCCESS);
-	CHECK(acl(&c1, MOSQ_ACL_WRITE, "org_x/c1/ro") == MOSQ_ERR_ACL_DENIED);
-	CHECK(acl(&c1, MOSQ_ACL_WRITE, "org_x/c2/offline") == MOSQ_ERR_ACL_DENIED);
-	CHECK(acl(&c1, MOSQ_ACL_WRITE, "org_y/will") == MOSQ_ERR_ACL_DENIED);
-	CHECK(acl(&c1, MOSQ_ACL_WRITE, "$SYS/broker/x") == MOSQ_ERR_ACL_DENIED);
+	CHECK(th_acl(&c1, MOSQ_ACL_WRITE, "org_x/c1/offline") == MOSQ_ERR_SUCCESS);
+	CHECK(th_acl(&c1, MOSQ_ACL_WRITE, "org_x/c1/ro") == MOSQ_ERR_ACL_DENIED);
+	CHECK(th_acl(&c1, MOSQ_ACL_WRITE, "org_x/c2/offline") == MOSQ_ERR_ACL_DENIED);
+	CHECK(th_acl(&c1, MOSQ_ACL_WRITE, "org_y/will") == MOSQ_ERR_ACL_DENIED);
+	CHECK(th_acl(&c1, MOSQ_ACL_WRITE, "$SYS/broker/x") == MOSQ_ERR_ACL_DENIED);
 	/* Only writes: nothing is delivered to or subscribed by a departed client. */
-	CHECK(acl(&c1, MOSQ_ACL_READ, "org_x/c1/x") == MOSQ_ERR_ACL_DENIED);
-	CHECK(acl(&c1, MOSQ_ACL_SUBSCRIBE, "org_x/c1/#") == MOSQ_ERR_ACL_DENIED);
+	CHECK(th_acl(&c1, MOSQ_ACL_READ, "org_x/c1/x") == MOSQ_ERR_ACL_DENIED);
+	CHECK(th_acl(&c1, MOSQ_ACL_SUBSCRIBE, "org_x/c1/#") == MOSQ_ERR_ACL_DENIED);
 	/* Only that connection: same id, other connection. */
-	CHECK(acl(&c1_other, MOSQ_ACL_WRITE, "org_x/c1/offline") == MOSQ_ERR_ACL_DENIED);
+	CHECK(th_acl(&c1_other, MOSQ_ACL_WRITE, "org_x/c1/offline") == MOSQ_ERR_ACL_DENIED);
 	/* Only that client id on that pointer. */
 	c1.id = "c1-renamed";
-	CHECK(acl(&c1, MOSQ_ACL_WRITE, "org_x/c1/offline") == MOSQ_ERR_ACL_DENIED);
+	CHECK(th_acl(&c1, MOSQ_ACL_WRITE, "org_x/c1/offline") == MOSQ_ERR_ACL_DENIED);
 	c1.id = "c1";
 	/* Other clients are unaffected. */
-	CHECK(acl(&c2, MOSQ_ACL_WRITE, "org_x/c2/x") == MOSQ_ERR_SUCCESS);
-	CHECK(acl(&c2, MOSQ_ACL_WRITE, "org_x/c1/x") == MOSQ_ERR_ACL_DENIED);
+	CHECK(th_acl(&c2, MOSQ_ACL_WRITE, "org_x/c2/x") == MOSQ_ERR_SUCCESS);
+	CHECK(th_acl(&c2, MOSQ_ACL_WRITE, "org_x/c1/x") == MOSQ_ERR_ACL_DENIED);
 
 	/* The next departure replaces the slot. */
 	CHECK(lose(&c2, "org_x/c2/offline") == MOSQ_ERR_SUCCESS);
-	CHECK(acl(&c1, MOSQ_ACL_WRITE, "org_x/c1/offline") == MOSQ_ERR_ACL_DENIED);
+	CHECK(th_acl(&c1, MOSQ_ACL_WRITE, "org_x/c1/offline") == MOSQ_ERR_ACL_DENIED);
 	CHECK(g_cs->departed && g_cs->departed->client == &c2);
 
 	/* The TICK ends it. */
-	tick();
+	th_tick();
 	CHECK(g_cs->departed == NULL);
-	CHECK(acl(&c2, MOSQ_ACL_WRITE, "org_x/c2/offline") == MOSQ_ERR_ACL_DENIED);
+	CHECK(th_acl(&c2, MOSQ_ACL_WRITE, "org_x/c2/offline") == MOSQ_ERR_ACL_DENIED);
 
 	/* A will outside the rules is denied at once. */
-	CHECK(connect_as(&c1, NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
+	CHECK(th_connect_will(&c1, "p", NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
 	CHECK(lose(&c1, "org_y/will") == MOSQ_ERR_ACL_DENIED);
-	tick();
+	th_tick();
 
 	/* Cleanup with a client still departed frees it. */
-	CHECK(connect_as(&c1, NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
+	CHECK(th_connect_will(&c1, "p", NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
 	CHECK(lose(&c1, NO_WILL) == NOT_CHECKED);
 	CHECK(g_cs->departed != NULL);
-	stop_plugin();
+	th_stop();
 }
 
 /* The will counts against the organization's message quota, like a publish. */
@@ -239,19 +98,19 @@ static void test_quota(void)
 	struct mosquitto q1 = { "q1", "q@org_q", NULL, 4, true };
 	struct mosquitto q2 = { "q2", "q@org_q", NULL, 4, true };
 
-	start_plugin();
-	cache("q@org_q", false, 0, "[{\"permission\":\"allow\",\"action\":\"all\",\"topic\":\"org_q/#\"}]");
-	CHECK(control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_q\",\"messages_per_minute\":2}]}"));
-	CHECK(connect_as(&q1, NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
-	CHECK(connect_as(&q2, NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
-	CHECK(acl(&q1, MOSQ_ACL_WRITE, "org_q/data") == MOSQ_ERR_SUCCESS);
+	th_start("http://127.0.0.1:1", "500", NULL);
+	CHECK(th_cache("q@org_q", "p", false, 0, "[{\"permission\":\"allow\",\"action\":\"all\",\"topic\":\"org_q/#\"}]") == MOSQ_ERR_SUCCESS);
+	CHECK(th_control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_q\",\"messages_per_minute\":2}]}"));
+	CHECK(th_connect_will(&q1, "p", NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
+	CHECK(th_connect_will(&q2, "p", NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
+	CHECK(th_acl(&q1, MOSQ_ACL_WRITE, "org_q/data") == MOSQ_ERR_SUCCESS);
 	CHECK(lose(&q1, "org_q/q1/state") == MOSQ_ERR_SUCCESS);
 	CHECK(cs_orgs__find(g_cs, "org_q")->window_count == 2);
-	tick();
+	th_tick();
 	CHECK(lose(&q2, "org_q/q2/state") == MOSQ_ERR_ACL_DENIED);   /* over quota */
 	CHECK(cs_orgs__find(g_cs, "org_q")->window_count == 2);
-	tick();
-	stop_plugin();
+	th_tick();
+	th_stop();
 }
 
 /* Takeover: the old client's will meets the old client's rules; the new
@@ -264,37 +123,37 @@ static void test_takeover(void)
 	struct mosquitto y1 = { "dup", "y@org_y", NULL, 4, true };
 	int will_rc;
 
-	start_plugin();
-	cache("a@org_x", false, 0, "[{\"permission\":\"allow\",\"action\":\"all\",\"topic\":\"org_x/a/#\"}]");
-	cache("b@org_x", false, 0, "[{\"permission\":\"allow\",\"action\":\"all\",\"topic\":\"org_x/b/#\"}]");
-	cache("y@org_y", false, 0, "[{\"permission\":\"allow\",\"action\":\"all\",\"topic\":\"#\"}]");
+	th_start("http://127.0.0.1:1", "500", NULL);
+	CHECK(th_cache("a@org_x", "p", false, 0, "[{\"permission\":\"allow\",\"action\":\"all\",\"topic\":\"org_x/a/#\"}]") == MOSQ_ERR_SUCCESS);
+	CHECK(th_cache("b@org_x", "p", false, 0, "[{\"permission\":\"allow\",\"action\":\"all\",\"topic\":\"org_x/b/#\"}]") == MOSQ_ERR_SUCCESS);
+	CHECK(th_cache("y@org_y", "p", false, 0, "[{\"permission\":\"allow\",\"action\":\"all\",\"topic\":\"#\"}]") == MOSQ_ERR_SUCCESS);
 
-	CHECK(connect_as(&t1, NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
-	CHECK(connect_as(&t2, "org_x/a/offline", &will_rc) == MOSQ_ERR_SUCCESS);
+	CHECK(th_connect_will(&t1, "p", NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
+	CHECK(th_connect_will(&t2, "p", "org_x/a/offline", &will_rc) == MOSQ_ERR_SUCCESS);
 	CHECK(will_rc == MOSQ_ERR_SUCCESS);
 	CHECK(cs_clients__find(g_cs, "dup")->client == &t2);
-	CHECK(acl(&t2, MOSQ_ACL_WRITE, "org_x/b/x") == MOSQ_ERR_SUCCESS);
-	CHECK(acl(&t2, MOSQ_ACL_WRITE, "org_x/a/x") == MOSQ_ERR_ACL_DENIED);
-	CHECK(acl(&t1, MOSQ_ACL_WRITE, "org_x/b/x") == MOSQ_ERR_ACL_DENIED);  /* not the new owner's rules */
-	tick();
-	CHECK(acl(&t1, MOSQ_ACL_WRITE, "org_x/a/offline") == MOSQ_ERR_ACL_DENIED);
+	CHECK(th_acl(&t2, MOSQ_ACL_WRITE, "org_x/b/x") == MOSQ_ERR_SUCCESS);
+	CHECK(th_acl(&t2, MOSQ_ACL_WRITE, "org_x/a/x") == MOSQ_ERR_ACL_DENIED);
+	CHECK(th_acl(&t1, MOSQ_ACL_WRITE, "org_x/b/x") == MOSQ_ERR_ACL_DENIED);  /* not the new owner's rules */
+	th_tick();
+	CHECK(th_acl(&t1, MOSQ_ACL_WRITE, "org_x/a/offline") == MOSQ_ERR_ACL_DENIED);
 	CHECK(cs_clients__find(g_cs, "dup")->client == &t2);
-	CHECK(acl(&t2, MOSQ_ACL_WRITE, "org_x/b/x") == MOSQ_ERR_SUCCESS);
+	CHECK(th_acl(&t2, MOSQ_ACL_WRITE, "org_x/b/x") == MOSQ_ERR_SUCCESS);
 
 	/* The old client's will outside its rules. */
-	CHECK(connect_as(&t3, "org_x/a/offline", &will_rc) == MOSQ_ERR_SUCCESS);
+	CHECK(th_connect_will(&t3, "p", "org_x/a/offline", &will_rc) == MOSQ_ERR_SUCCESS);
 	CHECK(will_rc == MOSQ_ERR_ACL_DENIED);
 	CHECK(cs_clients__find(g_cs, "dup")->client == &t3);
 
 	/* Another organization cannot take the id over: no will, nothing departs. */
-	tick();
-	CHECK(connect_as(&y1, "org_x/b/offline", &will_rc) == MOSQ_ERR_AUTH && will_rc == NOT_CHECKED);
+	th_tick();
+	CHECK(th_connect_will(&y1, "p", "org_x/b/offline", &will_rc) == MOSQ_ERR_AUTH && will_rc == NOT_CHECKED);
 	CHECK(g_cs->departed == NULL && cs_clients__find(g_cs, "dup")->client == &t3);
 
 	/* Out of memory during the takeover: a refused CONNECT leaves the old
 	 * client's entry alone, an admitted one makes it depart; no leak. */
 	CHECK(lose(&t3, NO_WILL) == NOT_CHECKED);
-	tick();
+	th_tick();
 	{
 		bool leak = false, kept = true, refused = false, admitted = false;
 
@@ -302,10 +161,10 @@ static void test_takeover(void)
 			long outstanding = test_alloc_outstanding;
 			int rc;
 
-			CHECK(connect_as(&t2, NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
-			tick();
+			CHECK(th_connect_will(&t2, "p", NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
+			th_tick();
 			test_fail_alloc_after = i;
-			rc = connect_as(&t3, "org_x/b/offline", &will_rc);
+			rc = th_connect_will(&t3, "p", "org_x/b/offline", &will_rc);
 			test_fail_alloc_after = -1;
 			if(rc == MOSQ_ERR_SUCCESS){
 				admitted = true;
@@ -316,12 +175,12 @@ static void test_takeover(void)
 				if(cs_clients__find(g_cs, "dup")->client != &t2 || g_cs->departed != NULL) kept = false;
 				lose(&t2, NO_WILL);
 			}
-			tick();
+			th_tick();
 			if(test_alloc_outstanding != outstanding) leak = true;
 		}
 		CHECK(!leak && kept && refused && admitted);
 	}
-	stop_plugin();
+	th_stop();
 }
 
 /* A reconnect with the same id is unaffected by the departed entry, and a
@@ -331,29 +190,29 @@ static void test_reconnect(void)
 	struct mosquitto c1 = { "c1", "u@org_x", NULL, 4, true };
 	struct mosquitto c1b = { "c1", "u@org_x", NULL, 4, true };
 
-	start_plugin();
-	cache("u@org_x", false, 0, OWN_RULES);
+	th_start("http://127.0.0.1:1", "500", NULL);
+	CHECK(th_cache("u@org_x", "p", false, 0, OWN_RULES) == MOSQ_ERR_SUCCESS);
 
-	CHECK(connect_as(&c1, NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
+	CHECK(th_connect_will(&c1, "p", NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
 	CHECK(lose(&c1, "org_x/c1/offline") == MOSQ_ERR_SUCCESS);
-	CHECK(connect_as(&c1b, NO_WILL, NULL) == MOSQ_ERR_SUCCESS);   /* before the TICK */
+	CHECK(th_connect_will(&c1b, "p", NO_WILL, NULL) == MOSQ_ERR_SUCCESS);   /* before the TICK */
 	CHECK(cs_clients__find(g_cs, "c1")->client == &c1b);
-	CHECK(acl(&c1b, MOSQ_ACL_WRITE, "org_x/c1/x") == MOSQ_ERR_SUCCESS);
-	CHECK(acl(&c1b, MOSQ_ACL_READ, "org_x/c1/x") == MOSQ_ERR_SUCCESS);
-	tick();
+	CHECK(th_acl(&c1b, MOSQ_ACL_WRITE, "org_x/c1/x") == MOSQ_ERR_SUCCESS);
+	CHECK(th_acl(&c1b, MOSQ_ACL_READ, "org_x/c1/x") == MOSQ_ERR_SUCCESS);
+	th_tick();
 	CHECK(cs_clients__find(g_cs, "c1")->client == &c1b);
-	CHECK(acl(&c1b, MOSQ_ACL_SUBSCRIBE, "org_x/c1/#") == MOSQ_ERR_SUCCESS);
+	CHECK(th_acl(&c1b, MOSQ_ACL_SUBSCRIBE, "org_x/c1/#") == MOSQ_ERR_SUCCESS);
 	CHECK(lose(&c1b, "org_x/c1/offline") == MOSQ_ERR_SUCCESS);
-	tick();
+	th_tick();
 
 	/* No TICK in between: the pointer's next CONNECT drops the departed entry. */
-	CHECK(connect_as(&c1, NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
+	CHECK(th_connect_will(&c1, "p", NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
 	CHECK(lose(&c1, NO_WILL) == NOT_CHECKED);
 	CHECK(g_cs->departed && g_cs->departed->client == &c1);
-	CHECK(connect_as(&c1, NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
+	CHECK(th_connect_will(&c1, "p", NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
 	CHECK(g_cs->departed == NULL);
 	CHECK(cs_clients__find(g_cs, "c1")->client == &c1);
-	stop_plugin();
+	th_stop();
 }
 
 /* Persistent sessions keep their entry: their wills were and are checked
@@ -362,15 +221,15 @@ static void test_persistent(void)
 {
 	struct mosquitto p1 = { "p1", "u@org_x", NULL, 4, false };
 
-	start_plugin();
-	cache("u@org_x", false, 0, OWN_RULES);
-	CHECK(connect_as(&p1, NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
+	th_start("http://127.0.0.1:1", "500", NULL);
+	CHECK(th_cache("u@org_x", "p", false, 0, OWN_RULES) == MOSQ_ERR_SUCCESS);
+	CHECK(th_connect_will(&p1, "p", NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
 	CHECK(lose(&p1, "org_x/p1/offline") == MOSQ_ERR_SUCCESS);
 	CHECK(g_cs->departed == NULL && cs_clients__find(g_cs, "p1") != NULL);
-	tick();
-	CHECK(acl(&p1, MOSQ_ACL_WRITE, "org_x/p1/offline") == MOSQ_ERR_SUCCESS);
-	CHECK(acl(&p1, MOSQ_ACL_WRITE, "org_y/will") == MOSQ_ERR_ACL_DENIED);
-	stop_plugin();
+	th_tick();
+	CHECK(th_acl(&p1, MOSQ_ACL_WRITE, "org_x/p1/offline") == MOSQ_ERR_SUCCESS);
+	CHECK(th_acl(&p1, MOSQ_ACL_WRITE, "org_y/will") == MOSQ_ERR_ACL_DENIED);
+	th_stop();
 }
 
 /* An MQTT 5 client keeps its session for its Session Expiry Interval,
@@ -382,24 +241,24 @@ static void test_mqtt5_session(void)
 	struct mosquitto m = { "m5", "u@org_x", NULL, 5, true };
 	struct mosquitto m_back = { "m5", "u@org_x", NULL, 5, true };
 
-	start_plugin();
-	cache("u@org_x", false, 0, OWN_RULES);
-	CHECK(connect_as(&m, NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
+	th_start("http://127.0.0.1:1", "500", NULL);
+	CHECK(th_cache("u@org_x", "p", false, 0, OWN_RULES) == MOSQ_ERR_SUCCESS);
+	CHECK(th_connect_will(&m, "p", NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
 	CHECK(lose(&m, NO_WILL) == NOT_CHECKED);
-	tick();
+	th_tick();
 	CHECK(g_cs->departed == NULL && cs_clients__find(g_cs, "m5") != NULL && g_cs->offline_clients == 1);
-	CHECK(acl(&m, MOSQ_ACL_READ, "org_x/m5/queued") == MOSQ_ERR_SUCCESS);
-	CHECK(acl(&m, MOSQ_ACL_READ, "org_x/other/queued") == MOSQ_ERR_ACL_DENIED);
-	CHECK(acl(&m, MOSQ_ACL_WRITE, "org_x/m5/will") == MOSQ_ERR_SUCCESS);     /* delayed will */
-	CHECK(acl(&m, MOSQ_ACL_WRITE, "org_x/m5/ro") == MOSQ_ERR_ACL_DENIED);
+	CHECK(th_acl(&m, MOSQ_ACL_READ, "org_x/m5/queued") == MOSQ_ERR_SUCCESS);
+	CHECK(th_acl(&m, MOSQ_ACL_READ, "org_x/other/queued") == MOSQ_ERR_ACL_DENIED);
+	CHECK(th_acl(&m, MOSQ_ACL_WRITE, "org_x/m5/will") == MOSQ_ERR_SUCCESS);     /* delayed will */
+	CHECK(th_acl(&m, MOSQ_ACL_WRITE, "org_x/m5/ro") == MOSQ_ERR_ACL_DENIED);
 	/* A second DISCONNECT of the same connection changes nothing. */
-	disconnect_event(&m);
+	th_disconnect(&m);
 	CHECK(g_cs->offline_clients == 1);
 	/* It comes back: a new entry, online. */
-	CHECK(connect_as(&m_back, NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
+	CHECK(th_connect_will(&m_back, "p", NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
 	CHECK(cs_clients__find(g_cs, "m5")->client == &m_back && g_cs->offline_clients == 0);
-	CHECK(acl(&m_back, MOSQ_ACL_READ, "org_x/m5/queued") == MOSQ_ERR_SUCCESS);
-	stop_plugin();
+	CHECK(th_acl(&m_back, MOSQ_ACL_READ, "org_x/m5/queued") == MOSQ_ERR_SUCCESS);
+	th_stop();
 }
 
 /* Kicks never ask for the will; expired credentials deny the will. */
@@ -410,35 +269,35 @@ static void test_kick_and_expiry(void)
 	struct mosquitto e1 = { "e1", "e@org_x", NULL, 4, true };
 	struct mosquitto e2 = { "e2", "f@org_x", NULL, 4, true };
 
-	start_plugin();
-	cache("u@org_x", false, 0, OWN_RULES);
-	cache("v@org_x", false, 0, OWN_RULES);
-	cache("e@org_x", false, time(NULL) + 3600, OWN_RULES);
-	cache("f@org_x", false, time(NULL) + 3600, OWN_RULES);
+	th_start("http://127.0.0.1:1", "500", NULL);
+	CHECK(th_cache("u@org_x", "p", false, 0, OWN_RULES) == MOSQ_ERR_SUCCESS);
+	CHECK(th_cache("v@org_x", "p", false, 0, OWN_RULES) == MOSQ_ERR_SUCCESS);
+	CHECK(th_cache("e@org_x", "p", false, time(NULL) + 3600, OWN_RULES) == MOSQ_ERR_SUCCESS);
+	CHECK(th_cache("f@org_x", "p", false, time(NULL) + 3600, OWN_RULES) == MOSQ_ERR_SUCCESS);
 	test_kicks_with_will = 0;
 	test_kick_count = 0;
 
-	CHECK(connect_as(&k1, NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
-	CHECK(connect_as(&k2, NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
-	CHECK(control_ok("{\"commands\":[{\"command\":\"kick\",\"clientid\":\"k1\"},{\"command\":\"kick_user\",\"username\":\"v@org_x\"}]}"));
+	CHECK(th_connect_will(&k1, "p", NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
+	CHECK(th_connect_will(&k2, "p", NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
+	CHECK(th_control_ok("{\"commands\":[{\"command\":\"kick\",\"clientid\":\"k1\"},{\"command\":\"kick_user\",\"username\":\"v@org_x\"}]}"));
 	CHECK(test_kick_count == 2 && test_kicks_with_will == 0);
 	CHECK(cs_clients__find(g_cs, "k1") == NULL && cs_clients__find(g_cs, "k2") == NULL);
 
 	/* Expired before the TICK could kick: the will is denied like a publish. */
-	CHECK(connect_as(&e1, NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
-	CHECK(control_ok("{\"commands\":[{\"command\":\"set_expiry\",\"username\":\"e@org_x\",\"expire_at\":1000}]}"));
+	CHECK(th_connect_will(&e1, "p", NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
+	CHECK(th_control_ok("{\"commands\":[{\"command\":\"set_expiry\",\"username\":\"e@org_x\",\"expire_at\":1000}]}"));
 	CHECK(lose(&e1, "org_x/e1/offline") == MOSQ_ERR_ACL_DENIED);
 
 	/* Kicked at the TICK for expiry: without will. */
-	CHECK(connect_as(&e2, NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
-	CHECK(control_ok("{\"commands\":[{\"command\":\"set_expiry\",\"username\":\"f@org_x\",\"expire_at\":1000}]}"));
+	CHECK(th_connect_will(&e2, "p", NO_WILL, NULL) == MOSQ_ERR_SUCCESS);
+	CHECK(th_control_ok("{\"commands\":[{\"command\":\"set_expiry\",\"username\":\"f@org_x\",\"expire_at\":1000}]}"));
 	g_cs->last_tick_ms = 0;
-	tick();
+	th_tick();
 	CHECK(test_kick_count == 3 && test_kicks_with_will == 0 && !strcmp(test_last_kick_id, "e2"));
 	CHECK(cs_clients__find(g_cs, "e2") == NULL);
-	tick();
+	th_tick();
 	CHECK(g_cs->departed == NULL);
-	stop_plugin();
+	th_stop();
 }
 
 /* The internal user's will is never limited, like its publishes. */
@@ -447,16 +306,16 @@ static void test_internal(void)
 	struct mosquitto svc = { "svc", "cloudsignal-internal", NULL, 4, true };
 	struct mosquitto_evt_basic_auth ed;
 
-	start_plugin();
+	th_start("http://127.0.0.1:1", "500", NULL);
 	memset(&ed, 0, sizeof(ed));
 	ed.client = &svc;
 	ed.username = (char *)"cloudsignal-internal";
 	ed.password = (char *)"s3cret";
 	CHECK(cs_auth__basic_auth_cb(MOSQ_EVT_BASIC_AUTH, &ed, g_cs) == MOSQ_ERR_SUCCESS);
 	CHECK(lose(&svc, "anything/at/all") == MOSQ_ERR_SUCCESS);
-	tick();
-	CHECK(acl(&svc, MOSQ_ACL_WRITE, "anything/at/all") == MOSQ_ERR_ACL_DENIED);
-	stop_plugin();
+	th_tick();
+	CHECK(th_acl(&svc, MOSQ_ACL_WRITE, "anything/at/all") == MOSQ_ERR_ACL_DENIED);
+	th_stop();
 }
 
 void test_will__run(void)
