@@ -3,25 +3,19 @@
  * the state file, sync replies and the sync thread against a fake service,
  * the throttle (fake clock), stats and quota reports, and the quota of the
  * internal user's publishes. Run from test_plugin__run(). */
-#define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "test.h"
+#include "test_harness.h"
 
-#define OPT(k, v) { (char *)(k), (char *)(v) }
 #define RULES "[{\"permission\":\"allow\",\"action\":\"all\",\"topic\":\"org_x/${clientid}/#\"}]"
 /* HMAC-SHA256(K, "u@org_x\0p"), K = HMAC-SHA256("s3cret", "cloudsignal-verifier-v1") */
 #define V_U_P "99d6b4125202ed72e27962d2861f815fc98db5ed9f34cbabde6794c8b7cc8c68"
 
-static struct cs_plugin *g_cs;
 static int64_t g_now;
 
 static int64_t fake_now(void)
@@ -29,60 +23,14 @@ static int64_t fake_now(void)
 	return g_now;
 }
 
+/* The fake broker on a fake clock. */
 static void start(const char *url, const char *state_file)
 {
-	struct mosquitto_opt opts[] = {
-		OPT("service_url", url), OPT("broker_secret", "s3cret"), OPT("timeout_ms", "500"),
-		OPT("state_file", state_file),
-	};
-	void *ud = NULL;
-
-	if(mosquitto_plugin_init(NULL, &ud, opts, state_file ? 4 : 3) != MOSQ_ERR_SUCCESS) abort();
-	g_cs = ud;
-	cs_events__stop(&g_cs->events);
-	cs_sync__stop(&g_cs->sync);
+	th_start(url, "500", state_file);
 	g_now = 5000000;
 	g_cs->now_ms = fake_now;
 	g_cs->state_written_ms = g_now;
 	g_cs->stats_ms = g_now;
-}
-
-static void stop(void)
-{
-	mosquitto_plugin_cleanup(g_cs, NULL, 0);
-	g_cs = NULL;
-}
-
-static int auth(struct mosquitto *c, const char *pass)
-{
-	struct mosquitto_evt_basic_auth ed;
-
-	memset(&ed, 0, sizeof(ed));
-	ed.client = c;
-	ed.username = (char *)c->username;
-	ed.password = (char *)pass;
-	return cs_auth__basic_auth_cb(MOSQ_EVT_BASIC_AUTH, &ed, g_cs);
-}
-
-static int publish(struct mosquitto *c, const char *topic)
-{
-	struct mosquitto_evt_acl_check ed;
-
-	memset(&ed, 0, sizeof(ed));
-	ed.client = c;
-	ed.access = MOSQ_ACL_WRITE;
-	ed.topic = topic;
-	ed.qos = 1;
-	return cs_acl__check_cb(MOSQ_EVT_ACL_CHECK, &ed, g_cs);
-}
-
-static bool control_ok(const char *payload)
-{
-	char *out = cs_control__handle(g_cs, payload, strlen(payload));
-	bool ok = out && strstr(out, "\"ok\":false") == NULL && strstr(out, "\"ok\":true") != NULL;
-
-	cJSON_free(out);
-	return ok;
 }
 
 static int apply(const char *json, bool *more)
@@ -94,16 +42,6 @@ static int apply(const char *json, bool *more)
 	return rc;
 }
 
-static int queued(const char *needle)
-{
-	int n = 0;
-
-	for(const struct cs_event *e = g_cs->events.head; e; e = e->next){
-		if(strstr(e->json, needle)) n++;
-	}
-	return n;
-}
-
 static void set_u(const char *version, const char *verifier, int position)
 {
 	char cmd[1024];
@@ -112,7 +50,7 @@ static void set_u(const char *version, const char *verifier, int position)
 			"\"credential_version\":\"%s\",%s%s%s\"is_superuser\":false,\"expire_at\":null,\"acl\":" RULES ","
 			"\"limits\":{\"org_id\":\"org_x\",\"max_connections\":null,\"messages_per_minute\":null},\"position\":%d}]}",
 			version, verifier ? "\"verifier\":\"" : "", verifier ? verifier : "", verifier ? "\"," : "", position);
-	CHECK(control_ok(cmd));
+	CHECK(th_control_ok(cmd));
 }
 
 /* ---- verifiers and set_principal ------------------------------------------- */
@@ -146,7 +84,7 @@ static void test_verifier(void)
 		CHECK(cs_principals__verifier(g_cs, "ab", "c", a) == 0 && cs_principals__verifier(g_cs, "a", "bc", b) == 0);
 		CHECK(memcmp(a, b, CS_HMAC_LEN) != 0);
 	}
-	stop();
+	th_stop();
 }
 
 static void test_set_principal(void)
@@ -159,35 +97,35 @@ static void test_set_principal(void)
 	set_u("aaaa000000000001", V_U_P, 10);
 	p = cs_principals__find(g_cs, "u@org_x");
 	CHECK(p && p->confirmed && p->has_verifier && p->position == 10 && g_cs->applied_position == 10);
-	CHECK(auth(&c1, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(th_auth(&c1, "p") == MOSQ_ERR_SUCCESS);
 	CHECK(g_cs->stats.local_admits == 1 && g_cs->stats.http_calls == 0);
 	CHECK(cs_clients__find(g_cs, "c1") != NULL);
 	/* Wrong password: a miss (HTTP, unreachable here). */
-	CHECK(auth(&c1, "nope") == MOSQ_ERR_AUTH);
+	CHECK(th_auth(&c1, "nope") == MOSQ_ERR_AUTH);
 	CHECK(g_cs->stats.http_calls == 1);
 	/* Same version without verifier: kept. */
 	set_u("aaaa000000000001", NULL, 11);
 	CHECK(cs_principals__find(g_cs, "u@org_x")->has_verifier);
-	CHECK(auth(&c1, "p") == MOSQ_ERR_SUCCESS && g_cs->stats.local_admits == 2);
+	CHECK(th_auth(&c1, "p") == MOSQ_ERR_SUCCESS && g_cs->stats.local_admits == 2);
 	/* New version without verifier: dropped, a miss. */
 	set_u("aaaa000000000002", NULL, 12);
 	CHECK(!cs_principals__find(g_cs, "u@org_x")->has_verifier);
-	CHECK(auth(&c1, "p") == MOSQ_ERR_AUTH && g_cs->stats.http_calls == 2);
+	CHECK(th_auth(&c1, "p") == MOSQ_ERR_AUTH && g_cs->stats.http_calls == 2);
 	/* Invalid commands change nothing. */
-	CHECK(!control_ok("{\"commands\":[{\"command\":\"set_principal\",\"username\":\"u@org_x\",\"credential_version\":\"x\",\"verifier\":\"zz\"}]}"));
-	CHECK(!control_ok("{\"commands\":[{\"command\":\"set_principal\",\"username\":\"u@org_x\"}]}"));
-	CHECK(!control_ok("{\"commands\":[{\"command\":\"kick\",\"clientid\":\"zz\",\"position\":-1}]}"));
+	CHECK(!th_control_ok("{\"commands\":[{\"command\":\"set_principal\",\"username\":\"u@org_x\",\"credential_version\":\"x\",\"verifier\":\"zz\"}]}"));
+	CHECK(!th_control_ok("{\"commands\":[{\"command\":\"set_principal\",\"username\":\"u@org_x\"}]}"));
+	CHECK(!th_control_ok("{\"commands\":[{\"command\":\"kick\",\"clientid\":\"zz\",\"position\":-1}]}"));
 	CHECK(cs_principals__find(g_cs, "u@org_x")->position == 12);
 	/* kick_user and invalidate drop the principal; positions are remembered. */
 	set_u("aaaa000000000002", V_U_P, 13);
-	CHECK(control_ok("{\"commands\":[{\"command\":\"invalidate\",\"username\":\"u@org_x\",\"position\":14}]}"));
+	CHECK(th_control_ok("{\"commands\":[{\"command\":\"invalidate\",\"username\":\"u@org_x\",\"position\":14}]}"));
 	CHECK(cs_principals__find(g_cs, "u@org_x") == NULL && g_cs->applied_position == 14);
 	set_u("aaaa000000000002", V_U_P, 15);
-	CHECK(control_ok("{\"commands\":[{\"command\":\"kick_user\",\"username\":\"u@org_x\"}]}"));
+	CHECK(th_control_ok("{\"commands\":[{\"command\":\"kick_user\",\"username\":\"u@org_x\"}]}"));
 	CHECK(cs_principals__find(g_cs, "u@org_x") == NULL);
 	/* set_rules with a position protects the principal from an older sync. */
 	set_u("aaaa000000000002", V_U_P, 16);
-	CHECK(control_ok("{\"commands\":[{\"command\":\"set_rules\",\"username\":\"u@org_x\",\"acl\":[],\"position\":20}]}"));
+	CHECK(th_control_ok("{\"commands\":[{\"command\":\"set_rules\",\"username\":\"u@org_x\",\"acl\":[],\"position\":20}]}"));
 	CHECK(cs_principals__find(g_cs, "u@org_x")->position == 20);
 	CHECK(apply("{\"store\":\"s1\",\"position\":18,\"principals\":[{\"username\":\"u@org_x\",\"credential_version\":\"old\","
 			"\"acl\":" RULES "}]}", NULL) == 0);
@@ -195,10 +133,10 @@ static void test_set_principal(void)
 	CHECK(p && p->has_verifier && p->rules.count == 0 && !strcmp(p->credential_version, "aaaa000000000002"));
 	/* cache_ttl: not confirmed for that long = a miss, until the next sync. */
 	g_now += 300 * 1000;
-	CHECK(auth(&c1, "p") == MOSQ_ERR_AUTH);
+	CHECK(th_auth(&c1, "p") == MOSQ_ERR_AUTH);
 	CHECK(apply("{\"store\":\"s1\",\"position\":21}", NULL) == 0);
-	CHECK(auth(&c1, "p") == MOSQ_ERR_SUCCESS);
-	stop();
+	CHECK(th_auth(&c1, "p") == MOSQ_ERR_SUCCESS);
+	th_stop();
 }
 
 /* ---- state file ------------------------------------------------------------ */
@@ -221,7 +159,7 @@ static void test_state_file(void)
 	CHECK(g_cs->principals == NULL && strstr(test_log_all, "no state file") != NULL);
 	CHECK(apply("{\"store\":\"s1\",\"position\":7,\"tenancy\":\"multi\",\"default_org\":null}", NULL) == 0);
 	set_u("v1", V_U_P, 5);
-	CHECK(control_ok("{\"commands\":[{\"command\":\"set_principal\",\"username\":\"t@org_y\",\"credential_version\":\"v9\","
+	CHECK(th_control_ok("{\"commands\":[{\"command\":\"set_principal\",\"username\":\"t@org_y\",\"credential_version\":\"v9\","
 			"\"is_superuser\":true,\"expire_at\":4102444800,\"acl\":[{\"permission\":\"deny\",\"action\":\"publish\",\"topic\":\"a/#\"},"
 			"{\"permission\":\"allow\",\"action\":\"subscribe\",\"topic\":\"b/+\"}],\"limits\":null}]}"));
 	/* Written at most every few seconds when dirty. */
@@ -232,7 +170,7 @@ static void test_state_file(void)
 	CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
 	CHECK(access(tmp, F_OK) != 0);
 	CHECK(!g_cs->state_dirty);
-	stop();
+	th_stop();
 
 	/* Loaded unconfirmed: a miss until a sync completes. */
 	start("http://127.0.0.1:1", path);
@@ -242,7 +180,7 @@ static void test_state_file(void)
 	p = cs_principals__find(g_cs, "t@org_y");
 	CHECK(p && p->is_superuser && p->expire_at == 4102444800 && p->rules.count == 2 && !p->has_verifier);
 	CHECK(p && !p->rules.rules[0].allow && p->rules.rules[0].actions == CS_ACT_PUBLISH && !strcmp(p->rules.rules[1].topic, "b/+"));
-	CHECK(auth(&c1, "p") == MOSQ_ERR_AUTH && g_cs->stats.http_calls == 1);
+	CHECK(th_auth(&c1, "p") == MOSQ_ERR_AUTH && g_cs->stats.http_calls == 1);
 	{
 		bool more = true;
 
@@ -252,16 +190,16 @@ static void test_state_file(void)
 		CHECK(apply("{\"store\":\"s1\",\"position\":9,\"more\":false}", &more) == 0 && !more);
 	}
 	CHECK(cs_principals__find(g_cs, "u@org_x")->confirmed);
-	CHECK(auth(&c1, "p") == MOSQ_ERR_SUCCESS && g_cs->stats.http_calls == 1);
-	stop();                                            /* saved at cleanup */
+	CHECK(th_auth(&c1, "p") == MOSQ_ERR_SUCCESS && g_cs->stats.http_calls == 1);
+	th_stop();                                            /* saved at cleanup */
 
 	/* A file the password changed behind: the sync drops the verifier. */
 	start("http://127.0.0.1:1", path);
 	CHECK(g_cs->position == 9);
 	CHECK(apply("{\"store\":\"s1\",\"position\":12,\"principals\":[{\"username\":\"u@org_x\",\"credential_version\":\"v2\"}]}", NULL) == 0);
 	CHECK(!cs_principals__find(g_cs, "u@org_x")->has_verifier);
-	CHECK(auth(&c1, "p") == MOSQ_ERR_AUTH);
-	stop();
+	CHECK(th_auth(&c1, "p") == MOSQ_ERR_AUTH);
+	th_stop();
 
 	/* Malformed files: a warning, an empty start, never a refusal to start. */
 	{
@@ -278,7 +216,7 @@ static void test_state_file(void)
 			start("http://127.0.0.1:1", path);
 			CHECK(g_cs->principals == NULL && g_cs->position == 0 && g_cs->store_id[0] == '\0');
 			CHECK(strstr(test_log_all, "ignoring the state file") != NULL);
-			stop();
+			th_stop();
 		}
 	}
 	unlink(path);
@@ -296,7 +234,7 @@ static void test_sync_apply(void)
 
 	start("http://127.0.0.1:1", NULL);
 	set_u("v1", V_U_P, 0);
-	CHECK(auth(&c1, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(th_auth(&c1, "p") == MOSQ_ERR_SUCCESS);
 	CHECK(apply("{\"store\":\"s1\",\"position\":3,\"tenancy\":\"single\",\"default_org\":\"org_x\"}", NULL) == 0);
 	CHECK(g_cs->tenancy == CS_TENANCY_SINGLE && !strcmp(g_cs->default_org, "org_x"));
 
@@ -329,7 +267,7 @@ static void test_sync_apply(void)
 	/* credential_version changed: the verifier goes. */
 	CHECK(apply("{\"store\":\"s1\",\"position\":6,\"principals\":[{\"username\":\"u@org_x\",\"credential_version\":\"v2\"}]}", NULL) == 0);
 	CHECK(!cs_principals__find(g_cs, "u@org_x")->has_verifier);
-	CHECK(auth(&c1, "p") == MOSQ_ERR_AUTH);
+	CHECK(th_auth(&c1, "p") == MOSQ_ERR_AUTH);
 
 	/* removed drops (unless a newer command touched it). */
 	set_u("v3", V_U_P, 0);
@@ -357,104 +295,23 @@ static void test_sync_apply(void)
 		CHECK(b && !strcmp(b, "{\"after\":42,\"store\":\"s2\"}"));
 		free(b);
 	}
-	stop();
+	th_stop();
 }
 
 /* ---- the sync thread against a fake service -------------------------------- */
 
-struct fake_service {
-	int fd;
-	pthread_t thread;
-	pthread_mutex_t lock;
-	char reply[2048];
-	char auth_reply[1024];
-	int auth_requests;
-	int sync_requests;
-	char last_sync[512];
-	char last_auth[1024];
-};
-
-static struct fake_service g_fs;
-
-static void *fake_main(void *arg)
-{
-	struct fake_service *fs = arg;
-
-	for(;;){
-		char req[8192], out[4096];
-		size_t got = 0;
-		int c = accept(fs->fd, NULL, NULL);
-
-		if(c < 0) return NULL;
-		for(;;){
-			ssize_t n = recv(c, req + got, sizeof(req) - 1 - got, 0);
-			char *end, *cl;
-
-			if(n <= 0) break;
-			got += (size_t)n;
-			req[got] = '\0';
-			end = strstr(req, "\r\n\r\n");
-			cl = strcasestr(req, "\r\nContent-Length:");
-			if(end && cl && got >= (size_t)(end + 4 - req) + strtoul(cl + 17, NULL, 10)) break;
-			if(got >= sizeof(req) - 1) break;
-		}
-		req[got] = '\0';
-		pthread_mutex_lock(&fs->lock);
-		if(!strncmp(req, "POST /internal/broker/sync ", 27)){
-			char *body = strstr(req, "\r\n\r\n");
-
-			fs->sync_requests++;
-			snprintf(fs->last_sync, sizeof(fs->last_sync), "%s", body ? body + 4 : "");
-			snprintf(out, sizeof(out), "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
-					"Content-Length: %zu\r\n\r\n%s", strlen(fs->reply), fs->reply);
-		}else if(!strncmp(req, "POST /internal/broker/authenticate ", 35)){
-			char *body = strstr(req, "\r\n\r\n");
-
-			fs->auth_requests++;
-			snprintf(fs->last_auth, sizeof(fs->last_auth), "%s", body ? body + 4 : "");
-			snprintf(out, sizeof(out), "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
-					"Content-Length: %zu\r\n\r\n%s", strlen(fs->auth_reply), fs->auth_reply);
-		}else{
-			snprintf(out, sizeof(out), "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
-		}
-		pthread_mutex_unlock(&fs->lock);
-		if(send(c, out, strlen(out), 0) < 0){ /* the test sees it */ }
-		close(c);
-	}
-}
-
-static void fake_reply(const char *json)
-{
-	pthread_mutex_lock(&g_fs.lock);
-	snprintf(g_fs.reply, sizeof(g_fs.reply), "%s", json);
-	pthread_mutex_unlock(&g_fs.lock);
-}
-
 static void test_sync_thread(void)
 {
-	struct sockaddr_in addr;
-	socklen_t alen = sizeof(addr);
 	char url[64];
 	struct mosquitto_opt opts[5];
 	void *ud = NULL;
 	struct cs_plugin *cs;
 	int64_t start_ms;
 
-	memset(&g_fs, 0, sizeof(g_fs));
-	pthread_mutex_init(&g_fs.lock, NULL);
-	memset(&addr, 0, sizeof(addr));
-	addr.sin_family = AF_INET;
-	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	g_fs.fd = socket(AF_INET, SOCK_STREAM, 0);
-	if(g_fs.fd < 0 || bind(g_fs.fd, (struct sockaddr *)&addr, sizeof(addr)) || listen(g_fs.fd, 8)
-			|| getsockname(g_fs.fd, (struct sockaddr *)&addr, &alen)){
-		abort();
-	}
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d", ntohs(addr.sin_port));
-	if(pthread_create(&g_fs.thread, NULL, fake_main, &g_fs)) abort();
+	th_service_start(url, sizeof(url));
 
 	/* The initial sync runs inside init, following "more". */
-	fake_reply("{\"store\":\"st\",\"position\":3,\"reset\":false,\"more\":false,\"principals\":[],\"removed\":[],"
+	th_service_sync_reply("{\"store\":\"st\",\"position\":3,\"reset\":false,\"more\":false,\"principals\":[],\"removed\":[],"
 			"\"tenancy\":\"multi\",\"default_org\":null}");
 	opts[0] = (struct mosquitto_opt)OPT("service_url", url);
 	opts[1] = (struct mosquitto_opt)OPT("broker_secret", "s3cret");
@@ -465,13 +322,13 @@ static void test_sync_thread(void)
 	if(cs == NULL) return;
 	CHECK(cs->position == 3 && !strcmp(cs->store_id, "st") && cs->tenancy == CS_TENANCY_MULTI && cs->sync.last_ok_ms > 0);
 	CHECK(cs->sync_interval_ms == 100);
-	pthread_mutex_lock(&g_fs.lock);
-	CHECK(g_fs.sync_requests == 1 && !strcmp(g_fs.last_sync, "{\"after\":0,\"store\":null,\"retained\":true}"));
-	pthread_mutex_unlock(&g_fs.lock);
+	pthread_mutex_lock(&th_svc.lock);
+	CHECK(th_svc.sync_requests == 1 && !strcmp(th_svc.last_sync, "{\"after\":0,\"store\":null,\"retained\":true}"));
+	pthread_mutex_unlock(&th_svc.lock);
 
 	/* The thread calls with the held position; the TICK applies the reply. */
 	/* It holds the retained topics from then on: no more "retained": true. */
-	fake_reply("{\"store\":\"st\",\"position\":8,\"more\":false,\"retained\":{}}");
+	th_service_sync_reply("{\"store\":\"st\",\"position\":8,\"more\":false,\"retained\":{}}");
 	start_ms = cs_util__now_ms();
 	while(cs->position != 8 && cs_util__now_ms() - start_ms < 3000){
 		usleep(20000);
@@ -480,9 +337,9 @@ static void test_sync_thread(void)
 	CHECK(cs->position == 8);
 	usleep(300000);
 	cs_plugin__tick_cb(MOSQ_EVT_TICK, NULL, cs);
-	pthread_mutex_lock(&g_fs.lock);
-	CHECK(g_fs.sync_requests >= 3 && !strcmp(g_fs.last_sync, "{\"after\":8,\"store\":\"st\"}"));
-	pthread_mutex_unlock(&g_fs.lock);
+	pthread_mutex_lock(&th_svc.lock);
+	CHECK(th_svc.sync_requests >= 3 && !strcmp(th_svc.last_sync, "{\"after\":8,\"store\":\"st\"}"));
+	pthread_mutex_unlock(&th_svc.lock);
 	/* An allow reply stores the principal with its version and the verifier
 	 * of the password the client sent: the next CONNECT needs no HTTP. */
 	{
@@ -492,36 +349,36 @@ static void test_sync_thread(void)
 		int n;
 
 		g_cs = cs;
-		pthread_mutex_lock(&g_fs.lock);
-		snprintf(g_fs.auth_reply, sizeof(g_fs.auth_reply), "{\"result\":\"allow\",\"credential_version\":\"c0ffee0000000001\",\"acl\":" RULES "}");
-		pthread_mutex_unlock(&g_fs.lock);
-		CHECK(auth(&c1, "p") == MOSQ_ERR_SUCCESS);
+		pthread_mutex_lock(&th_svc.lock);
+		snprintf(th_svc.auth_reply, sizeof(th_svc.auth_reply), "{\"result\":\"allow\",\"credential_version\":\"c0ffee0000000001\",\"acl\":" RULES "}");
+		pthread_mutex_unlock(&th_svc.lock);
+		CHECK(th_auth(&c1, "p") == MOSQ_ERR_SUCCESS);
 		p = cs_principals__find(cs, "u@org_x");
 		CHECK(p && p->confirmed && p->has_verifier && !strcmp(p->credential_version, "c0ffee0000000001"));
-		CHECK(auth(&c1, "p") == MOSQ_ERR_SUCCESS);
-		pthread_mutex_lock(&g_fs.lock);
-		CHECK(g_fs.auth_requests == 1 && strstr(g_fs.last_auth, "verifier_version") == NULL);
+		CHECK(th_auth(&c1, "p") == MOSQ_ERR_SUCCESS);
+		pthread_mutex_lock(&th_svc.lock);
+		CHECK(th_svc.auth_requests == 1 && strstr(th_svc.last_auth, "verifier_version") == NULL);
 		/* A password its verifier does not match: asked, naming that verifier's
 		 * version, so the service refuses without hashing. */
-		snprintf(g_fs.auth_reply, sizeof(g_fs.auth_reply), "{\"result\":\"deny\"}");
-		pthread_mutex_unlock(&g_fs.lock);
-		CHECK(auth(&c1, "not-p") == MOSQ_ERR_AUTH);
-		pthread_mutex_lock(&g_fs.lock);
-		CHECK(g_fs.auth_requests == 2 && strstr(g_fs.last_auth, "\"verifier_version\":\"c0ffee0000000001\"") != NULL);
-		g_fs.auth_requests = 1;
+		snprintf(th_svc.auth_reply, sizeof(th_svc.auth_reply), "{\"result\":\"deny\"}");
+		pthread_mutex_unlock(&th_svc.lock);
+		CHECK(th_auth(&c1, "not-p") == MOSQ_ERR_AUTH);
+		pthread_mutex_lock(&th_svc.lock);
+		CHECK(th_svc.auth_requests == 2 && strstr(th_svc.last_auth, "\"verifier_version\":\"c0ffee0000000001\"") != NULL);
+		th_svc.auth_requests = 1;
 		/* Three refusals by the service, then none are asked. */
-		snprintf(g_fs.auth_reply, sizeof(g_fs.auth_reply), "{\"result\":\"deny\"}");
-		pthread_mutex_unlock(&g_fs.lock);
-		for(int i = 0; i < 5; i++) CHECK(auth(&c2, "guess") == MOSQ_ERR_AUTH);
-		pthread_mutex_lock(&g_fs.lock);
-		n = g_fs.auth_requests;
-		pthread_mutex_unlock(&g_fs.lock);
+		snprintf(th_svc.auth_reply, sizeof(th_svc.auth_reply), "{\"result\":\"deny\"}");
+		pthread_mutex_unlock(&th_svc.lock);
+		for(int i = 0; i < 5; i++) CHECK(th_auth(&c2, "guess") == MOSQ_ERR_AUTH);
+		pthread_mutex_lock(&th_svc.lock);
+		n = th_svc.auth_requests;
+		pthread_mutex_unlock(&th_svc.lock);
 		CHECK(n == 4 && cs->stats.throttled == 2);
 		g_cs = NULL;
 	}
 
 	/* An unusable reply is logged at the TICK and changes nothing. */
-	fake_reply("{\"nope\":1}");
+	th_service_sync_reply("{\"nope\":1}");
 	test_log_all[0] = '\0';
 	start_ms = cs_util__now_ms();
 	while(strstr(test_log_all, "sync: unusable reply") == NULL && cs_util__now_ms() - start_ms < 3000){
@@ -531,10 +388,7 @@ static void test_sync_thread(void)
 	CHECK(strstr(test_log_all, "sync: unusable reply") != NULL && cs->position == 8);
 	mosquitto_plugin_cleanup(ud, opts, 4);
 
-	shutdown(g_fs.fd, SHUT_RDWR);
-	pthread_join(g_fs.thread, NULL);
-	close(g_fs.fd);
-	pthread_mutex_destroy(&g_fs.lock);
+	th_service_stop();
 
 	/* Options. */
 	{
@@ -566,17 +420,17 @@ static void test_throttle(void)
 	CHECK(!cs_throttle__blocked(g_cs, "x@org_x", "10.0.0.9"));
 
 	/* Throttled: a wrong password is refused with no HTTP call... */
-	CHECK(auth(&c1, "wrong") == MOSQ_ERR_AUTH);
+	CHECK(th_auth(&c1, "wrong") == MOSQ_ERR_AUTH);
 	CHECK(g_cs->stats.http_calls == 0 && g_cs->stats.throttled == 1 && g_cs->stats.local_refusals == 1);
 	CHECK(strstr(test_last_log, "too many refused attempts") != NULL);
 	/* ...so is another user from that address without a verifier... */
-	CHECK(auth(&c2, "x") == MOSQ_ERR_AUTH && g_cs->stats.http_calls == 0 && g_cs->stats.throttled == 2);
+	CHECK(th_auth(&c2, "x") == MOSQ_ERR_AUTH && g_cs->stats.http_calls == 0 && g_cs->stats.throttled == 2);
 	/* ...and refusals in the window do not extend it. */
 	g_now += 999;
 	CHECK(cs_throttle__blocked(g_cs, "u@org_x", NULL));
 	g_now += 1;
 	CHECK(!cs_throttle__blocked(g_cs, "u@org_x", NULL));
-	CHECK(auth(&c2, "x") == MOSQ_ERR_AUTH && g_cs->stats.http_calls == 1);   /* a miss again */
+	CHECK(th_auth(&c2, "x") == MOSQ_ERR_AUTH && g_cs->stats.http_calls == 1);   /* a miss again */
 
 	/* Doubling up to 60 s. */
 	cs_throttle__refused(g_cs, "u@org_x", NULL);                              /* 4th: 2 s */
@@ -593,7 +447,7 @@ static void test_throttle(void)
 
 	/* A matching verifier still admits, and resets the username's record. */
 	CHECK(cs_throttle__blocked(g_cs, "u@org_x", NULL));
-	CHECK(auth(&c1, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(th_auth(&c1, "p") == MOSQ_ERR_SUCCESS);
 	CHECK(cs_throttle__find(g_cs, 'u', "u@org_x") == NULL);
 	CHECK(cs_throttle__find(g_cs, 'a', "10.0.0.1") != NULL);               /* the address only ages out */
 
@@ -619,7 +473,7 @@ static void test_throttle(void)
 		CHECK(cs_throttle__blocked(g_cs, big, NULL));
 	}
 	(void)c3;
-	stop();
+	th_stop();
 }
 
 /* ---- reports and the internal user's quota --------------------------------- */
@@ -631,20 +485,20 @@ static void test_reports(void)
 
 	start("http://127.0.0.1:1", NULL);
 	set_u("v1", V_U_P, 0);
-	CHECK(auth(&c1, "p") == MOSQ_ERR_SUCCESS);
-	CHECK(auth(&c1, "p") == MOSQ_ERR_SUCCESS);
-	CHECK(auth(&c1, "bad") == MOSQ_ERR_AUTH);
+	CHECK(th_auth(&c1, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(th_auth(&c1, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(th_auth(&c1, "bad") == MOSQ_ERR_AUTH);
 	/* Every 10 s, counts since the last report. */
 	cs_events__report_stats(g_cs, false);
-	CHECK(queued("\"type\":\"stats\"") == 0);
+	CHECK(th_queued("\"type\":\"stats\"") == 0);
 	g_now += CS_STATS_INTERVAL_MS;
 	cs_events__report_stats(g_cs, false);
-	CHECK(queued("\"type\":\"stats\",\"local_admits\":2,\"local_refusals\":0,\"http_calls\":1,\"throttled\":0,\"at\":") == 1);
+	CHECK(th_queued("\"type\":\"stats\",\"local_admits\":2,\"local_refusals\":0,\"http_calls\":1,\"throttled\":0,\"at\":") == 1);
 	CHECK(g_cs->stats.local_admits == 0 && g_cs->stats.http_calls == 0);
 	/* Nothing new: no report. */
 	g_now += CS_STATS_INTERVAL_MS;
 	cs_events__report_stats(g_cs, false);
-	CHECK(queued("\"type\":\"stats\"") == 1);
+	CHECK(th_queued("\"type\":\"stats\"") == 1);
 
 	/* The internal user's publishes count against the topic's owner:
 	 * multi tenancy, the first level; $ topics never. */
@@ -653,25 +507,25 @@ static void test_reports(void)
 
 		CHECK(cs_orgs__set_limits(g_cs, &l) == 0);
 	}
-	CHECK(auth(&svc, "s3cret") == MOSQ_ERR_SUCCESS);
+	CHECK(th_auth(&svc, "s3cret") == MOSQ_ERR_SUCCESS);
 	g_cs->tenancy = CS_TENANCY_MULTI;
-	CHECK(publish(&svc, "org_m/a") == MOSQ_ERR_SUCCESS);
-	CHECK(publish(&svc, "$CONTROL/cloudsignal/v1") == MOSQ_ERR_SUCCESS);
-	CHECK(publish(&svc, "org_n/a") == MOSQ_ERR_SUCCESS);
-	CHECK(publish(&svc, "org_m/b") == MOSQ_ERR_SUCCESS);
-	CHECK(publish(&svc, "org_m/c") == MOSQ_ERR_ACL_DENIED);
+	CHECK(th_publish(&svc, "org_m/a") == MOSQ_ERR_SUCCESS);
+	CHECK(th_publish(&svc, "$CONTROL/cloudsignal/v1") == MOSQ_ERR_SUCCESS);
+	CHECK(th_publish(&svc, "org_n/a") == MOSQ_ERR_SUCCESS);
+	CHECK(th_publish(&svc, "org_m/b") == MOSQ_ERR_SUCCESS);
+	CHECK(th_publish(&svc, "org_m/c") == MOSQ_ERR_ACL_DENIED);
 	CHECK(cs_orgs__find(g_cs, "org_m")->window_count == 2);
-	CHECK(queued("\"type\":\"quota_refused\",\"org_id\":\"org_m\",\"quota\":\"messages_per_minute\",\"count\":1,") == 1);
+	CHECK(th_queued("\"type\":\"quota_refused\",\"org_id\":\"org_m\",\"quota\":\"messages_per_minute\",\"count\":1,") == 1);
 	/* Single tenancy: default_org. */
 	g_cs->tenancy = CS_TENANCY_SINGLE;
 	strcpy(g_cs->default_org, "org_m");
-	CHECK(publish(&svc, "anything") == MOSQ_ERR_ACL_DENIED);
+	CHECK(th_publish(&svc, "anything") == MOSQ_ERR_ACL_DENIED);
 	g_cs->default_org[0] = '\0';
-	CHECK(publish(&svc, "anything") == MOSQ_ERR_SUCCESS);
+	CHECK(th_publish(&svc, "anything") == MOSQ_ERR_SUCCESS);
 	/* Reported a minute after the last report, with the count. */
 	g_now += CS_QUOTA_REPORT_MS;
 	cs_orgs__tick(g_cs);
-	CHECK(queued("\"quota\":\"messages_per_minute\",\"count\":1,") == 2);
+	CHECK(th_queued("\"quota\":\"messages_per_minute\",\"count\":1,") == 2);
 	CHECK(strstr(test_last_log, "over its message quota (2/min): 1 publishes refused") != NULL);
 
 	/* max_connections refusals at CONNECT. */
@@ -680,11 +534,11 @@ static void test_reports(void)
 		struct mosquitto c9 = { "c9", "u@org_x", "10.0.0.1", 5, true };
 
 		CHECK(cs_orgs__set_limits(g_cs, &l) == 0);
-		CHECK(auth(&c9, "p") == MOSQ_ERR_AUTH);
+		CHECK(th_auth(&c9, "p") == MOSQ_ERR_AUTH);
 		CHECK(g_cs->stats.local_refusals == 1);
-		CHECK(queued("\"org_id\":\"org_x\",\"quota\":\"max_connections\",\"count\":1,") == 1);
+		CHECK(th_queued("\"org_id\":\"org_x\",\"quota\":\"max_connections\",\"count\":1,") == 1);
 	}
-	stop();
+	th_stop();
 }
 
 void test_principals__run(void)
