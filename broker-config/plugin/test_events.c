@@ -12,9 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "test.h"
+#include "test_harness.h"
 
-#define OPT(k, v) { (char *)(k), (char *)(v) }
 #define MAX_BODIES 64
 
 /* ---- fake post ----------------------------------------------------------- */
@@ -529,72 +528,6 @@ static void test_sender_http(void)
 
 /* ---- sessions ------------------------------------------------------------ */
 
-static struct cs_plugin *g_cs;
-static struct mosquitto *g_live[16];   /* connected fake clients, for the kick hook */
-
-static void live_add(struct mosquitto *c)
-{
-	for(int i = 0; i < 16; i++){
-		if(g_live[i] == NULL){
-			g_live[i] = c;
-			return;
-		}
-	}
-	abort();
-}
-
-static void disconnect(struct mosquitto *c)
-{
-	struct mosquitto_evt_disconnect ed;
-
-	for(int i = 0; i < 16; i++){
-		if(g_live[i] == c) g_live[i] = NULL;
-	}
-	memset(&ed, 0, sizeof(ed));
-	ed.client = c;
-	ed.reason = -1;
-	cs_clients__disconnect_cb(MOSQ_EVT_DISCONNECT, &ed, g_cs);
-}
-
-/* Like Mosquitto 2.0.11: a kick fires MOSQ_EVT_DISCONNECT inside the call. */
-static void kick_hook(const char *clientid, const char *username)
-{
-	for(int i = 0; i < 16; i++){
-		struct mosquitto *c = g_live[i];
-
-		if(c && ((clientid && !strcmp(c->id, clientid)) || (username && !strcmp(c->username, username)))){
-			disconnect(c);
-		}
-	}
-}
-
-static int sess_connect(struct mosquitto *c, const char *password)
-{
-	struct mosquitto_evt_basic_auth ed;
-	int rc;
-
-	memset(&ed, 0, sizeof(ed));
-	ed.client = c;
-	ed.username = (char *)c->username;
-	ed.password = (char *)password;
-	rc = cs_auth__basic_auth_cb(MOSQ_EVT_BASIC_AUTH, &ed, g_cs);
-	if(rc == MOSQ_ERR_SUCCESS){
-		/* A takeover: the broker drops the older connection with this id. */
-		for(int i = 0; i < 16; i++){
-			if(g_live[i] && g_live[i] != c && !strcmp(g_live[i]->id, c->id)) disconnect(g_live[i]);
-		}
-		live_add(c);
-	}
-	return rc;
-}
-
-static void cache(const char *user, const char *pass, time_t expire_at)
-{
-	struct cs_ruleset rs = { NULL, 0 };
-
-	CHECK(cs_principals__admitted(g_cs, user, pass, NULL, false, expire_at, &rs, NULL) == MOSQ_ERR_SUCCESS);
-}
-
 /* Take every queued event; returns a JSON array (caller deletes). */
 static cJSON *drain(void)
 {
@@ -630,19 +563,8 @@ static bool is_disconnected(const cJSON *e, const char *sid, const char *clienti
 		&& is_epoch_ms(cJSON_GetObjectItemCaseSensitive(e, "at"));
 }
 
-static void control_cmd(const char *payload)
-{
-	char *out = cs_control__handle(g_cs, payload, strlen(payload));
-
-	CHECK(out && strstr(out, "\"ok\":true"));
-	cJSON_free(out);
-}
-
 static void test_sessions(void)
 {
-	struct mosquitto_opt opts[] = {
-		OPT("service_url", "http://127.0.0.1:1"), OPT("broker_secret", "s3cret"), OPT("timeout_ms", "500"),
-	};
 	struct mosquitto c1 = { "c1", "u@org_x", "10.0.0.7", 4, true };
 	struct mosquitto c2 = { "c2", "u@org_x", NULL, 5, false };
 	struct mosquitto c3 = { "c3", "v@org_x", "10.0.0.9", 3, true };
@@ -652,26 +574,21 @@ static void test_sessions(void)
 	struct mosquitto refused = { "r1", "nobody@org_x", "10.0.0.3", 4, true };
 	char sid[64];
 	const char *bid;
-	void *ud = NULL;
 	long before = test_alloc_outstanding;
 	cJSON *ev, *e;
 
-	CHECK(mosquitto_plugin_init(NULL, &ud, opts, 3) == MOSQ_ERR_SUCCESS);
-	if(ud == NULL) return;
-	g_cs = ud;
+	/* The sender is stopped (its last flush to port 1 fails): events stay queued. */
+	th_start("http://127.0.0.1:1", "500", NULL);
+	CHECK(g_cs != NULL);
 	bid = g_cs->events.broker_id;
-	/* Stop the sender (its last flush to port 1 fails): events stay queued. */
-	cs_events__stop(&g_cs->events);
 	ev = drain();
 	cJSON_Delete(ev);
-	memset(g_live, 0, sizeof(g_live));
-	test_kick_hook = kick_hook;
 
 	/* connected: exact shape, session ids <broker_id>-<n> from 1. */
-	cache("u@org_x", "p", 0);
-	cache("v@org_x", "p", 0);
-	CHECK(sess_connect(&c1, "p") == MOSQ_ERR_SUCCESS);
-	CHECK(sess_connect(&c2, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(th_cache("u@org_x", "p", false, 0, NULL) == MOSQ_ERR_SUCCESS);
+	CHECK(th_cache("v@org_x", "p", false, 0, NULL) == MOSQ_ERR_SUCCESS);
+	CHECK(th_connect(&c1, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(th_connect(&c2, "p") == MOSQ_ERR_SUCCESS);
 	ev = drain();
 	CHECK(cJSON_GetArraySize(ev) == 2);
 	e = cJSON_GetArrayItem(ev, 0);
@@ -700,7 +617,7 @@ static void test_sessions(void)
 	CHECK(HASH_CNT(hh, g_cs->sessions) == 2);
 
 	/* Plain client disconnect. */
-	disconnect(&c1);
+	th_disconnect(&c1);
 	ev = drain();
 	snprintf(sid, sizeof(sid), "%s-1", bid);
 	CHECK(cJSON_GetArraySize(ev) == 1 && is_disconnected(cJSON_GetArrayItem(ev, 0), sid, "c1", "u@org_x", "client"));
@@ -714,27 +631,27 @@ static void test_sessions(void)
 		cJSON_free(s);
 	}
 	cJSON_Delete(ev);
-	disconnect(&c1);                   /* no session any more: nothing */
+	th_disconnect(&c1);                   /* no session any more: nothing */
 	ev = drain();
 	CHECK(cJSON_GetArraySize(ev) == 0);
 	cJSON_Delete(ev);
 
 	/* Refused CONNECTs and the internal user: nothing at all. */
-	CHECK(sess_connect(&refused, "p") == MOSQ_ERR_AUTH);       /* service unreachable */
-	CHECK(sess_connect(&c3, "wrong") == MOSQ_ERR_AUTH);
-	disconnect(&refused);
-	disconnect(&c3);
-	CHECK(sess_connect(&internal, "s3cret") == MOSQ_ERR_SUCCESS);
-	disconnect(&internal);
-	CHECK(sess_connect(&internal, "s3cret") == MOSQ_ERR_SUCCESS);
+	CHECK(th_connect(&refused, "p") == MOSQ_ERR_AUTH);       /* service unreachable */
+	CHECK(th_connect(&c3, "wrong") == MOSQ_ERR_AUTH);
+	th_disconnect(&refused);
+	th_disconnect(&c3);
+	CHECK(th_connect(&internal, "s3cret") == MOSQ_ERR_SUCCESS);
+	th_disconnect(&internal);
+	CHECK(th_connect(&internal, "s3cret") == MOSQ_ERR_SUCCESS);
 	ev = drain();
 	CHECK(cJSON_GetArraySize(ev) == 0);
 	cJSON_Delete(ev);
 	CHECK(HASH_CNT(hh, g_cs->sessions) == 1);
 
 	/* $CONTROL kick: reason "kicked" (DISCONNECT inside the kick). */
-	CHECK(sess_connect(&c1, "p") == MOSQ_ERR_SUCCESS);     /* session 3 */
-	control_cmd("{\"commands\":[{\"command\":\"kick\",\"clientid\":\"c1\"},{\"command\":\"kick\",\"clientid\":\"nope\"}]}");
+	CHECK(th_connect(&c1, "p") == MOSQ_ERR_SUCCESS);     /* session 3 */
+	CHECK(th_control_ok("{\"commands\":[{\"command\":\"kick\",\"clientid\":\"c1\"},{\"command\":\"kick\",\"clientid\":\"nope\"}]}"));
 	ev = drain();
 	snprintf(sid, sizeof(sid), "%s-3", bid);
 	CHECK(cJSON_GetArraySize(ev) == 2 && str_is(cJSON_GetArrayItem(ev, 0), "type", "connected")
@@ -742,11 +659,11 @@ static void test_sessions(void)
 	cJSON_Delete(ev);
 
 	/* kick_user: every session of the user, no one else. */
-	cache("u@org_x", "p", 0);                          /* kick_user dropped it */
-	CHECK(sess_connect(&c1, "p") == MOSQ_ERR_SUCCESS);     /* session 4; c2 is session 2 */
-	CHECK(sess_connect(&c3, "p") == MOSQ_ERR_SUCCESS);     /* session 5 */
+	CHECK(th_cache("u@org_x", "p", false, 0, NULL) == MOSQ_ERR_SUCCESS);                          /* kick_user dropped it */
+	CHECK(th_connect(&c1, "p") == MOSQ_ERR_SUCCESS);     /* session 4; c2 is session 2 */
+	CHECK(th_connect(&c3, "p") == MOSQ_ERR_SUCCESS);     /* session 5 */
 	cJSON_Delete(drain());
-	control_cmd("{\"commands\":[{\"command\":\"kick_user\",\"username\":\"u@org_x\"}]}");
+	CHECK(th_control_ok("{\"commands\":[{\"command\":\"kick_user\",\"username\":\"u@org_x\"}]}"));
 	ev = drain();
 	CHECK(cJSON_GetArraySize(ev) == 2);
 	cJSON_ArrayForEach(e, ev){
@@ -754,15 +671,15 @@ static void test_sessions(void)
 	}
 	cJSON_Delete(ev);
 	CHECK(HASH_CNT(hh, g_cs->sessions) == 1 && cs_sessions__find(g_cs, &c3) != NULL);
-	disconnect(&c3);
+	th_disconnect(&c3);
 	ev = drain();
 	snprintf(sid, sizeof(sid), "%s-5", bid);
 	CHECK(cJSON_GetArraySize(ev) == 1 && is_disconnected(cJSON_GetArrayItem(ev, 0), sid, "c3", "v@org_x", "client"));
 	cJSON_Delete(ev);
 
 	/* Takeover: t2 connects with t1's id while t1 is live. */
-	CHECK(sess_connect(&t1, "p") == MOSQ_ERR_SUCCESS);     /* session 6 */
-	CHECK(sess_connect(&t2, "p") == MOSQ_ERR_SUCCESS);     /* session 7; t1 dropped by "the broker" */
+	CHECK(th_connect(&t1, "p") == MOSQ_ERR_SUCCESS);     /* session 6 */
+	CHECK(th_connect(&t2, "p") == MOSQ_ERR_SUCCESS);     /* session 7; t1 dropped by "the broker" */
 	ev = drain();
 	CHECK(cJSON_GetArraySize(ev) == 3);
 	snprintf(sid, sizeof(sid), "%s-7", bid);
@@ -771,25 +688,25 @@ static void test_sessions(void)
 	CHECK(is_disconnected(cJSON_GetArrayItem(ev, 2), sid, "dup", "v@org_x", "takeover"));
 	cJSON_Delete(ev);
 	CHECK(cs_sessions__find_id(g_cs, "dup") == cs_sessions__find(g_cs, &t2));
-	disconnect(&t2);
+	th_disconnect(&t2);
 	ev = drain();
 	snprintf(sid, sizeof(sid), "%s-7", bid);
 	CHECK(cJSON_GetArraySize(ev) == 1 && is_disconnected(cJSON_GetArrayItem(ev, 0), sid, "dup", "v@org_x", "client"));
 	cJSON_Delete(ev);
 	/* A reconnect after a clean disconnect is no takeover. */
-	CHECK(sess_connect(&t1, "p") == MOSQ_ERR_SUCCESS);     /* session 8 */
-	disconnect(&t1);
+	CHECK(th_connect(&t1, "p") == MOSQ_ERR_SUCCESS);     /* session 8 */
+	th_disconnect(&t1);
 	ev = drain();
 	CHECK(cJSON_GetArraySize(ev) == 2 && str_is(cJSON_GetArrayItem(ev, 1), "reason", "client"));
 	cJSON_Delete(ev);
 
 	/* Expiry at the TICK: reason "credentials_expired". */
-	cache("e@org_x", "p", time(NULL) + 3600);
+	CHECK(th_cache("e@org_x", "p", false, time(NULL) + 3600, NULL) == MOSQ_ERR_SUCCESS);
 	{
 		struct mosquitto ex = { "ex1", "e@org_x", "10.0.0.4", 4, false };
 
-		CHECK(sess_connect(&ex, "p") == MOSQ_ERR_SUCCESS);  /* session 9 */
-		CHECK(sess_connect(&c3, "p") == MOSQ_ERR_SUCCESS);  /* session 10, not expiring */
+		CHECK(th_connect(&ex, "p") == MOSQ_ERR_SUCCESS);  /* session 9 */
+		CHECK(th_connect(&c3, "p") == MOSQ_ERR_SUCCESS);  /* session 10, not expiring */
 		cJSON_Delete(drain());
 		cs_clients__set_expiry(g_cs, "e@org_x", 1000);
 		g_cs->last_tick_ms = 0;
@@ -802,7 +719,7 @@ static void test_sessions(void)
 	}
 
 	/* A second CONNECT on the same connection closes the first session. */
-	CHECK(sess_connect(&c3, "p") == MOSQ_ERR_SUCCESS);     /* session 11 */
+	CHECK(th_connect(&c3, "p") == MOSQ_ERR_SUCCESS);     /* session 11 */
 	ev = drain();
 	snprintf(sid, sizeof(sid), "%s-10", bid);
 	CHECK(cJSON_GetArraySize(ev) == 2 && is_disconnected(cJSON_GetArrayItem(ev, 0), sid, "c3", "v@org_x", "client"));
@@ -823,14 +740,14 @@ static void test_sessions(void)
 
 			test_log_all[0] = '\0';
 			test_fail_alloc_after = i;
-			rc = sess_connect(&m, "p");
+			rc = th_connect(&m, "p");
 			test_fail_alloc_after = -1;
 			if(rc == MOSQ_ERR_SUCCESS && cs_sessions__find(g_cs, &m) == NULL
 					&& strstr(test_log_all, "no session events for client m1: out of memory")){
 				sessionless = true;
 			}
 			if(cs_sessions__find(g_cs, &m)) sessions++;
-			disconnect(&m);
+			th_disconnect(&m);
 			cs_clients__forget_departed(g_cs);  /* the TICK after the will check */
 			if(test_alloc_outstanding != outstanding) leak = true;
 		}
@@ -842,10 +759,8 @@ static void test_sessions(void)
 	}
 
 	/* Cleanup frees open sessions (c3 is still open) without events. */
-	test_kick_hook = NULL;
 	CHECK(HASH_CNT(hh, g_cs->sessions) == 1);
-	mosquitto_plugin_cleanup(ud, opts, 3);
-	g_cs = NULL;
+	th_stop();
 	CHECK(test_alloc_outstanding == before);
 }
 
