@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PLUGIN := broker-config/plugin/cloudsignal_auth.so
 APT_PACKAGES := python3 python3-venv postgresql redis-server curl openssl \
 	mosquitto mosquitto-clients mosquitto-dev libcjson-dev libcurl4-openssl-dev uthash-dev libssl-dev \
-	pkg-config gcc make docker-compose chromium golang-go nginx
+	pkg-config gcc make docker-compose chromium libnss3-tools golang-go nginx
 PYTEST_ARGS ?=
 
 .PHONY: deps apt node venv plugin js dashboard docs-ui run tls test test-reliability bench clean

@@ -74,6 +74,7 @@ export class CloudSignalClient extends TypedEmitter<CloudSignalClientEvents> {
   private nextSubscriptionId = 1
   private connectWaiters: Array<{ resolve: (info: ConnectInfo) => void; reject: (error: CloudSignalError) => void }> = []
   private lastConnect: ConnectInfo | undefined
+  private readonly reportedTransportErrors = new WeakSet<Error>()
   /** Stopped by `disconnect()` or a refused CONNACK; `connect()` starts again. */
   private stopped = false
   private retryTimer: ReturnType<typeof setTimeout> | undefined
@@ -106,7 +107,10 @@ export class CloudSignalClient extends TypedEmitter<CloudSignalClientEvents> {
       this.emit('reconnect')
     })
     this.mqtt.on('offline', () => this.emit('offline'))
-    this.mqtt.on('close', () => this.emit('close'))
+    this.mqtt.on('close', () => {
+      this.reportSilentTransportError()
+      this.emit('close')
+    })
     this.mqtt.on('disconnect', (packet) => this.emit('disconnect', packet.reasonCode ?? 0))
     this.mqtt.on('error', (error) => this.onError(error))
   }
@@ -431,6 +435,18 @@ export class CloudSignalClient extends TypedEmitter<CloudSignalClientEvents> {
     const reasonCode = typeof error.code === 'number' ? error.code : undefined
     if (reasonCode !== undefined && /^Connection refused/.test(error.message)) return this.onRefused(reasonCode, error)
     this.emit('error', asMqttError(error, error.message))
+  }
+
+  /**
+   * MQTT.js drops transport errors that carry no `code` (a WebSocket upgrade answered with an HTTP
+   * status, such as a plain ws:// connection to a TLS port): the connection only closes. Tell
+   * `error` listeners why.
+   */
+  private reportSilentTransportError(): void {
+    const error = (this.mqtt.stream as { errored?: (Error & { code?: unknown }) | null } | undefined)?.errored
+    if (!error || error.code || this.reportedTransportErrors.has(error)) return
+    this.reportedTransportErrors.add(error)
+    this.emit('error', asMqttError(error, 'the connection failed'))
   }
 
   /** A refused CONNACK: credentials problems stop the client, anything else is retried. */
