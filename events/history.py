@@ -45,7 +45,10 @@ SCHEMA = (
     "protocol_version INTEGER, clean_start INTEGER NOT NULL, connected_at BIGINT NOT NULL, "
     "disconnected_at BIGINT, disconnect_reason TEXT)",
     "CREATE INDEX IF NOT EXISTS cloudsignal_sessions_org ON cloudsignal_sessions (org_id, connected_at, session_id)",
-    "CREATE INDEX IF NOT EXISTS cloudsignal_sessions_client ON cloudsignal_sessions (org_id, client_id, connected_at)",
+    "CREATE INDEX IF NOT EXISTS cloudsignal_sessions_client2 ON cloudsignal_sessions "
+    "(org_id, client_id, connected_at, session_id)",
+    "CREATE INDEX IF NOT EXISTS cloudsignal_sessions_user ON cloudsignal_sessions "
+    "(org_id, username, connected_at, session_id)",
     "CREATE INDEX IF NOT EXISTS cloudsignal_sessions_aggregate ON cloudsignal_sessions (aggregate_id)",
 )
 SESSION_COLUMNS = ("session_id", "org_id", "broker_id", "client_id", "username", "peer_address", "protocol_version",
@@ -306,13 +309,18 @@ class History:
                  since: Optional[datetime] = None, until: Optional[datetime] = None,
                  after: Optional[Tuple[int, str]] = None, limit: int = 50) -> List[SessionRow]:
         """The organization's sessions by (connected_at, session_id), oldest first."""
+        if len(client_ids) > 1:  # one indexed range per form of the id, merged (an IN would sort the org)
+            found = [row for client_id in client_ids
+                     for row in self.sessions(org_id, username, [client_id], since, until, after, limit)]
+            found.sort(key=lambda row: (row.connected_at, row.session_id))
+            return found[:limit]
         where, args = ["org_id = ?"], [org_id]
         if username is not None:
             where.append("username = ?")
             args.append(username)
         if client_ids:
-            where.append("client_id IN (" + ", ".join("?" for _ in client_ids) + ")")
-            args += list(client_ids)
+            where.append("client_id = ?")
+            args.append(client_ids[0])
         if since is not None:
             where.append("connected_at >= ?")
             args.append(micros(since))

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from events.readmodel import ReadModel
 
 log = logging.getLogger("cloudsignal.snapshot")
-FORMAT = 1
+FORMAT = 2  # 2: user tuples start with the aggregate id (int)
 MAGIC = b"cloudsignal-read-model\n"
 DEFAULT_SECONDS = 300
 MIN_EVENTS = 1000  # a periodic snapshot needs at least this many new events
