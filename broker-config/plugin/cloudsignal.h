@@ -363,6 +363,8 @@ struct cs_plugin {
 	long timeout_ms;
 	long cache_ttl;                 /* seconds a principal admits without a newer confirmation; 0 = never */
 	long sync_interval_ms;
+	long listen_backlog;            /* 0: leave Mosquitto's (100); else widened at the first TICK (plugin.c) */
+	bool backlog_widened;
 	unsigned char hmac_key[CS_HMAC_LEN];
 	unsigned char secret_hmac[CS_HMAC_LEN];
 	bool curl_global;
@@ -517,6 +519,7 @@ void cs_principals__expire(struct cs_plugin *cs, time_t now);
 void cs_principals__applied(struct cs_plugin *cs, int64_t position);
 int cs_principals__load(struct cs_plugin *cs);
 int cs_principals__save(struct cs_plugin *cs);
+int cs_plugin__widen_listeners(long backlog);
 void cs_principals__tick(struct cs_plugin *cs);
 void cs_principals__cleanup(struct cs_plugin *cs);
 

@@ -42,6 +42,18 @@
  *   plugin_opt_state_file /var/lib/mosquitto/cloudsignal-state.json
  *                                   # absent = the store is not kept across restarts
  *   plugin_opt_sync_interval_ms 1000                   # default; background sync period
+ *   plugin_opt_listen_backlog 4096                     # default; 0 = Mosquitto's own (100)
+ *
+ * listen_backlog: Mosquitto 2.0 listens with a backlog of 100, hard-coded.
+ * When every device reconnects at once (a network blip, a load balancer
+ * restart) thousands of SYNs arrive within a few hundred ms; past 100
+ * waiting connections the kernel drops them, and each dropped client
+ * retries only after TCP's fixed SYN/data retransmission timers (1, 3, 7,
+ * 15 s...), all in step, so the herd overflows the queue again at each
+ * retry. At the first TICK (the listeners exist then; plugin init runs
+ * before they open) the plugin calls listen() again on each of the
+ * process's listening sockets with this backlog (Linux raises the queue of
+ * a listening socket in place; the kernel caps it at net.core.somaxconn).
  *
  * cache_ttl: 0 disables local decisions (every CONNECT but the internal
  * user's calls the service; nothing is stored). Otherwise principals no
@@ -54,12 +66,14 @@
  * the listeners open, bounded by timeout_ms).
  */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/socket.h>
 
 #include <openssl/crypto.h>
 
@@ -73,6 +87,8 @@
 #define CS_DEFAULT_SYNC_INTERVAL_MS 1000
 #define CS_MIN_SYNC_INTERVAL_MS  100
 #define CS_MAX_SYNC_INTERVAL_MS  3600000
+#define CS_DEFAULT_LISTEN_BACKLOG 4096
+#define CS_MAX_LISTEN_BACKLOG    65535
 
 #define CS_REG_BASIC_AUTH (1u << 0)
 #define CS_REG_ACL_CHECK  (1u << 1)
@@ -96,6 +112,17 @@ int cs_plugin__tick_cb(int event, void *event_data, void *userdata)
 	cs_events__tick(&cs->events);
 	cs_sync__tick(cs);
 	cs_clients__forget_departed(cs);
+	if(!cs->backlog_widened){
+		int widened;
+
+		cs->backlog_widened = true;
+		if(cs->listen_backlog > 0){
+			widened = cs_plugin__widen_listeners(cs->listen_backlog);
+			mosquitto_log_printf(widened < 0 ? MOSQ_LOG_WARNING : MOSQ_LOG_NOTICE,
+					"cloudsignal: listen backlog %ld on %d listening sockets%s", cs->listen_backlog,
+					widened < 0 ? 0 : widened, widened < 0 ? ": cannot list this process's sockets" : "");
+		}
+	}
 	if(cs->last_tick_ms != 0 && now_ms - cs->last_tick_ms < 1000) return MOSQ_ERR_SUCCESS;
 	cs->last_tick_ms = now_ms;
 	now = time(NULL);
@@ -106,6 +133,33 @@ int cs_plugin__tick_cb(int event, void *event_data, void *userdata)
 	cs_events__report_stats(cs, false);
 	cs_principals__tick(cs);
 	return MOSQ_ERR_SUCCESS;
+}
+
+/* listen(fd, backlog) again on every listening stream socket of this
+ * process (Mosquitto's listeners, websockets included); returns how many,
+ * or -1 when the process's descriptors cannot be listed. Sockets of the
+ * plugin's own threads (libcurl clients) never listen. */
+int cs_plugin__widen_listeners(long backlog)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	struct dirent *d;
+	int count = 0;
+
+	if(dir == NULL) return -1;
+	while((d = readdir(dir)) != NULL){
+		char *end = NULL;
+		long fd = strtol(d->d_name, &end, 10);
+		int listening = 0, type = 0;
+		socklen_t len = sizeof(listening);
+
+		if(end == d->d_name || *end != '\0' || fd < 0 || fd == dirfd(dir)) continue;
+		if(getsockopt((int)fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening) continue;
+		len = sizeof(type);
+		if(getsockopt((int)fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_STREAM) continue;
+		if(listen((int)fd, (int)backlog) == 0) count++;
+	}
+	closedir(dir);
+	return count;
 }
 
 int mosquitto_plugin_version(int supported_version_count, const int *supported_versions)
@@ -214,6 +268,7 @@ static int cs_plugin__parse_options(struct cs_plugin *cs, struct mosquitto_opt *
 	cs->timeout_ms = CS_DEFAULT_TIMEOUT_MS;
 	cs->cache_ttl = CS_DEFAULT_CACHE_TTL;
 	cs->sync_interval_ms = CS_DEFAULT_SYNC_INTERVAL_MS;
+	cs->listen_backlog = CS_DEFAULT_LISTEN_BACKLOG;
 
 	for(int i = 0; i < count; i++){
 		const char *key = opts[i].key, *value = opts[i].value;
@@ -238,6 +293,8 @@ static int cs_plugin__parse_options(struct cs_plugin *cs, struct mosquitto_opt *
 		}else if(!strcmp(key, "sync_interval_ms")){
 			if(cs_plugin__parse_long(key, value, CS_MIN_SYNC_INTERVAL_MS, CS_MAX_SYNC_INTERVAL_MS,
 						&cs->sync_interval_ms)) return MOSQ_ERR_INVAL;
+		}else if(!strcmp(key, "listen_backlog")){
+			if(cs_plugin__parse_long(key, value, 0, CS_MAX_LISTEN_BACKLOG, &cs->listen_backlog)) return MOSQ_ERR_INVAL;
 		}else if(!strcmp(key, "broker_name")){
 			/* Several brokers (docs/broker-protocol.md): the service sends this broker only
 			 * its organizations' principals, and refuses the others' CONNECTs here. */

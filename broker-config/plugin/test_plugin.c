@@ -5,6 +5,10 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include "test.h"
 
@@ -434,6 +438,45 @@ static void test_out_of_memory(struct cs_plugin *cs)
 	CHECK(crash_free);
 }
 
+/* listen_backlog: the option's bounds, and a listening socket of this
+ * process gets the wider queue (a connected one is left alone). */
+static void test_listen_backlog(void)
+{
+	struct mosquitto_opt negative[] = { OPT("service_url", "http://x"), OPT("broker_secret", "s"), OPT("listen_backlog", "-1") };
+	struct mosquitto_opt huge[] = { OPT("service_url", "http://x"), OPT("broker_secret", "s"), OPT("listen_backlog", "70000") };
+	struct sockaddr_in addr;
+	socklen_t len = sizeof(addr);
+	int server, client, before, after;
+
+	CHECK(init_rc(negative, 3) == MOSQ_ERR_INVAL);
+	CHECK(init_rc(huge, 3) == MOSQ_ERR_INVAL);
+
+	server = socket(AF_INET, SOCK_STREAM, 0);
+	client = socket(AF_INET, SOCK_STREAM, 0);
+	CHECK(server >= 0 && client >= 0);
+	memset(&addr, 0, sizeof(addr));
+	addr.sin_family = AF_INET;
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	CHECK(bind(server, (struct sockaddr *)&addr, sizeof(addr)) == 0);
+	CHECK(listen(server, 1) == 0);
+	CHECK(getsockname(server, (struct sockaddr *)&addr, &len) == 0);
+	CHECK(connect(client, (struct sockaddr *)&addr, sizeof(addr)) == 0);
+	before = cs_plugin__widen_listeners(64);
+	after = cs_plugin__widen_listeners(64);
+	CHECK(before >= 1);
+	CHECK(after == before);        /* the connected socket is not counted */
+	/* A listening socket's TCP_INFO reports its backlog in tcpi_sacked. */
+	{
+		struct tcp_info info;
+		socklen_t info_len = sizeof(info);
+
+		CHECK(getsockopt(server, IPPROTO_TCP, TCP_INFO, &info, &info_len) == 0);
+		CHECK(info.tcpi_sacked == 64);
+	}
+	close(client);
+	close(server);
+}
+
 void test_plugin__run(void)
 {
 	struct mosquitto_opt opts[] = {
@@ -443,6 +486,7 @@ void test_plugin__run(void)
 
 	test_options();
 	test_parse_reply();
+	test_listen_backlog();
 
 	CHECK(mosquitto_plugin_init(NULL, &ud, opts, 3) == MOSQ_ERR_SUCCESS);
 	if(ud == NULL) return;
