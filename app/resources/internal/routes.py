@@ -101,10 +101,6 @@ class BrokerAuthenticateViews(MethodView):
             view.catch_up()
             if view.position != seen:
                 decision = login(view, body["username"], body["password"])
-        if decision.allowed and current_app.config["TENANCY"] == "multi" and \
-                not (body["clientid"] or "").startswith(f"{decision.principal.org_id}/"):
-            # Our plugin refuses these before asking; a broker that does not (EMQX) is told here.
-            decision = type(decision)(False, "the client id must start with the organization's prefix {org_id}/")
         if decision.allowed and body.get("broker") and current_domain().brokers:
             serving = current_domain().broker_of(decision.principal.org_id)
             if serving != body["broker"]:  # several brokers: a device at the wrong one
