@@ -1028,6 +1028,12 @@ export interface components {
             /** @description Rule set (name or id) given to new users created without `acl_set` */
             default_rule_set?: string | null;
         };
+        OrganizationBroker: {
+            /** @description The broker serving the organization */
+            name: string;
+            /** @description Where its devices connect (mqtt[s]://host:port) */
+            mqtt_url: string;
+        };
         Organization: {
             id: string;
             name: string;
@@ -1036,7 +1042,9 @@ export interface components {
             /** @description single or multi (deployment-wide) */
             tenancy?: string;
             settings?: components["schemas"]["OrganizationSettings"];
-            /** @description Limits: max_users, max_acl_rules, max_rule_sets, max_api_keys, max_auth_providers, max_connections, messages_per_minute, rate_limit_per_minute, max_retained_messages; null means unlimited */
+            /** @description Only when the deployment runs several brokers: the one serving this organization */
+            broker?: components["schemas"]["OrganizationBroker"];
+            /** @description Limits: max_users, max_acl_rules, max_rule_sets, max_api_keys, max_auth_providers, max_connections, messages_per_minute, rate_limit_per_minute, max_retained_messages, max_payload_bytes; null means unlimited */
             quotas?: {
                 [key: string]: number | null;
             };
@@ -1146,7 +1154,7 @@ export interface components {
             index: number;
             ok: boolean;
             message_id?: number;
-            /** @description broker_unavailable or broker_timeout */
+            /** @description broker_unavailable, broker_timeout or message_quota_exceeded (the broker refused it by a quota) */
             error?: string;
         };
         BatchReply: {
