@@ -7,7 +7,7 @@ from typing import Any, Optional
 import click
 
 from cloudsignal.cli._context import state
-from cloudsignal.cli._output import done, field, json_option, list_options, print_json, print_list
+from cloudsignal.cli._output import done, field, json_option, list_options, print_json, print_list, print_table
 
 PRESENCE_COLUMNS = [
     ("USERNAME", field("username")),
@@ -22,13 +22,6 @@ RETAINED_COLUMNS = [
     ("QOS", field("qos")),
     ("UPDATED AT", field("updated_at")),
 ]
-
-
-def _table(rows: list, columns: list) -> str:
-    widths = [max(len(title), *(len(str(get(row))) for row in rows)) for title, get in columns]
-    lines = ["  ".join(title.ljust(w) for (title, _), w in zip(columns, widths))]
-    lines += ["  ".join(str(get(row)).ljust(w) for (_, get), w in zip(columns, widths)) for row in rows]
-    return "\n".join(line.rstrip() for line in lines)
 
 
 @click.group()
@@ -55,7 +48,7 @@ def presence_list(topic: Optional[str], limit: Optional[int], cursor: Optional[s
         return
     click.echo(f"{reply['online_count']} online")
     if reply["users"]:
-        click.echo(_table(reply["users"], PRESENCE_COLUMNS))
+        print_table(reply["users"], PRESENCE_COLUMNS)
     if reply.get("next_cursor"):
         click.echo(f"More: --cursor {reply['next_cursor']}")
 
@@ -71,7 +64,7 @@ def presence_get(username: str, as_json: bool) -> None:
         return
     click.echo(f"{reply['username']}: {'online' if reply['online'] else 'offline'}")
     if reply["sessions"]:
-        click.echo(_table(reply["sessions"], PRESENCE_COLUMNS))
+        print_table(reply["sessions"], PRESENCE_COLUMNS)
 
 
 @click.group()
