@@ -21,12 +21,16 @@ every write is idempotent besides.
 """
 
 import logging
+import os
+import queue
 import sqlite3
 import threading
+import weakref
+from contextlib import contextmanager
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 from uuid import UUID
 
 log = logging.getLogger("cloudsignal.history")
@@ -51,6 +55,9 @@ SCHEMA = (
     "(org_id, username, connected_at, session_id)",
     "CREATE INDEX IF NOT EXISTS cloudsignal_sessions_aggregate ON cloudsignal_sessions (aggregate_id)",
 )
+# Connections each process opens to the history tables (a small pool: the follower's indexing and
+# the requests that read history share it; PostgreSQL's max_connections counts every process's).
+POOL_SIZE = max(1, int(os.environ.get("CLOUDSIGNAL_HISTORY_CONNECTIONS") or 2))
 SESSION_COLUMNS = ("session_id", "org_id", "broker_id", "client_id", "username", "peer_address", "protocol_version",
                    "clean_start", "connected_at", "disconnected_at", "disconnect_reason")
 
@@ -102,16 +109,26 @@ class History:
         module = env.get("PERSISTENCE_MODULE", "")
         self.postgres = module == "eventsourcing.postgres"
         self.placeholder = "%s" if self.postgres else "?"
-        self._local = threading.local()
-        self._shared: Any = None  # the in-memory database (one connection, serialised)
-        self._shared_lock = threading.RLock()
         self._orgs: "OrderedDict[UUID, str]" = OrderedDict()  # small cache for the indexer
         self._created = False
         if not self.postgres:
             path = env.get("SQLITE_DBNAME") or ":memory:"
             self.path = path
             self.memory = ":memory:" in path or "mode=memory" in path
+        # An in-memory database lives in its one connection; a file or a server gets a pool.
+        self._size = 1 if (not self.postgres and self.memory) else POOL_SIZE
+        self._idle: "queue.LifoQueue[Any]" = queue.LifoQueue()
+        self._opened = 0
+        self._pool_lock = threading.Lock()
         self.indexed = 0  # the mark as this process last saw it
+        _instances.add(self)  # a forked child opens its own connections (see the end of this module)
+
+    def _after_fork(self) -> None:  # a child (a snapshot writer, a gunicorn worker) opens its own
+        self._idle = queue.LifoQueue()
+        self._opened = 0
+        self._pool_lock = threading.Lock()
+        if not self.postgres and self.memory:
+            self._created = False
 
     # -- connections -----------------------------------------------------------------------
 
@@ -127,50 +144,60 @@ class History:
             connection.autocommit = True
             return connection
         connection = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-        connection.execute("PRAGMA journal_mode=WAL")
+        if not self.memory:
+            connection.execute("PRAGMA journal_mode=WAL")
         return connection
 
-    def _connection(self) -> Any:
-        if not self.postgres and self.memory:
-            if self._shared is None:
-                self._shared = self._connect()
-            return self._shared
-        connection = getattr(self._local, "connection", None)
-        if connection is None:
-            connection = self._local.connection = self._connect()
-        return connection
+    @contextmanager
+    def _connection(self) -> Iterator[Any]:
+        """A connection of the pool for the block; dropped (not returned) when the block failed."""
+        connection = None
+        try:
+            connection = self._idle.get_nowait()
+        except queue.Empty:
+            with self._pool_lock:
+                fresh = self._opened < self._size
+                if fresh:
+                    self._opened += 1
+            if fresh:
+                try:
+                    connection = self._connect()
+                except BaseException:
+                    with self._pool_lock:
+                        self._opened -= 1
+                    raise
+            else:
+                connection = self._idle.get(timeout=30)
+        try:
+            yield connection
+        except BaseException:
+            if self.postgres or not self.memory:  # the in-memory database must survive
+                try:
+                    connection.close()
+                except Exception:
+                    pass
+                with self._pool_lock:
+                    self._opened -= 1
+                connection = None
+            raise
+        finally:
+            if connection is not None:
+                self._idle.put(connection)
 
     def _sql(self, sql: str) -> str:
         return sql.replace("?", "%s") if self.postgres else sql
 
     def query(self, sql: str, args: Tuple[Any, ...] = ()) -> List[Tuple[Any, ...]]:
         self.create()
-        with self._shared_lock if self._shared is not None or (not self.postgres and self.memory) else _nothing():
-            try:
-                cursor = self._connection().cursor()
-                cursor.execute(self._sql(sql), args)
-                return cursor.fetchall()
-            except Exception:
-                self._drop_connection()
-                raise
-
-    def _drop_connection(self) -> None:
-        if self.postgres or not self.memory:
-            connection = getattr(self._local, "connection", None)
-            self._local.connection = None
-            try:
-                if connection is not None:
-                    connection.close()
-            except Exception:
-                pass
+        with self._connection() as connection:
+            cursor = connection.cursor()
+            cursor.execute(self._sql(sql), args)
+            return cursor.fetchall()
 
     def create(self) -> None:
         if self._created:
             return
-        with self._shared_lock:
-            if self._created:
-                return
-            connection = self._connection()
+        with self._connection() as connection:
             cursor = connection.cursor()
             for statement in SCHEMA:
                 try:
@@ -192,8 +219,7 @@ class History:
         if last <= self.indexed:
             return
         self.create()
-        with self._shared_lock if (not self.postgres and self.memory) else _nothing():
-            connection = self._connection()
+        with self._connection() as connection:
             cursor = connection.cursor()
             try:
                 if self.postgres:
@@ -219,7 +245,6 @@ class History:
                     cursor.execute("ROLLBACK")
                 except Exception:
                     pass
-                self._drop_connection()
                 raise
 
     def _write(self, cursor: Any, entries: Iterable[Tuple[int, Any, Optional[str], Any]]) -> None:
@@ -353,9 +378,13 @@ class History:
         return [SessionRow.from_row(row) for row in rows]
 
 
-class _nothing:
-    def __enter__(self) -> None:
-        return None
+_instances: "weakref.WeakSet[History]" = weakref.WeakSet()
 
-    def __exit__(self, *exc: Any) -> None:
-        return None
+
+def _after_fork_in_child() -> None:
+    for history in list(_instances):
+        history._after_fork()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
