@@ -41,7 +41,12 @@ def presence() -> None:
 @click.option("--cursor", help="Page to start at (next_cursor of the previous page).")
 @json_option
 def presence_list(topic: Optional[str], limit: Optional[int], cursor: Optional[str], as_json: bool) -> None:
-    """One row per connected session: username, client id, peer, since when, filters."""
+    """One row per connected session: username, client id, peer, since when, filters.
+
+    \b
+    Example:
+      cloudsignal presence list --topic 'sensors/#' --json
+    """
     reply: Any = state().api().presence(topic, limit=limit, cursor=cursor)
     if as_json:
         print_json(reply)
@@ -57,7 +62,12 @@ def presence_list(topic: Optional[str], limit: Optional[int], cursor: Optional[s
 @click.argument("username")
 @json_option
 def presence_get(username: str, as_json: bool) -> None:
-    """Is USERNAME (without @org_...) online, and with which sessions."""
+    """Is USERNAME (without @org_...) online, and with which sessions.
+
+    \b
+    Example:
+      cloudsignal presence get agent-01
+    """
     reply: Any = state().api().presence.get(username)
     if as_json:
         print_json(reply)
@@ -85,7 +95,12 @@ def retained() -> None:
 @list_options
 def retained_list(topic: Optional[str], include_payload: bool, limit: Optional[int], cursor: Optional[str],
                   fetch_all: bool, as_json: bool) -> None:
-    """Topic, payload size, QoS and when set."""
+    """Topic, payload size, QoS and when set.
+
+    \b
+    Example:
+      cloudsignal retained list --topic 'status/#' --payload
+    """
     columns = RETAINED_COLUMNS + ([("PAYLOAD", field("payload"))] if include_payload else [])
     page = state().api().retained.list(topic=topic, include_payload=include_payload, limit=limit, cursor=cursor)
     print_list(page, columns, as_json, fetch_all, "No retained messages.")
@@ -96,7 +111,12 @@ def retained_list(topic: Optional[str], include_payload: bool, limit: Optional[i
 @click.option("--dry-run", is_flag=True, help="With a filter: only count what would be deleted.")
 @json_option
 def retained_delete(topic: str, dry_run: bool, as_json: bool) -> None:
-    """Delete the retained message of TOPIC, or of every topic a filter (+, #) matches."""
+    """Delete the retained message of TOPIC, or of every topic a filter (+, #) matches.
+
+    \b
+    Example:
+      cloudsignal retained delete 'status/#' --dry-run
+    """
     api = state().api()
     if "+" in topic or "#" in topic or dry_run:
         reply: Any = api.retained.delete_matching(topic, dry_run=dry_run)
