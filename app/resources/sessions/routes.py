@@ -145,6 +145,9 @@ class SessionByClientIdViews(MethodView):
 
 def _current(client_id: str) -> Session:
     sessions = matching(current_sessions(g.org_id), None, client_id)
+    if not sessions:  # the broker's report may have reached another process: catch up once, as lookups do
+        current_domain().view.catch_up()
+        sessions = matching(current_sessions(g.org_id), None, client_id)
     if not sessions:
         raise NotFound(f"no session for client id {client_id!r}")
     return sessions[0]
