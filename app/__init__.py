@@ -1,4 +1,4 @@
-"""The CloudSignal service: the public REST API (/v2) and, later, the broker's auth backend."""
+"""The CloudSignal service: the public REST API (/v2), the broker's auth backend (/internal) and the dashboard."""
 
 import logging
 import os

@@ -5,7 +5,7 @@ from typing import Optional
 
 from flask import current_app, g, request
 
-from app.domain import current_domain
+from app.current import current_domain
 from app.errors import ApiError
 from events.context import acting_as
 from events.domainmodel import ApiKey

@@ -20,7 +20,7 @@ from flask import Flask, Response, current_app, g, has_request_context, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client import multiprocess
 
-from app.domain import current_domain
+from app.current import current_domain
 
 HTTP_REQUESTS = Counter("cloudsignal_http_requests_total", "HTTP requests", ["method", "endpoint", "status"])
 HTTP_LATENCY = Histogram("cloudsignal_http_request_seconds", "HTTP request latency", ["endpoint"])

@@ -96,7 +96,7 @@ def test_concurrent_requests_with_one_key_create_once(api):
 def test_the_embedded_sqlite_store_keeps_keys_too(tmp_path):
     """`make run` without PostgreSQL: the table lives in the SQLite file beside the events."""
     from app import create_app
-    from app.domain import current_domain
+    from app.current import current_domain
 
     app = create_app({"CLOUDSIGNAL_SQLITE_PATH": str(tmp_path / "store.sqlite")}, follow=False)
     with app.app_context():

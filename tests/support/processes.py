@@ -196,6 +196,15 @@ class Service:
                     process.wait()
         shutil.rmtree(self.metrics_dir, ignore_errors=True)
 
+    def wait_caught_up(self, timeout: float = 5.0) -> None:
+        """Wait until the read model has followed the log to its end (`/readyz` shows no lag):
+        after an admin command, whose event another process only sees on its next poll."""
+        deadline = time.monotonic() + timeout
+        while requests.get(f"{self.url}/readyz", timeout=2).json()["checks"].get("read_model_lag") != 0:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"read model still behind after {timeout}s")
+            time.sleep(0.02)
+
     def admin(self, *args: str) -> subprocess.CompletedProcess:
         """Run `cloudsignal-server` against this service's store."""
         return subprocess.run(

@@ -5,7 +5,7 @@ from typing import Any, Dict
 from flask import g
 from flask.views import MethodView
 
-from app.domain import current_domain
+from app.current import current_domain
 from app.extensions.smorest import Blueprint
 from app.pagination import ListArgsSchema, paginate
 from app.resources.acl.schemas import (

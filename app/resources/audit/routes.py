@@ -10,7 +10,7 @@ from typing import Any, Dict, Iterator, Tuple
 from flask import Response, g, request, stream_with_context
 from flask.views import MethodView
 
-from app.domain import current_domain
+from app.current import current_domain
 from app.errors import ApiError
 from app.extensions.smorest import Blueprint
 from app.resources.audit.schemas import (

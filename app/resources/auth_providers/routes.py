@@ -7,7 +7,7 @@ from flask import g
 from flask.views import MethodView
 
 from app import outbound
-from app.domain import current_domain
+from app.current import current_domain
 from app.extensions.smorest import Blueprint
 from app.pagination import ListArgsSchema, paginate
 from app.resources.auth_providers.schemas import (

@@ -16,7 +16,7 @@ from typing import Any, Dict, Tuple
 from flask import current_app, request
 from flask.views import MethodView
 
-from app.domain import current_domain
+from app.current import current_domain
 from app.resources.internal.routes import _decide, _internal_login, blp, broker_only
 from app.resources.internal.schemas import (
     GoAuthAclSchema,

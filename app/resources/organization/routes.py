@@ -5,7 +5,7 @@ from typing import Any, Dict
 from flask import current_app, g
 from flask.views import MethodView
 
-from app.domain import current_domain
+from app.current import current_domain
 from app.extensions.smorest import Blueprint
 from app.resources.organization.schemas import OrganizationPatchSchema, OrganizationSchema
 from events.brokers import parse_brokers

@@ -16,7 +16,7 @@ import marshmallow as ma
 from flask import g
 from flask.views import MethodView
 
-from app.domain import current_domain
+from app.current import current_domain
 from app.errors import ApiError
 from app.resources.organization.routes import blp
 

@@ -10,7 +10,7 @@ from typing import Any, Dict
 from flask import g
 from flask.views import MethodView
 
-from app.domain import current_domain
+from app.current import current_domain
 from app.extensions.smorest import Blueprint
 from app.resources.policy.schemas import PolicyApplySchema, PolicyPlanSchema, PolicySchema
 from events.policy import POLICY_RULE_FIELDS

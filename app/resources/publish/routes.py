@@ -8,7 +8,7 @@ from flask import current_app, g
 from flask.views import MethodView
 
 from app.broker.connection import BrokerConnection, BrokerRefused, BrokerTimeout, BrokerUnavailable, publish_properties
-from app.domain import broker_topic, current_broker, current_domain
+from app.current import broker_topic, current_broker, current_domain
 from app.errors import ApiError
 from app.observability import PUBLISHED, record_quota_refusal
 from app.extensions.smorest import Blueprint

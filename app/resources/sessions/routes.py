@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Optional
 from flask import g
 from flask.views import MethodView
 
-from app.domain import current_broker, current_domain
+from app.current import current_broker, current_domain
 from app.extensions.smorest import Blueprint
 from app.pagination import _decode, _encode, _invalid_cursor, paginate
 from app.resources.sessions.schemas import (

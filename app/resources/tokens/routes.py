@@ -6,7 +6,7 @@ from typing import Any, Dict, Optional
 from flask import current_app, g
 from flask.views import MethodView
 
-from app.domain import current_domain
+from app.current import current_domain
 from app.errors import ApiError
 from app.extensions.smorest import Blueprint
 from app.resources.tokens.schemas import CredentialSchema, ExchangeSchema, MintSchema, RefreshSchema
@@ -120,11 +120,11 @@ class TokenViews(MethodView):
         not grant them either): without it, `tokens:create` mints credentials with the
         organization's rules only.
         """
-        if body["acl_set"] is not None and not has_scope(g.key, "acl:write"):
+        if body["rule_set"] is not None and not has_scope(g.key, "acl:write"):
             raise ApiError(403, "choosing acl_set needs the 'acl:write' scope as well as 'tokens:create'",
                            "insufficient_scope", {"required_scope": "acl:write"})
         credential, password = current_domain().issue_credential(
-            g.org_id, body["user_id"], body["ttl"], body["acl_set"], {"sub": body["user_id"]})
+            g.org_id, body["user_id"], body["ttl"], body["rule_set"], {"sub": body["user_id"]})
         return present(credential, password)
 
 

@@ -15,7 +15,8 @@ class ExchangeSchema(ma.Schema):
 class MintSchema(ma.Schema):
     user_id = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=256))
     ttl = ma.fields.Integer(load_default=3600, validate=TTL)
-    acl_set = ma.fields.String(load_default=None, allow_none=True, metadata={"description": "Rule set name or id"})
+    rule_set = ma.fields.String(data_key="acl_set", load_default=None, allow_none=True,
+                                metadata={"description": "Rule set name or id"})
 
 
 class RefreshSchema(ma.Schema):

@@ -5,7 +5,7 @@ from typing import Any, Dict
 from flask import g
 from flask.views import MethodView
 
-from app.domain import current_domain
+from app.current import current_domain
 from app.extensions.smorest import Blueprint
 from app.pagination import ListArgsSchema, paginate
 from app.resources.common import creation_order, timestamps
@@ -23,7 +23,7 @@ def present(user: MqttUser) -> Dict[str, Any]:
         "username": user.name,
         "mqtt_username": f"{user.name}@{user.org_id}",
         "org_id": user.org_id,
-        "acl_set": rule_set or None,
+        "rule_set": rule_set or None,
         "disabled": user.disabled,
         "metadata": user.metadata,
         **timestamps(user),
@@ -51,7 +51,7 @@ class UserViews(MethodView):
         username is 409.
         """
         user = current_domain().create_user(
-            g.org_id, body["username"], body["password"], body.get("acl_set"), body.get("metadata")
+            g.org_id, body["username"], body["password"], body.get("rule_set"), body.get("metadata")
         )
         return present(user)
 
@@ -71,7 +71,7 @@ class UserByNameViews(MethodView):
     @blp.errors(404)
     def patch(self, body: Dict[str, Any], username: str) -> Dict[str, Any]:
         """Change an MQTT user's password, rule set, disabled flag or metadata"""
-        return present(current_domain().change_user(g.org_id, username, **_renamed(body)))
+        return present(current_domain().change_user(g.org_id, username, **body))
 
     @blp.auth("users:write")
     @blp.response(204)
@@ -79,8 +79,3 @@ class UserByNameViews(MethodView):
     def delete(self, username: str) -> None:
         """Delete an MQTT user; the username becomes free again"""
         current_domain().delete_user(g.org_id, username)
-
-
-def _renamed(body: Dict[str, Any]) -> Dict[str, Any]:
-    """PATCH fields as the command names them."""
-    return {{"acl_set": "rule_set"}.get(name, name): value for name, value in body.items()}

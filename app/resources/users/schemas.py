@@ -17,12 +17,14 @@ def not_reserved(name: str) -> None:
         raise ma.ValidationError("names starting with 'tok_' are reserved for temporary credentials")
 
 
+# The API names a rule set `acl_set` (as the platform we model does); the domain says `rule_set`.
+# The fields' data_key is the one place that translates.
 class UserSchema(TimestampedSchema):
     id = ma.fields.String(dump_only=True)
     username = name_field("Name part of the MQTT username", required=True)
     password = ma.fields.String(required=True, load_only=True, validate=PASSWORD)
-    acl_set = ma.fields.String(
-        allow_none=True,
+    rule_set = ma.fields.String(
+        data_key="acl_set", allow_none=True,
         metadata={"description": "Rule set (name or id) whose rules the user gets besides the organization's"},
     )
     metadata = metadata_field()
@@ -37,7 +39,8 @@ class UserSchema(TimestampedSchema):
 
 class UserPatchSchema(ma.Schema):
     password = ma.fields.String(validate=PASSWORD)
-    acl_set = ma.fields.String(allow_none=True, metadata={"description": "null removes the assignment"})
+    rule_set = ma.fields.String(data_key="acl_set", allow_none=True,
+                                metadata={"description": "null removes the assignment"})
     disabled = ma.fields.Boolean(metadata={"description": "Disabled users cannot connect"})
     metadata = metadata_field()
 

@@ -17,7 +17,7 @@ from flask import current_app, g
 from flask.views import MethodView
 from paho.mqtt.enums import CallbackAPIVersion
 
-from app.domain import broker_topic, current_broker, current_domain
+from app.current import broker_topic, current_broker, current_domain
 from app.extensions.smorest import Blueprint
 from app.pagination import paginate
 from app.resources.sessions.routes import shown_client_id

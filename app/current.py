@@ -1,4 +1,4 @@
-"""Access to the process's CloudSignal application (commands and read model) and broker link."""
+"""The request's view of the process: its CloudSignal application (commands and read model), its broker link."""
 
 from flask import current_app
 
