@@ -1,14 +1,12 @@
 /* test_events.c - unit tests for events.c (queue order, batching, overflow,
  * retry/backoff, shutdown flush, the HTTP request on the wire) and
- * sessions.c (event JSON shapes and disconnect reasons), against fake post
- * functions, a one-shot local HTTP listener and the stubs of test_stubs.c. */
-#define _GNU_SOURCE  /* strcasestr */
-#include <arpa/inet.h>
-#include <netinet/in.h>
+ * sessions.c (event JSON shapes and disconnect reasons), against a fake
+ * post function (failures, timing and gating without HTTP), the fake
+ * service of test_harness.c (the request on the wire) and the stubs of
+ * test_stubs.c. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -456,73 +454,34 @@ static void test_sender_shutdown(void)
 	CHECK(strstr(test_log_all, "1 session events not delivered") != NULL);
 }
 
-/* ---- the request on the wire: one-shot local HTTP listener ---------------- */
-
-struct listener {
-	int fd;
-	char request[8192];
-};
-
-static void *listener_main(void *arg)
-{
-	struct listener *l = arg;
-	size_t got = 0;
-	int c = accept(l->fd, NULL, NULL);
-	const char *reply = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
-
-	if(c < 0) return NULL;
-	/* Headers, then the body by Content-Length. */
-	for(;;){
-		ssize_t n = recv(c, l->request + got, sizeof(l->request) - 1 - got, 0);
-		char *end, *cl;
-
-		if(n <= 0) break;
-		got += (size_t)n;
-		l->request[got] = '\0';
-		end = strstr(l->request, "\r\n\r\n");
-		cl = strcasestr(l->request, "\r\nContent-Length:");
-		if(end && cl && got >= (size_t)(end + 4 - l->request) + strtoul(cl + 17, NULL, 10)) break;
-		if(got >= sizeof(l->request) - 1) break;
-	}
-	if(send(c, reply, strlen(reply), 0) < 0) l->request[0] = '\0';
-	close(c);
-	return NULL;
-}
+/* ---- the request on the wire: the fake service of test_harness.c -------- */
 
 static void test_sender_http(void)
 {
 	struct cs_events ev;
-	struct listener l;
-	struct sockaddr_in addr;
-	socklen_t alen = sizeof(addr);
-	pthread_t th;
 	char url[128];
+	char request[sizeof(th_svc.last_request)];
 	const char *body;
+	int requests;
 
-	memset(&l, 0, sizeof(l));
-	memset(&addr, 0, sizeof(addr));
-	addr.sin_family = AF_INET;
-	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	l.fd = socket(AF_INET, SOCK_STREAM, 0);
-	if(l.fd < 0 || bind(l.fd, (struct sockaddr *)&addr, sizeof(addr)) || listen(l.fd, 1)
-			|| getsockname(l.fd, (struct sockaddr *)&addr, &alen)){
-		abort();
-	}
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/internal/broker/events", ntohs(addr.sin_port));
-	if(pthread_create(&th, NULL, listener_main, &l)) abort();
-
+	th_service_start(url, sizeof(url));
+	snprintf(url + strlen(url), sizeof(url) - strlen(url), "%s", CS_EVENTS_PATH);
 	memset(&ev, 0, sizeof(ev));
 	CHECK(cs_events__init(&ev, url, "s3cret", 2000) == MOSQ_ERR_SUCCESS);
 	CHECK(cs_events__start(&ev) == MOSQ_ERR_SUCCESS);
 	CHECK(wait_posted(&ev, 1));
-	pthread_join(th, NULL);
-	close(l.fd);
 	cs_events__cleanup(&ev);
+	pthread_mutex_lock(&th_svc.lock);
+	requests = th_svc.other_requests;
+	snprintf(request, sizeof(request), "%s", th_svc.last_request);
+	pthread_mutex_unlock(&th_svc.lock);
+	th_service_stop();
 
-	CHECK(!strncmp(l.request, "POST /internal/broker/events HTTP/1.1\r\n", 39));
-	CHECK(strstr(l.request, "\r\nAuthorization: Bearer s3cret\r\n") != NULL);
-	CHECK(strstr(l.request, "\r\nContent-Type: application/json\r\n") != NULL);
-	body = strstr(l.request, "\r\n\r\n");
+	CHECK(requests == 1);
+	CHECK(!strncmp(request, "POST /internal/broker/events HTTP/1.1\r\n", 39));
+	CHECK(strstr(request, "\r\nAuthorization: Bearer s3cret\r\n") != NULL);
+	CHECK(strstr(request, "\r\nContent-Type: application/json\r\n") != NULL);
+	body = strstr(request, "\r\n\r\n");
 	CHECK(body && body_sequence(&ev, body + 4, 0, 1));
 }
 

@@ -124,9 +124,38 @@ int th_publish(struct mosquitto *c, const char *topic)
 	return th_check(c, MOSQ_ACL_WRITE, topic, false, 0);
 }
 
+int th_control_msg(struct mosquitto *c, const char *payload)
+{
+	struct mosquitto_evt_control ed;
+
+	memset(&ed, 0, sizeof(ed));
+	ed.client = c;
+	ed.topic = CS_CONTROL_TOPIC;
+	ed.payload = payload;
+	ed.payloadlen = (uint32_t)strlen(payload);
+	return cs_control__cb(MOSQ_EVT_CONTROL, &ed, g_cs);
+}
+
 void th_tick(void)
 {
 	cs_plugin__tick_cb(MOSQ_EVT_TICK, NULL, g_cs);
+}
+
+int th_init(struct mosquitto_opt *opts, int n)
+{
+	void *ud = NULL;
+	int rc = mosquitto_plugin_init(NULL, &ud, opts, n);
+
+	g_cs = rc == MOSQ_ERR_SUCCESS ? ud : NULL;
+	return rc;
+}
+
+int th_init_rc(struct mosquitto_opt *opts, int n)
+{
+	int rc = th_init(opts, n);
+
+	if(rc == MOSQ_ERR_SUCCESS) th_stop();
+	return rc;
 }
 
 void th_start(const char *url, const char *timeout_ms, const char *state_file)
@@ -135,10 +164,8 @@ void th_start(const char *url, const char *timeout_ms, const char *state_file)
 		OPT("service_url", url), OPT("broker_secret", "s3cret"), OPT("timeout_ms", timeout_ms),
 		OPT("state_file", state_file),
 	};
-	void *ud = NULL;
 
-	if(mosquitto_plugin_init(NULL, &ud, opts, state_file ? 4 : 3) != MOSQ_ERR_SUCCESS) abort();
-	g_cs = ud;
+	if(th_init(opts, state_file ? 4 : 3) != MOSQ_ERR_SUCCESS) abort();
 	cs_events__stop(&g_cs->events);
 	cs_sync__stop(&g_cs->sync);
 	memset(th_live, 0, sizeof(th_live));
@@ -168,27 +195,61 @@ int th_cache(const char *user, const char *password, bool su, time_t expire_at, 
 	return cs_principals__admitted(g_cs, user, password, NULL, su, expire_at, &rs, NULL);
 }
 
+cJSON *th_control(const char *payload)
+{
+	char *out = cs_control__handle(g_cs, payload, payload ? strlen(payload) : 0);
+	cJSON *t;
+
+	if(out == NULL) return NULL;
+	t = cJSON_Parse(out);
+	cJSON_free(out);
+	return t;
+}
+
+int th_responses(const cJSON *reply)
+{
+	return cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(reply, "responses"));
+}
+
+static const cJSON *th_response(const cJSON *reply, int i)
+{
+	return cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(reply, "responses"), i);
+}
+
+bool th_response_ok(const cJSON *reply, int i)
+{
+	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(th_response(reply, i), "ok"));
+}
+
+const char *th_response_error(const cJSON *reply, int i)
+{
+	const cJSON *r = th_response(reply, i);
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(r, "error");
+
+	return cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(r, "ok")) && cJSON_IsString(e) ? e->valuestring : NULL;
+}
+
 bool th_control_ok(const char *payload)
 {
-	char *out = cs_control__handle(g_cs, payload, strlen(payload));
-	bool ok = out && strstr(out, "\"ok\":false") == NULL && strstr(out, "\"ok\":true") != NULL;
+	cJSON *t = th_control(payload);
+	int n = th_responses(t);
+	bool ok = n > 0;
 
-	cJSON_free(out);
+	for(int i = 0; i < n; i++){
+		if(!th_response_ok(t, i)) ok = false;
+	}
+	cJSON_Delete(t);
 	return ok;
 }
 
 const char *th_control_error(const char *payload)
 {
 	static char error[256];
-	char *out = cs_control__handle(g_cs, payload, strlen(payload));
-	cJSON *t = out ? cJSON_Parse(out) : NULL;
-	const cJSON *r = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(t, "responses"), 0);
-	const cJSON *e = cJSON_GetObjectItemCaseSensitive(r, "error");
+	cJSON *t = th_control(payload);
+	const char *e = th_response_error(t, 0);
 
-	snprintf(error, sizeof(error), "%s", cJSON_IsString(e) && cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(r, "ok"))
-			? e->valuestring : "");
+	snprintf(error, sizeof(error), "%s", e ? e : "");
 	cJSON_Delete(t);
-	cJSON_free(out);
 	return error;
 }
 
@@ -236,6 +297,7 @@ static void *th_service_main(void *arg)
 		}
 		req[got] = '\0';
 		pthread_mutex_lock(&svc->lock);
+		snprintf(svc->last_request, sizeof(svc->last_request), "%s", req);
 		if(!strncmp(req, "POST /internal/broker/sync ", 27)){
 			char *body = strstr(req, "\r\n\r\n");
 
@@ -251,6 +313,7 @@ static void *th_service_main(void *arg)
 			snprintf(out, sizeof(out), "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
 					"Content-Length: %zu\r\n\r\n%s", strlen(svc->auth_reply), svc->auth_reply);
 		}else{
+			svc->other_requests++;
 			snprintf(out, sizeof(out), "HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
 		}
 		pthread_mutex_unlock(&svc->lock);

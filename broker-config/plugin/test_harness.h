@@ -20,6 +20,11 @@
 extern struct cs_plugin *g_cs;                 /* the running plugin */
 extern struct mosquitto *th_live[TH_LIVE_MAX]; /* connected fake clients */
 
+/* Plugin init with these options: the result; on success g_cs is the
+ * plugin, running as the broker would start it (sender, sync thread). */
+int th_init(struct mosquitto_opt *opts, int n);
+/* Plugin init and, if it worked, cleanup at once: the init's result. */
+int th_init_rc(struct mosquitto_opt *opts, int n);
 /* Plugin init with this service URL, timeout and state file (NULL: none);
  * the event sender and the sync thread are stopped at once (events stay
  * queued, no background calls); the live table starts empty and kicks
@@ -42,11 +47,21 @@ int th_connect(struct mosquitto *c, const char *password);
 int th_check(struct mosquitto *c, int access, const char *topic, bool retain, uint32_t payloadlen);
 int th_acl(struct mosquitto *c, int access, const char *topic);
 int th_publish(struct mosquitto *c, const char *topic);
+/* MOSQ_EVT_CONTROL: client c publishes payload to $CONTROL/cloudsignal/v1. */
+int th_control_msg(struct mosquitto *c, const char *payload);
 void th_tick(void);
 
 /* A login the service admitted: password, superuser, expiry, rules (JSON
  * list or NULL for none), as the authenticate reply would store it. */
 int th_cache(const char *user, const char *password, bool su, time_t expire_at, const char *rules_json);
+/* One $CONTROL payload (NULL: none) through the handler: the parsed
+ * reply, NULL if there is none (cJSON_Delete it). */
+cJSON *th_control(const char *payload);
+/* Its number of responses; is response i ok; the error of a failed
+ * response i (NULL if it is ok, absent or has no error message). */
+int th_responses(const cJSON *reply);
+bool th_response_ok(const cJSON *reply, int i);
+const char *th_response_error(const cJSON *reply, int i);
 /* One $CONTROL payload: true when every command answered ok. */
 bool th_control_ok(const char *payload);
 /* The error of the only command of payload, or "" (static buffer). */
@@ -58,7 +73,8 @@ int th_count_in_log(const char *needle);
 
 /* A fake service on a loopback port: /internal/broker/authenticate answers
  * 200 with auth_reply, /internal/broker/sync 200 with sync_reply, anything
- * else (events) 204. Fields are shared with its thread: take the lock. */
+ * else (events) 204; the last request of any kind is kept whole (request
+ * line, headers, body). Fields are shared with its thread: take the lock. */
 struct th_service {
 	int fd;
 	pthread_t thread;
@@ -67,8 +83,10 @@ struct th_service {
 	char sync_reply[4096];
 	int auth_requests;
 	int sync_requests;
+	int other_requests;             /* events */
 	char last_auth[4096];           /* request bodies */
 	char last_sync[1024];
+	char last_request[8192];        /* the whole last request */
 };
 extern struct th_service th_svc;
 

@@ -1,28 +1,17 @@
 /* test_plugin.c - unit tests for options, CONNECT handling, the credential
  * cache, ACL checks, disconnect/expiry handling and $CONTROL commands,
- * against the stubbed broker functions of test_stubs.c. */
+ * through the fake broker of test_harness.c and the stubs of test_stubs.c. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
-#include "test.h"
+#include "test_harness.h"
 
-#define OPT(k, v) { (char *)(k), (char *)(v) }
 #define OWN_RULES "[{\"permission\":\"allow\",\"action\":\"all\",\"topic\":\"org_x/${clientid}/#\"}]"
-
-static int init_rc(struct mosquitto_opt *opts, int n)
-{
-	void *ud = NULL;
-	int rc = mosquitto_plugin_init(NULL, &ud, opts, n);
-
-	if(rc == MOSQ_ERR_SUCCESS) mosquitto_plugin_cleanup(ud, opts, n);
-	return rc;
-}
 
 static void test_options(void)
 {
@@ -42,17 +31,17 @@ static void test_options(void)
 	struct mosquitto_opt null_value[] = { OPT("service_url", "http://x"), OPT("broker_secret", NULL) };
 	struct mosquitto_opt ok[] = { OPT("service_url", "http://x/"), OPT("broker_secret", "s"), OPT("cache_ttl", "0"), OPT("unknown", "1") };
 
-	CHECK(init_rc(no_url, 1) == MOSQ_ERR_INVAL);
-	CHECK(init_rc(no_secret, 1) == MOSQ_ERR_INVAL);
-	CHECK(init_rc(two_secrets, 3) == MOSQ_ERR_INVAL);
-	CHECK(init_rc(bad_scheme, 2) == MOSQ_ERR_INVAL);
-	CHECK(init_rc(bad_timeout, 3) == MOSQ_ERR_INVAL);
-	CHECK(init_rc(zero_timeout, 3) == MOSQ_ERR_INVAL);
-	CHECK(init_rc(bad_ttl, 3) == MOSQ_ERR_INVAL);
-	CHECK(init_rc(empty_internal, 3) == MOSQ_ERR_INVAL);
-	CHECK(init_rc(missing_file, 2) == MOSQ_ERR_INVAL);
-	CHECK(init_rc(null_value, 2) == MOSQ_ERR_INVAL);
-	CHECK(init_rc(ok, 4) == MOSQ_ERR_SUCCESS);
+	CHECK(th_init_rc(no_url, 1) == MOSQ_ERR_INVAL);
+	CHECK(th_init_rc(no_secret, 1) == MOSQ_ERR_INVAL);
+	CHECK(th_init_rc(two_secrets, 3) == MOSQ_ERR_INVAL);
+	CHECK(th_init_rc(bad_scheme, 2) == MOSQ_ERR_INVAL);
+	CHECK(th_init_rc(bad_timeout, 3) == MOSQ_ERR_INVAL);
+	CHECK(th_init_rc(zero_timeout, 3) == MOSQ_ERR_INVAL);
+	CHECK(th_init_rc(bad_ttl, 3) == MOSQ_ERR_INVAL);
+	CHECK(th_init_rc(empty_internal, 3) == MOSQ_ERR_INVAL);
+	CHECK(th_init_rc(missing_file, 2) == MOSQ_ERR_INVAL);
+	CHECK(th_init_rc(null_value, 2) == MOSQ_ERR_INVAL);
+	CHECK(th_init_rc(ok, 4) == MOSQ_ERR_SUCCESS);
 	CHECK(test_alloc_outstanding == before);
 	CHECK(test_registered == 0);
 
@@ -62,16 +51,13 @@ static void test_options(void)
 	close(fd);
 	{
 		struct mosquitto_opt file_ok[] = { OPT("service_url", "http://127.0.0.1:1//"), OPT("broker_secret_file", path) };
-		void *ud = NULL;
-		struct cs_plugin *cs;
 
-		CHECK(mosquitto_plugin_init(NULL, &ud, file_ok, 2) == MOSQ_ERR_SUCCESS);
-		cs = ud;
-		CHECK(cs && !strcmp(cs->broker_secret, "s3cret"));
-		CHECK(cs && !strcmp(cs->auth_url, "http://127.0.0.1:1/internal/broker/authenticate"));
-		CHECK(cs && cs->timeout_ms == 2000 && cs->cache_ttl == 300 && !strcmp(cs->internal_username, "cloudsignal-internal"));
+		CHECK(th_init(file_ok, 2) == MOSQ_ERR_SUCCESS);
+		CHECK(g_cs && !strcmp(g_cs->broker_secret, "s3cret"));
+		CHECK(g_cs && !strcmp(g_cs->auth_url, "http://127.0.0.1:1/internal/broker/authenticate"));
+		CHECK(g_cs && g_cs->timeout_ms == 2000 && g_cs->cache_ttl == 300 && !strcmp(g_cs->internal_username, "cloudsignal-internal"));
 		CHECK(test_registered == 5);
-		mosquitto_plugin_cleanup(ud, file_ok, 2);
+		if(g_cs) th_stop();
 	}
 	unlink(path);
 	CHECK(test_alloc_outstanding == before);
@@ -113,80 +99,7 @@ static void test_parse_reply(void)
 	}
 }
 
-static int do_auth(struct cs_plugin *cs, struct mosquitto *c, const char *user, const char *pass)
-{
-	struct mosquitto_evt_basic_auth ed;
-
-	memset(&ed, 0, sizeof(ed));
-	ed.client = c;
-	ed.username = (char *)user;
-	ed.password = (char *)pass;
-	return cs_auth__basic_auth_cb(MOSQ_EVT_BASIC_AUTH, &ed, cs);
-}
-
-static int do_acl(struct cs_plugin *cs, struct mosquitto *c, int access, const char *topic)
-{
-	struct mosquitto_evt_acl_check ed;
-
-	memset(&ed, 0, sizeof(ed));
-	ed.client = c;
-	ed.access = access;
-	ed.topic = topic;
-	return cs_acl__check_cb(MOSQ_EVT_ACL_CHECK, &ed, cs);
-}
-
-static void do_disconnect(struct cs_plugin *cs, struct mosquitto *c)
-{
-	struct mosquitto_evt_disconnect ed;
-
-	memset(&ed, 0, sizeof(ed));
-	ed.client = c;
-	ed.reason = -1;
-	cs_clients__disconnect_cb(MOSQ_EVT_DISCONNECT, &ed, cs);
-}
-
-static void cache_put(struct cs_plugin *cs, const char *user, const char *pass, bool su, time_t exp, const char *json)
-{
-	cJSON *t = cJSON_Parse(json);
-	struct cs_ruleset rs;
-	const char *err;
-
-	if(cs_rules__parse(t, &rs, &err)) abort();
-	cJSON_Delete(t);
-	CHECK(cs_principals__admitted(cs, user, pass, NULL, su, exp, &rs, NULL) == MOSQ_ERR_SUCCESS);
-}
-
-/* Run the control handler and return the parsed reply (caller deletes). */
-static cJSON *control(struct cs_plugin *cs, const char *payload)
-{
-	char *out = cs_control__handle(cs, payload, payload ? strlen(payload) : 0);
-	cJSON *t;
-
-	if(out == NULL) return NULL;
-	t = cJSON_Parse(out);
-	cJSON_free(out);
-	return t;
-}
-
-static int response_count(const cJSON *t)
-{
-	return cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(t, "responses"));
-}
-
-static bool response_ok(const cJSON *t, int i)
-{
-	const cJSON *r = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(t, "responses"), i);
-	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "ok"));
-}
-
-static bool response_has_error(const cJSON *t, int i)
-{
-	const cJSON *r = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(t, "responses"), i);
-	return cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(r, "ok"))
-		&& cJSON_IsString(cJSON_GetObjectItemCaseSensitive(r, "error"));
-}
-
-static void test_connect_and_acl(struct cs_plugin *cs)
+static void test_connect_and_acl(void)
 {
 	struct mosquitto internal = { "svc", "cloudsignal-internal", "127.0.0.1", 5, true };
 	struct mosquitto c1 = { "c1", "u@org_x", "127.0.0.1", 4, true };
@@ -194,179 +107,184 @@ static void test_connect_and_acl(struct cs_plugin *cs)
 	struct mosquitto slash = { "a/b", "u@org_x", "127.0.0.1", 4, true };
 	struct mosquitto stranger = { "nobody", "x@org_y", "127.0.0.1", 4, true };
 	struct mosquitto su = { "su1", "root@org_x", "127.0.0.1", 5, true };
+	struct mosquitto su_old = { "su1", "old@org_x", "127.0.0.1", 5, true };
+	struct mosquitto anonymous = { "c1", NULL, "127.0.0.1", 4, true };
+	struct mosquitto empty_user = { "c1", "", "127.0.0.1", 4, true };
+	struct mosquitto long_user = { "c1", NULL, "127.0.0.1", 4, true };
 	char *big = malloc(70000);
 
 	if(big == NULL) abort();
 	memset(big, 'A', 69999);
 	big[69999] = '\0';
+	long_user.username = big;
 
 	/* Local refusals. */
-	CHECK(do_auth(cs, &c1, NULL, NULL) == MOSQ_ERR_AUTH);
+	CHECK(th_auth(&anonymous, NULL) == MOSQ_ERR_AUTH);
 	CHECK(strstr(test_last_log, "no username") != NULL);
-	CHECK(do_auth(cs, &c1, "", "p") == MOSQ_ERR_AUTH);
-	CHECK(do_auth(cs, &c1, "u@org_x", big) == MOSQ_ERR_AUTH);
+	CHECK(th_auth(&empty_user, "p") == MOSQ_ERR_AUTH);
+	CHECK(th_auth(&c1, big) == MOSQ_ERR_AUTH);
 	CHECK(strstr(test_last_log, "longer than 4096") != NULL);
-	CHECK(do_auth(cs, &c1, big, "p") == MOSQ_ERR_AUTH);
+	CHECK(th_auth(&long_user, "p") == MOSQ_ERR_AUTH);
 	CHECK(strlen(test_last_log) < 512);
 	{
 		struct mosquitto long_id = { big, "u@org_x", NULL, 4, true };
-		CHECK(do_auth(cs, &long_id, "u@org_x", "p") == MOSQ_ERR_AUTH);
+		CHECK(th_auth(&long_id, "p") == MOSQ_ERR_AUTH);
 	}
-	CHECK(do_auth(cs, &c1, "u@org_x", "p\n[fake log line]") == MOSQ_ERR_AUTH); /* unreachable */
+	CHECK(th_auth(&c1, "p\n[fake log line]") == MOSQ_ERR_AUTH); /* unreachable */
 	CHECK(strstr(test_last_log, "service unreachable") != NULL);
 	CHECK(strstr(test_last_log, "fake") == NULL); /* password never logged */
 
 	/* Internal user. */
-	CHECK(do_auth(cs, &internal, "cloudsignal-internal", "wrong") == MOSQ_ERR_AUTH);
-	CHECK(do_auth(cs, &internal, "cloudsignal-internal", NULL) == MOSQ_ERR_AUTH);
-	CHECK(do_auth(cs, &internal, "cloudsignal-internal", "s3cre") == MOSQ_ERR_AUTH);
-	CHECK(do_auth(cs, &internal, "cloudsignal-internal", "s3cret") == MOSQ_ERR_SUCCESS);
-	CHECK(do_acl(cs, &internal, MOSQ_ACL_WRITE, "$CONTROL/cloudsignal/v1") == MOSQ_ERR_SUCCESS);
-	CHECK(do_acl(cs, &internal, MOSQ_ACL_SUBSCRIBE, "$SYS/#") == MOSQ_ERR_SUCCESS);
-	CHECK(do_acl(cs, &internal, MOSQ_ACL_READ, "anything") == MOSQ_ERR_SUCCESS);
+	CHECK(th_auth(&internal, "wrong") == MOSQ_ERR_AUTH);
+	CHECK(th_auth(&internal, NULL) == MOSQ_ERR_AUTH);
+	CHECK(th_auth(&internal, "s3cre") == MOSQ_ERR_AUTH);
+	CHECK(th_auth(&internal, "s3cret") == MOSQ_ERR_SUCCESS);
+	CHECK(th_acl(&internal, MOSQ_ACL_WRITE, "$CONTROL/cloudsignal/v1") == MOSQ_ERR_SUCCESS);
+	CHECK(th_acl(&internal, MOSQ_ACL_SUBSCRIBE, "$SYS/#") == MOSQ_ERR_SUCCESS);
+	CHECK(th_acl(&internal, MOSQ_ACL_READ, "anything") == MOSQ_ERR_SUCCESS);
 
 	/* Credential cache. */
-	cache_put(cs, "u@org_x", "p", false, 0, OWN_RULES);
-	CHECK(do_auth(cs, &c1, "u@org_x", "p") == MOSQ_ERR_SUCCESS);
-	CHECK(do_auth(cs, &c1, "u@org_x", "P") == MOSQ_ERR_AUTH); /* mismatch -> HTTP -> unreachable */
-	CHECK(cs_principals__find(cs, "u@org_x") != NULL);        /* a mismatch does not evict */
-	CHECK(do_auth(cs, &c1, "u@org_x", "p") == MOSQ_ERR_SUCCESS);
-	CHECK(do_auth(cs, &slash, "u@org_x", "p") == MOSQ_ERR_SUCCESS);
+	CHECK(th_cache("u@org_x", "p", false, 0, OWN_RULES) == MOSQ_ERR_SUCCESS);
+	CHECK(th_auth(&c1, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(th_auth(&c1, "P") == MOSQ_ERR_AUTH); /* mismatch -> HTTP -> unreachable */
+	CHECK(cs_principals__find(g_cs, "u@org_x") != NULL);        /* a mismatch does not evict */
+	CHECK(th_auth(&c1, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(th_auth(&slash, "p") == MOSQ_ERR_SUCCESS);
 
 	/* ACL for a normal client. */
-	CHECK(do_acl(cs, &c1, MOSQ_ACL_WRITE, "org_x/c1/x") == MOSQ_ERR_SUCCESS);
-	CHECK(do_acl(cs, &c1, MOSQ_ACL_SUBSCRIBE, "org_x/c1/#") == MOSQ_ERR_SUCCESS);
-	CHECK(do_acl(cs, &c1, MOSQ_ACL_READ, "org_x/c1/x") == MOSQ_ERR_SUCCESS);
-	CHECK(do_acl(cs, &c1, MOSQ_ACL_WRITE, "org_x/c2/x") == MOSQ_ERR_ACL_DENIED);
-	CHECK(do_acl(cs, &c1, MOSQ_ACL_SUBSCRIBE, "org_x/#") == MOSQ_ERR_ACL_DENIED);
-	CHECK(do_acl(cs, &c1, MOSQ_ACL_SUBSCRIBE, "$SYS/#") == MOSQ_ERR_ACL_DENIED);
-	CHECK(do_acl(cs, &c1, MOSQ_ACL_WRITE, "$CONTROL/cloudsignal/v1") == MOSQ_ERR_ACL_DENIED);
+	CHECK(th_acl(&c1, MOSQ_ACL_WRITE, "org_x/c1/x") == MOSQ_ERR_SUCCESS);
+	CHECK(th_acl(&c1, MOSQ_ACL_SUBSCRIBE, "org_x/c1/#") == MOSQ_ERR_SUCCESS);
+	CHECK(th_acl(&c1, MOSQ_ACL_READ, "org_x/c1/x") == MOSQ_ERR_SUCCESS);
+	CHECK(th_acl(&c1, MOSQ_ACL_WRITE, "org_x/c2/x") == MOSQ_ERR_ACL_DENIED);
+	CHECK(th_acl(&c1, MOSQ_ACL_SUBSCRIBE, "org_x/#") == MOSQ_ERR_ACL_DENIED);
+	CHECK(th_acl(&c1, MOSQ_ACL_SUBSCRIBE, "$SYS/#") == MOSQ_ERR_ACL_DENIED);
+	CHECK(th_acl(&c1, MOSQ_ACL_WRITE, "$CONTROL/cloudsignal/v1") == MOSQ_ERR_ACL_DENIED);
 	/* $share/GROUP/FILTER is decided as FILTER; nothing else of '$' (test_presence.c). */
-	CHECK(do_acl(cs, &c1, MOSQ_ACL_SUBSCRIBE, "$share/g/org_x/c1/x") == MOSQ_ERR_SUCCESS);
-	CHECK(do_acl(cs, &c1, MOSQ_ACL_SUBSCRIBE, "$share/g/org_x/c2/x") == MOSQ_ERR_ACL_DENIED);
-	CHECK(do_acl(cs, &c1, MOSQ_ACL_UNSUBSCRIBE, "whatever") == MOSQ_ERR_SUCCESS);
-	CHECK(do_acl(cs, &slash, MOSQ_ACL_WRITE, "org_x/a/b/x") == MOSQ_ERR_ACL_DENIED);
-	CHECK(do_acl(cs, &stranger, MOSQ_ACL_WRITE, "org_x/nobody/x") == MOSQ_ERR_ACL_DENIED);
+	CHECK(th_acl(&c1, MOSQ_ACL_SUBSCRIBE, "$share/g/org_x/c1/x") == MOSQ_ERR_SUCCESS);
+	CHECK(th_acl(&c1, MOSQ_ACL_SUBSCRIBE, "$share/g/org_x/c2/x") == MOSQ_ERR_ACL_DENIED);
+	CHECK(th_acl(&c1, MOSQ_ACL_UNSUBSCRIBE, "whatever") == MOSQ_ERR_SUCCESS);
+	CHECK(th_acl(&slash, MOSQ_ACL_WRITE, "org_x/a/b/x") == MOSQ_ERR_ACL_DENIED);
+	CHECK(th_acl(&stranger, MOSQ_ACL_WRITE, "org_x/nobody/x") == MOSQ_ERR_ACL_DENIED);
 	/* Another connection using c1's id: denied, except reads for a persistent session. */
-	CHECK(do_acl(cs, &c1_other, MOSQ_ACL_WRITE, "org_x/c1/x") == MOSQ_ERR_ACL_DENIED);
-	CHECK(do_acl(cs, &c1_other, MOSQ_ACL_READ, "org_x/c1/x") == MOSQ_ERR_SUCCESS);
+	CHECK(th_acl(&c1_other, MOSQ_ACL_WRITE, "org_x/c1/x") == MOSQ_ERR_ACL_DENIED);
+	CHECK(th_acl(&c1_other, MOSQ_ACL_READ, "org_x/c1/x") == MOSQ_ERR_SUCCESS);
 	c1_other.clean = true;
-	CHECK(do_acl(cs, &c1_other, MOSQ_ACL_READ, "org_x/c1/x") == MOSQ_ERR_ACL_DENIED);
+	CHECK(th_acl(&c1_other, MOSQ_ACL_READ, "org_x/c1/x") == MOSQ_ERR_ACL_DENIED);
 
 	/* Superuser. */
-	cache_put(cs, "root@org_x", "r", true, 0, "[]");
-	CHECK(do_auth(cs, &su, "root@org_x", "r") == MOSQ_ERR_SUCCESS);
-	CHECK(do_acl(cs, &su, MOSQ_ACL_WRITE, "any/topic") == MOSQ_ERR_SUCCESS);
-	CHECK(do_acl(cs, &su, MOSQ_ACL_SUBSCRIBE, "$SYS/#") == MOSQ_ERR_SUCCESS);
+	CHECK(th_cache("root@org_x", "r", true, 0, "[]") == MOSQ_ERR_SUCCESS);
+	CHECK(th_auth(&su, "r") == MOSQ_ERR_SUCCESS);
+	CHECK(th_acl(&su, MOSQ_ACL_WRITE, "any/topic") == MOSQ_ERR_SUCCESS);
+	CHECK(th_acl(&su, MOSQ_ACL_SUBSCRIBE, "$SYS/#") == MOSQ_ERR_SUCCESS);
 
 	/* A principal not confirmed for cache_ttl is not used (a miss), but kept:
 	 * the next sync confirms it again. */
-	cs_principals__find(cs, "root@org_x")->confirmed_ms -= (int64_t)cs->cache_ttl * 1000;
-	CHECK(do_auth(cs, &su, "root@org_x", "r") == MOSQ_ERR_AUTH);
-	CHECK(cs_principals__find(cs, "root@org_x") != NULL);
-	cache_put(cs, "old@org_x", "o", false, time(NULL) - 1, "[]");
-	CHECK(do_auth(cs, &su, "old@org_x", "o") == MOSQ_ERR_AUTH);
+	cs_principals__find(g_cs, "root@org_x")->confirmed_ms -= (int64_t)g_cs->cache_ttl * 1000;
+	CHECK(th_auth(&su, "r") == MOSQ_ERR_AUTH);
+	CHECK(cs_principals__find(g_cs, "root@org_x") != NULL);
+	CHECK(th_cache("old@org_x", "o", false, time(NULL) - 1, "[]") == MOSQ_ERR_SUCCESS);
+	CHECK(th_auth(&su_old, "o") == MOSQ_ERR_AUTH);
 
 	/* Disconnect: another connection with the same id does not remove the entry. */
 	c1_other.clean = true;
-	do_disconnect(cs, &c1_other);
-	CHECK(cs_clients__find(cs, "c1") != NULL);
-	do_disconnect(cs, &c1);                       /* an MQTT 3.1.1 clean session ends */
-	CHECK(cs_clients__find(cs, "c1") == NULL);
+	th_disconnect(&c1_other);
+	CHECK(cs_clients__find(g_cs, "c1") != NULL);
+	th_disconnect(&c1);                       /* an MQTT 3.1.1 clean session ends */
+	CHECK(cs_clients__find(g_cs, "c1") == NULL);
 	/* Its will, checked after the DISCONNECT: its own rules, until the TICK. */
-	CHECK(do_acl(cs, &c1, MOSQ_ACL_WRITE, "org_x/c1/x") == MOSQ_ERR_SUCCESS);
-	cs_plugin__tick_cb(MOSQ_EVT_TICK, NULL, cs);
-	CHECK(do_acl(cs, &c1, MOSQ_ACL_WRITE, "org_x/c1/x") == MOSQ_ERR_ACL_DENIED);
-	do_disconnect(cs, &slash);
-	CHECK(cs_clients__find(cs, "a/b") == NULL);
+	CHECK(th_acl(&c1, MOSQ_ACL_WRITE, "org_x/c1/x") == MOSQ_ERR_SUCCESS);
+	th_tick();
+	CHECK(th_acl(&c1, MOSQ_ACL_WRITE, "org_x/c1/x") == MOSQ_ERR_ACL_DENIED);
+	th_disconnect(&slash);
+	CHECK(cs_clients__find(g_cs, "a/b") == NULL);
 
 	free(big);
 }
 
-static void test_control(struct cs_plugin *cs)
+static void test_control(void)
 {
 	struct mosquitto c1 = { "c1", "u@org_x", "127.0.0.1", 4, true };
 	struct mosquitto c2 = { "c2", "u@org_x", "127.0.0.1", 4, false };
 	struct mosquitto internal = { "svc", "cloudsignal-internal", "127.0.0.1", 5, true };
 	struct mosquitto fake = { "fake", "cloudsignal-internal", "127.0.0.1", 5, true };
-	struct mosquitto_evt_control ev;
+	const char *kick = "{\"commands\":[{\"command\":\"kick\",\"clientid\":\"zz\"}]}";
 	cJSON *t;
 	char *huge;
 	size_t pos;
 
-	cache_put(cs, "u@org_x", "p", false, 0, OWN_RULES);
-	CHECK(do_auth(cs, &c1, "u@org_x", "p") == MOSQ_ERR_SUCCESS);
-	CHECK(do_auth(cs, &c2, "u@org_x", "p") == MOSQ_ERR_SUCCESS);
+	CHECK(th_cache("u@org_x", "p", false, 0, OWN_RULES) == MOSQ_ERR_SUCCESS);
+	CHECK(th_auth(&c1, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(th_auth(&c2, "p") == MOSQ_ERR_SUCCESS);
 
 	/* Malformed payloads: one failed response. */
 	const char *malformed[] = { "not json", "[]", "{\"commands\":5}", "{}", "{\"commands\":[", "\"x\"" };
 	for(size_t i = 0; i < sizeof(malformed) / sizeof(malformed[0]); i++){
-		t = control(cs, malformed[i]);
-		CHECK(t && response_count(t) == 1 && response_has_error(t, 0));
+		t = th_control(malformed[i]);
+		CHECK(t && th_responses(t) == 1 && th_response_error(t, 0) != NULL);
 		cJSON_Delete(t);
 	}
-	t = control(cs, NULL);
-	CHECK(t && response_count(t) == 1 && response_has_error(t, 0));
+	t = th_control(NULL);
+	CHECK(t && th_responses(t) == 1 && th_response_error(t, 0) != NULL);
 	cJSON_Delete(t);
 
 	/* A mix of bad and good commands, answered in order. */
 	test_kick_count = 0;
-	t = control(cs, "{\"commands\":[1,{},{\"command\":7},{\"command\":\"nope\"},"
+	t = th_control("{\"commands\":[1,{},{\"command\":7},{\"command\":\"nope\"},"
 			"{\"command\":\"kick\"},{\"command\":\"kick\",\"clientid\":5},{\"command\":\"kick\",\"clientid\":\"c9\"},"
 			"{\"command\":\"invalidate\"},{\"command\":\"invalidate\",\"org_id\":\"\"},"
 			"{\"command\":\"set_rules\",\"username\":\"u@org_x\"},{\"command\":\"set_rules\",\"username\":\"u@org_x\",\"acl\":[{\"topic\":\"#\"}]},"
 			"{\"command\":\"set_expiry\",\"username\":\"u@org_x\",\"expire_at\":\"soon\"},{\"command\":\"set_expiry\",\"expire_at\":1},"
 			"{\"command\":\"kick_user\"},{\"command\":\"kick_user\",\"username\":null}]}");
-	CHECK(t && response_count(t) == 15);
-	for(int i = 0; i < 15; i++) CHECK(t && (i == 6 ? response_ok(t, i) : response_has_error(t, i)));
+	CHECK(t && th_responses(t) == 15);
+	for(int i = 0; i < 15; i++) CHECK(t && (i == 6 ? th_response_ok(t, i) : th_response_error(t, i) != NULL));
 	CHECK(test_kick_count == 1 && !strcmp(test_last_kick_id, "c9"));
 	cJSON_Delete(t);
 	/* Failed set_rules left the rules alone. */
-	CHECK(do_acl(cs, &c1, MOSQ_ACL_WRITE, "org_x/c1/x") == MOSQ_ERR_SUCCESS);
+	CHECK(th_acl(&c1, MOSQ_ACL_WRITE, "org_x/c1/x") == MOSQ_ERR_SUCCESS);
 
 	/* set_rules: every entry of the user and the cache entry, rendered per client. */
-	t = control(cs, "{\"commands\":[{\"command\":\"set_rules\",\"username\":\"u@org_x\",\"acl\":["
+	t = th_control("{\"commands\":[{\"command\":\"set_rules\",\"username\":\"u@org_x\",\"acl\":["
 			"{\"permission\":\"deny\",\"action\":\"publish\",\"topic\":\"org_x/${clientid}/ro\"},"
 			"{\"permission\":\"allow\",\"action\":\"all\",\"topic\":\"org_x/${clientid}/#\"},"
 			"{\"permission\":\"allow\",\"action\":\"subscribe\",\"topic\":\"org_x/shared/#\"}]}]}");
-	CHECK(t && response_count(t) == 1 && response_ok(t, 0));
+	CHECK(t && th_responses(t) == 1 && th_response_ok(t, 0));
 	cJSON_Delete(t);
-	CHECK(do_acl(cs, &c1, MOSQ_ACL_WRITE, "org_x/c1/ro") == MOSQ_ERR_ACL_DENIED);
-	CHECK(do_acl(cs, &c1, MOSQ_ACL_SUBSCRIBE, "org_x/shared/#") == MOSQ_ERR_SUCCESS);
-	CHECK(do_acl(cs, &c2, MOSQ_ACL_SUBSCRIBE, "org_x/shared/x") == MOSQ_ERR_SUCCESS);
-	CHECK(do_acl(cs, &c2, MOSQ_ACL_WRITE, "org_x/c2/x") == MOSQ_ERR_SUCCESS);
-	CHECK(do_acl(cs, &c2, MOSQ_ACL_WRITE, "org_x/c1/x") == MOSQ_ERR_ACL_DENIED);
-	CHECK(cs_principals__find(cs, "u@org_x")->rules.count == 3);
+	CHECK(th_acl(&c1, MOSQ_ACL_WRITE, "org_x/c1/ro") == MOSQ_ERR_ACL_DENIED);
+	CHECK(th_acl(&c1, MOSQ_ACL_SUBSCRIBE, "org_x/shared/#") == MOSQ_ERR_SUCCESS);
+	CHECK(th_acl(&c2, MOSQ_ACL_SUBSCRIBE, "org_x/shared/x") == MOSQ_ERR_SUCCESS);
+	CHECK(th_acl(&c2, MOSQ_ACL_WRITE, "org_x/c2/x") == MOSQ_ERR_SUCCESS);
+	CHECK(th_acl(&c2, MOSQ_ACL_WRITE, "org_x/c1/x") == MOSQ_ERR_ACL_DENIED);
+	CHECK(cs_principals__find(g_cs, "u@org_x")->rules.count == 3);
 
 	/* set_expiry in the past: ACL denied at once, kicked at the next tick. */
-	t = control(cs, "{\"commands\":[{\"command\":\"set_expiry\",\"username\":\"u@org_x\",\"expire_at\":1000}]}");
-	CHECK(t && response_ok(t, 0));
+	t = th_control("{\"commands\":[{\"command\":\"set_expiry\",\"username\":\"u@org_x\",\"expire_at\":1000}]}");
+	CHECK(t && th_response_ok(t, 0));
 	cJSON_Delete(t);
-	CHECK(cs_principals__find(cs, "u@org_x")->expire_at == 1000);
-	CHECK(do_acl(cs, &c1, MOSQ_ACL_WRITE, "org_x/c1/x") == MOSQ_ERR_ACL_DENIED);
+	CHECK(cs_principals__find(g_cs, "u@org_x")->expire_at == 1000);
+	CHECK(th_acl(&c1, MOSQ_ACL_WRITE, "org_x/c1/x") == MOSQ_ERR_ACL_DENIED);
 	test_kick_count = 0;
-	cs->last_tick_ms = 0;
-	cs_plugin__tick_cb(MOSQ_EVT_TICK, NULL, cs);
+	g_cs->last_tick_ms = 0;
+	th_tick();
 	CHECK(test_kick_count == 2);
-	CHECK(cs_clients__find(cs, "c1") == NULL && cs_clients__find(cs, "c2") == NULL);
-	CHECK(cs_principals__find(cs, "u@org_x") == NULL);
-	cs_plugin__tick_cb(MOSQ_EVT_TICK, NULL, cs);   /* rate limited: nothing to do anyway */
+	CHECK(cs_clients__find(g_cs, "c1") == NULL && cs_clients__find(g_cs, "c2") == NULL);
+	CHECK(cs_principals__find(g_cs, "u@org_x") == NULL);
+	th_tick();   /* rate limited: nothing to do anyway */
 	CHECK(test_kick_count == 2);
 
 	/* invalidate by username / org, kick_user drops the cache entry. */
-	cache_put(cs, "a@org_1", "p", false, 0, "[]");
-	cache_put(cs, "b@org_1", "p", false, 0, "[]");
-	cache_put(cs, "c@org_12", "p", false, 0, "[]");
-	cache_put(cs, "org_1", "p", false, 0, "[]");
-	cache_put(cs, "d@org_2", "p", false, 0, "[]");
-	cache_put(cs, "e@org_2", "p", false, 0, "[]");
-	t = control(cs, "{\"commands\":[{\"command\":\"invalidate\",\"org_id\":\"org_1\"},"
+	CHECK(th_cache("a@org_1", "p", false, 0, "[]") == MOSQ_ERR_SUCCESS);
+	CHECK(th_cache("b@org_1", "p", false, 0, "[]") == MOSQ_ERR_SUCCESS);
+	CHECK(th_cache("c@org_12", "p", false, 0, "[]") == MOSQ_ERR_SUCCESS);
+	CHECK(th_cache("org_1", "p", false, 0, "[]") == MOSQ_ERR_SUCCESS);
+	CHECK(th_cache("d@org_2", "p", false, 0, "[]") == MOSQ_ERR_SUCCESS);
+	CHECK(th_cache("e@org_2", "p", false, 0, "[]") == MOSQ_ERR_SUCCESS);
+	t = th_control("{\"commands\":[{\"command\":\"invalidate\",\"org_id\":\"org_1\"},"
 			"{\"command\":\"invalidate\",\"username\":\"d@org_2\"},{\"command\":\"kick_user\",\"username\":\"e@org_2\"}]}");
-	CHECK(t && response_count(t) == 3 && response_ok(t, 0) && response_ok(t, 1) && response_ok(t, 2));
+	CHECK(t && th_responses(t) == 3 && th_response_ok(t, 0) && th_response_ok(t, 1) && th_response_ok(t, 2));
 	cJSON_Delete(t);
-	CHECK(cs_principals__find(cs, "a@org_1") == NULL && cs_principals__find(cs, "b@org_1") == NULL);
-	CHECK(cs_principals__find(cs, "c@org_12") != NULL && cs_principals__find(cs, "org_1") != NULL);
-	CHECK(cs_principals__find(cs, "d@org_2") == NULL && cs_principals__find(cs, "e@org_2") == NULL);
+	CHECK(cs_principals__find(g_cs, "a@org_1") == NULL && cs_principals__find(g_cs, "b@org_1") == NULL);
+	CHECK(cs_principals__find(g_cs, "c@org_12") != NULL && cs_principals__find(g_cs, "org_1") != NULL);
+	CHECK(cs_principals__find(g_cs, "d@org_2") == NULL && cs_principals__find(g_cs, "e@org_2") == NULL);
 	CHECK(!strcmp(test_last_kick_user, "e@org_2"));
 
 	/* Huge arrays. */
@@ -375,63 +293,57 @@ static void test_control(struct cs_plugin *cs)
 	pos = (size_t)sprintf(huge, "{\"commands\":[");
 	for(int i = 0; i < 20001; i++) pos += (size_t)sprintf(huge + pos, "%s{}", i ? "," : "");
 	sprintf(huge + pos, "]}");
-	t = control(cs, huge);
-	CHECK(t && response_count(t) == 1 && response_has_error(t, 0));
+	t = th_control(huge);
+	CHECK(t && th_responses(t) == 1 && th_response_error(t, 0) != NULL);
 	cJSON_Delete(t);
 	pos = (size_t)sprintf(huge, "{\"commands\":[");
 	for(int i = 0; i < 5000; i++) pos += (size_t)sprintf(huge + pos, "%s[1]", i ? "," : "");
 	sprintf(huge + pos, "]}");
-	t = control(cs, huge);
-	CHECK(t && response_count(t) == 5000 && response_has_error(t, 4999));
+	t = th_control(huge);
+	CHECK(t && th_responses(t) == 5000 && th_response_error(t, 4999) != NULL);
 	cJSON_Delete(t);
 	free(huge);
 
 	/* The callback: only the authenticated internal connection gets a reply. */
-	CHECK(do_auth(cs, &internal, "cloudsignal-internal", "s3cret") == MOSQ_ERR_SUCCESS);
-	memset(&ev, 0, sizeof(ev));
-	ev.payload = "{\"commands\":[{\"command\":\"kick\",\"clientid\":\"zz\"}]}";
-	ev.payloadlen = (uint32_t)strlen(ev.payload);
-	ev.client = &fake;
+	CHECK(th_auth(&internal, "s3cret") == MOSQ_ERR_SUCCESS);
 	free(test_last_publish);
 	test_last_publish = NULL;
-	CHECK(cs_control__cb(MOSQ_EVT_CONTROL, &ev, cs) == MOSQ_ERR_SUCCESS);
+	CHECK(th_control_msg(&fake, kick) == MOSQ_ERR_SUCCESS);
 	CHECK(test_last_publish == NULL && strstr(test_last_log, "not the internal user"));
-	ev.client = &c1;
-	CHECK(cs_control__cb(MOSQ_EVT_CONTROL, &ev, cs) == MOSQ_ERR_SUCCESS && test_last_publish == NULL);
-	ev.client = &internal;
-	CHECK(cs_control__cb(MOSQ_EVT_CONTROL, &ev, cs) == MOSQ_ERR_SUCCESS);
+	CHECK(th_control_msg(&c1, kick) == MOSQ_ERR_SUCCESS && test_last_publish == NULL);
+	CHECK(th_control_msg(&internal, kick) == MOSQ_ERR_SUCCESS);
 	CHECK(test_last_publish && !strcmp(test_last_publish, "{\"responses\":[{\"command\":\"kick\",\"ok\":true}]}"));
 	CHECK(!strcmp(test_last_publish_topic, "$CONTROL/cloudsignal/v1/response"));
 }
 
 /* Fail every allocation in turn: no crash, no leak, state stays usable. */
-static void test_out_of_memory(struct cs_plugin *cs)
+static void test_out_of_memory(void)
 {
 	struct mosquitto c5 = { "c5", "u5@org_x", NULL, 4, true };
 	const char *cmd = "{\"commands\":[{\"command\":\"set_rules\",\"username\":\"u5@org_x\",\"acl\":" OWN_RULES "},"
 			"{\"command\":\"invalidate\",\"org_id\":\"org_x\"}]}";
 	bool leak = false, crash_free = true;
 
-	cs_principals__drop_org(cs, "org_x");
+	cs_principals__drop_org(g_cs, "org_x");
 	for(long i = 0; i < 80; i++){
 		long before = test_alloc_outstanding;
 		struct cs_client *e;
 		char *out;
 
-		cache_put(cs, "u5@org_x", "p", false, 0, OWN_RULES);
+		CHECK(th_cache("u5@org_x", "p", false, 0, OWN_RULES) == MOSQ_ERR_SUCCESS);
 		test_fail_alloc_after = i;
-		if(do_auth(cs, &c5, "u5@org_x", "p") == MOSQ_ERR_SUCCESS){
+		if(th_auth(&c5, "p") == MOSQ_ERR_SUCCESS){
 			test_fail_alloc_after = -1;
-			crash_free = crash_free && do_acl(cs, &c5, MOSQ_ACL_WRITE, "org_x/c5/x") == MOSQ_ERR_SUCCESS;
+			crash_free = crash_free && th_acl(&c5, MOSQ_ACL_WRITE, "org_x/c5/x") == MOSQ_ERR_SUCCESS;
 		}
 		test_fail_alloc_after = i;
-		out = cs_control__handle(cs, cmd, strlen(cmd));
+		out = cs_control__handle(g_cs, cmd, strlen(cmd));
 		test_fail_alloc_after = -1;
 		cJSON_free(out);
-		cs_sessions__close(cs, &c5);
-		e = cs_clients__find(cs, "c5");
-		if(e) cs_clients__remove(cs, e);
-		cs_principals__drop(cs, "u5@org_x");
+		cs_sessions__close(g_cs, &c5);
+		e = cs_clients__find(g_cs, "c5");
+		if(e) cs_clients__remove(g_cs, e);
+		cs_principals__drop(g_cs, "u5@org_x");
 		if(test_alloc_outstanding != before) leak = true;
 	}
 	CHECK(!leak);
@@ -448,8 +360,8 @@ static void test_listen_backlog(void)
 	socklen_t len = sizeof(addr);
 	int server, client, before, after;
 
-	CHECK(init_rc(negative, 3) == MOSQ_ERR_INVAL);
-	CHECK(init_rc(huge, 3) == MOSQ_ERR_INVAL);
+	CHECK(th_init_rc(negative, 3) == MOSQ_ERR_INVAL);
+	CHECK(th_init_rc(huge, 3) == MOSQ_ERR_INVAL);
 
 	server = socket(AF_INET, SOCK_STREAM, 0);
 	client = socket(AF_INET, SOCK_STREAM, 0);
@@ -479,23 +391,17 @@ static void test_listen_backlog(void)
 
 void test_plugin__run(void)
 {
-	struct mosquitto_opt opts[] = {
-		OPT("service_url", "http://127.0.0.1:1"), OPT("broker_secret", "s3cret"), OPT("timeout_ms", "500"),
-	};
-	void *ud = NULL;
-
 	test_options();
 	test_parse_reply();
 	test_listen_backlog();
 
-	CHECK(mosquitto_plugin_init(NULL, &ud, opts, 3) == MOSQ_ERR_SUCCESS);
-	if(ud == NULL) return;
 	/* No background POSTs here: session events just queue up (test_events.c). */
-	cs_events__stop(&((struct cs_plugin *)ud)->events);
-	test_connect_and_acl(ud);
-	test_control(ud);
-	test_out_of_memory(ud);
-	mosquitto_plugin_cleanup(ud, opts, 3);
+	th_start("http://127.0.0.1:1", "500", NULL);
+	CHECK(g_cs != NULL);
+	test_connect_and_acl();
+	test_control();
+	test_out_of_memory();
+	th_stop();
 	CHECK(test_registered == 0);
 	CHECK(test_alloc_outstanding == 0);
 	/* test_topic.c's main() runs the suites it knows; the store's run here. */

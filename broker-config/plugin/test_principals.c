@@ -303,8 +303,7 @@ static void test_sync_apply(void)
 static void test_sync_thread(void)
 {
 	char url[64];
-	struct mosquitto_opt opts[5];
-	void *ud = NULL;
+	struct mosquitto_opt opts[4];
 	struct cs_plugin *cs;
 	int64_t start_ms;
 
@@ -317,8 +316,8 @@ static void test_sync_thread(void)
 	opts[1] = (struct mosquitto_opt)OPT("broker_secret", "s3cret");
 	opts[2] = (struct mosquitto_opt)OPT("timeout_ms", "1000");
 	opts[3] = (struct mosquitto_opt)OPT("sync_interval_ms", "100");
-	CHECK(mosquitto_plugin_init(NULL, &ud, opts, 4) == MOSQ_ERR_SUCCESS);
-	cs = ud;
+	CHECK(th_init(opts, 4) == MOSQ_ERR_SUCCESS);
+	cs = g_cs;
 	if(cs == NULL) return;
 	CHECK(cs->position == 3 && !strcmp(cs->store_id, "st") && cs->tenancy == CS_TENANCY_MULTI && cs->sync.last_ok_ms > 0);
 	CHECK(cs->sync_interval_ms == 100);
@@ -332,11 +331,11 @@ static void test_sync_thread(void)
 	start_ms = cs_util__now_ms();
 	while(cs->position != 8 && cs_util__now_ms() - start_ms < 3000){
 		usleep(20000);
-		cs_plugin__tick_cb(MOSQ_EVT_TICK, NULL, cs);
+		th_tick();
 	}
 	CHECK(cs->position == 8);
 	usleep(300000);
-	cs_plugin__tick_cb(MOSQ_EVT_TICK, NULL, cs);
+	th_tick();
 	pthread_mutex_lock(&th_svc.lock);
 	CHECK(th_svc.sync_requests >= 3 && !strcmp(th_svc.last_sync, "{\"after\":8,\"store\":\"st\"}"));
 	pthread_mutex_unlock(&th_svc.lock);
@@ -348,10 +347,7 @@ static void test_sync_thread(void)
 		struct cs_principal *p;
 		int n;
 
-		g_cs = cs;
-		pthread_mutex_lock(&th_svc.lock);
-		snprintf(th_svc.auth_reply, sizeof(th_svc.auth_reply), "{\"result\":\"allow\",\"credential_version\":\"c0ffee0000000001\",\"acl\":" RULES "}");
-		pthread_mutex_unlock(&th_svc.lock);
+		th_service_auth_reply("{\"result\":\"allow\",\"credential_version\":\"c0ffee0000000001\",\"acl\":" RULES "}");
 		CHECK(th_auth(&c1, "p") == MOSQ_ERR_SUCCESS);
 		p = cs_principals__find(cs, "u@org_x");
 		CHECK(p && p->confirmed && p->has_verifier && !strcmp(p->credential_version, "c0ffee0000000001"));
@@ -374,7 +370,6 @@ static void test_sync_thread(void)
 		n = th_svc.auth_requests;
 		pthread_mutex_unlock(&th_svc.lock);
 		CHECK(n == 4 && cs->stats.throttled == 2);
-		g_cs = NULL;
 	}
 
 	/* An unusable reply is logged at the TICK and changes nothing. */
@@ -383,10 +378,10 @@ static void test_sync_thread(void)
 	start_ms = cs_util__now_ms();
 	while(strstr(test_log_all, "sync: unusable reply") == NULL && cs_util__now_ms() - start_ms < 3000){
 		usleep(20000);
-		cs_plugin__tick_cb(MOSQ_EVT_TICK, NULL, cs);
+		th_tick();
 	}
 	CHECK(strstr(test_log_all, "sync: unusable reply") != NULL && cs->position == 8);
-	mosquitto_plugin_cleanup(ud, opts, 4);
+	th_stop();
 
 	th_service_stop();
 
@@ -395,9 +390,9 @@ static void test_sync_thread(void)
 		struct mosquitto_opt bad1[] = { OPT("service_url", "http://127.0.0.1:1"), OPT("broker_secret", "s"), OPT("sync_interval_ms", "5") };
 		struct mosquitto_opt bad2[] = { OPT("service_url", "http://127.0.0.1:1"), OPT("broker_secret", "s"), OPT("state_file", "") };
 
-		CHECK(mosquitto_plugin_init(NULL, &ud, bad1, 3) == MOSQ_ERR_INVAL);
+		CHECK(th_init_rc(bad1, 3) == MOSQ_ERR_INVAL);
 		CHECK(strstr(test_last_log, "plugin not started") != NULL);
-		CHECK(mosquitto_plugin_init(NULL, &ud, bad2, 3) == MOSQ_ERR_INVAL);
+		CHECK(th_init_rc(bad2, 3) == MOSQ_ERR_INVAL);
 	}
 }
 

@@ -304,14 +304,9 @@ static void test_kick_and_expiry(void)
 static void test_internal(void)
 {
 	struct mosquitto svc = { "svc", "cloudsignal-internal", NULL, 4, true };
-	struct mosquitto_evt_basic_auth ed;
 
 	th_start("http://127.0.0.1:1", "500", NULL);
-	memset(&ed, 0, sizeof(ed));
-	ed.client = &svc;
-	ed.username = (char *)"cloudsignal-internal";
-	ed.password = (char *)"s3cret";
-	CHECK(cs_auth__basic_auth_cb(MOSQ_EVT_BASIC_AUTH, &ed, g_cs) == MOSQ_ERR_SUCCESS);
+	CHECK(th_auth(&svc, "s3cret") == MOSQ_ERR_SUCCESS);
 	CHECK(lose(&svc, "anything/at/all") == MOSQ_ERR_SUCCESS);
 	th_tick();
 	CHECK(th_acl(&svc, MOSQ_ACL_WRITE, "anything/at/all") == MOSQ_ERR_ACL_DENIED);
