@@ -17,6 +17,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+from typing import Protocol
 
 ROLE = os.environ.get("CLOUDSIGNAL_ROLE", "public")
 if ROLE not in ("public", "internal", "stream"):
@@ -70,7 +71,11 @@ access_log_format = (
 )
 
 
-def on_starting(server):  # noqa: ARG001 (gunicorn's hook signature)
+class _Worker(Protocol):  # what the hooks use of gunicorn's Worker (gunicorn ships no type hints)
+    pid: int
+
+
+def on_starting(server: object) -> None:  # noqa: ARG001 (gunicorn's hook signature; server: its Arbiter)
     for entry in os.listdir(_metrics_dir):  # this instance's metrics of a previous run must not add up
         try:
             os.unlink(os.path.join(_metrics_dir, entry))
@@ -78,11 +83,11 @@ def on_starting(server):  # noqa: ARG001 (gunicorn's hook signature)
             pass
 
 
-def child_exit(server, worker):  # noqa: ARG001
+def child_exit(server: object, worker: _Worker) -> None:  # noqa: ARG001
     multiprocess.mark_process_dead(worker.pid, _metrics_dir)
 
 
-def on_exit(server):  # noqa: ARG001
+def on_exit(server: object) -> None:  # noqa: ARG001
     shutil.rmtree(_metrics_dir, ignore_errors=True)
     if _own_metrics_root:
         try:

@@ -10,7 +10,7 @@ import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import click
 import requests
@@ -113,7 +113,7 @@ def orgs_list(as_json: bool) -> None:
 @click.option("--set", "assignments", multiple=True, metavar="NAME=VALUE",
               help="Set a quota, e.g. --set max_connections=100 or --set messages_per_minute=unlimited (repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def orgs_quotas(org_id: str, assignments: tuple, as_json: bool) -> None:
+def orgs_quotas(org_id: str, assignments: Tuple[str, ...], as_json: bool) -> None:
     """Show an organization's quotas, or change them with --set."""
     domain = _domain()
     changes = {}
@@ -153,7 +153,8 @@ def orgs_assign(org_id: str, broker: str, kick: bool, as_json: bool) -> None:
     kicked = 0
     config = load_config(os.environ)
     if kick and before != broker and config["BROKER_SECRET"]:
-        principals = [f"{p.name}@{p.org_id}" for p in [*domain.view.users_of(org_id), *domain.view.credentials_of(org_id)]]
+        principals = ([f"{u.name}@{u.org_id}" for u in domain.view.users_of(org_id)]
+                      + [f"{c.name}@{c.org_id}" for c in domain.view.credentials_of(org_id)])
         commands = [command for username in principals for command in (
             {"command": "kick_user", "username": username}, {"command": "invalidate", "username": username})]
         router = connect_brokers(domain, os.environ, config["INTERNAL_USERNAME"], config["BROKER_SECRET"],
@@ -190,8 +191,13 @@ def broker_notified(domain: CloudSignal, timeout: float = 3.0) -> Iterator[None]
     while not all(link.connected for link in links) and time.monotonic() < deadline:
         time.sleep(0.05)
     sent: List[Any] = []
-    domain.listeners.append(BrokerNotifier(domain, lambda commands: sent.extend(connection.send_commands(commands)),
-                                           config["TENANCY"]))
+
+    def send(commands: List[Dict[str, Any]]) -> List[Any]:
+        infos: List[Any] = connection.send_commands(commands)
+        sent.extend(infos)
+        return infos
+
+    domain.listeners.append(BrokerNotifier(domain, send, config["TENANCY"]))
     try:
         yield
         try:

@@ -1,6 +1,6 @@
 """Service configuration from the environment."""
 
-from typing import Any, Dict, Mapping
+from typing import Dict, List, Mapping, TypedDict
 
 from events.application import DEFAULT_QUOTAS
 
@@ -12,7 +12,27 @@ class ConfigError(ValueError):
     pass
 
 
-def load_config(environ: Mapping[str, str]) -> Dict[str, Any]:
+class Config(TypedDict):
+    """The Flask settings load_config() makes (app.config holds them besides Flask's own)."""
+
+    TENANCY: str
+    ROLE: str
+    BROKER_SECRET: str
+    INTERNAL_USERNAME: str
+    BROKER_HOST: str
+    BROKER_PORT: int
+    RATELIMIT_STORAGE: str
+    TRUSTED_PROXIES: int
+    CORS_ORIGINS: List[str]
+    MAX_CONTENT_LENGTH: int
+    API_TITLE: str
+    API_VERSION: str
+    OPENAPI_VERSION: str
+    OPENAPI_URL_PREFIX: str
+    OPENAPI_JSON_PATH: str
+
+
+def load_config(environ: Mapping[str, str]) -> Config:
     tenancy = environ.get("CLOUDSIGNAL_TENANCY", "single")
     if tenancy not in TENANCIES:
         raise ConfigError(f"CLOUDSIGNAL_TENANCY must be one of {', '.join(TENANCIES)}, not {tenancy!r}")

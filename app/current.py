@@ -1,5 +1,7 @@
 """The request's view of the process: its CloudSignal application (commands and read model), its broker link."""
 
+from typing import Optional, cast
+
 from flask import current_app
 
 from app.broker.connection import BrokerConnection
@@ -8,11 +10,12 @@ from events.application import CloudSignal
 
 
 def current_domain() -> CloudSignal:
-    return current_app.extensions["cloudsignal"]
+    # Flask's extensions dict holds Any; create_app() puts the CloudSignal application there
+    return cast(CloudSignal, current_app.extensions["cloudsignal"])
 
 
 def current_broker() -> BrokerConnection:
-    broker = current_app.extensions.get("cloudsignal.broker")
+    broker: Optional[BrokerConnection] = current_app.extensions.get("cloudsignal.broker")
     if broker is None:
         raise ApiError(503, "no broker is configured for this service (CLOUDSIGNAL_BROKER_SECRET)",
                        "broker_not_configured")

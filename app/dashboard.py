@@ -17,6 +17,7 @@ from typing import Mapping, Optional
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, Response, redirect, request, send_from_directory
+from werkzeug.wrappers import Response as Redirect
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_WS_PORT = 9001
@@ -71,11 +72,11 @@ def install_dashboard(app: Flask, environ: Mapping[str, str]) -> None:
         return secured(response)
 
     @blueprint.get("/")
-    def root() -> Response:
+    def root() -> Redirect:
         return redirect("/dashboard/", 302)
 
     @blueprint.get("/dashboard")
-    def bare() -> Response:
+    def bare() -> Redirect:
         return redirect("/dashboard/", 301)
 
     @blueprint.get("/dashboard/config.json")

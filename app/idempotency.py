@@ -26,7 +26,7 @@ import sqlite3
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import Any, Dict, Literal, Mapping, Optional, Tuple, Type, overload
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import Flask, Response, current_app, g, request
@@ -92,7 +92,14 @@ class Store:
             connection = self._local.connection = self.connect()
         return connection
 
+    @overload
+    def _run(self, sql: str, args: Tuple[Any, ...] = (), fetch: Literal[False] = False) -> int: ...
+
+    @overload
+    def _run(self, sql: str, args: Tuple[Any, ...] = (), *, fetch: Literal[True]) -> Optional[Tuple[Any, ...]]: ...
+
     def _run(self, sql: str, args: Tuple[Any, ...] = (), fetch: bool = False) -> Any:
+        """The row (fetch) or the number of rows changed; the cursor is a DB-API driver's (Any)."""
         sql = sql.replace("?", self.placeholder)
         for attempt in (1, 2):
             connection = self._connection()
@@ -109,7 +116,7 @@ class Store:
                                    "store_unavailable") from error
         return None
 
-    def disconnected_errors(self) -> Tuple[type, ...]:
+    def disconnected_errors(self) -> Tuple[Type[BaseException], ...]:
         return ()
 
     def create_table(self) -> None:
@@ -168,7 +175,7 @@ class PostgresStore(Store):
 
     def __init__(self, env: Mapping[str, str]) -> None:
         super().__init__()
-        self.settings = {
+        self.settings: Dict[str, Any] = {  # psycopg2.connect() keywords
             "dbname": env.get("POSTGRES_DBNAME"), "host": env.get("POSTGRES_HOST", "127.0.0.1"),
             "port": env.get("POSTGRES_PORT", "5432"), "user": env.get("POSTGRES_USER", "postgres"),
             "password": env.get("POSTGRES_PASSWORD", ""),
@@ -182,7 +189,7 @@ class PostgresStore(Store):
         connection.autocommit = True
         return connection
 
-    def disconnected_errors(self) -> Tuple[type, ...]:
+    def disconnected_errors(self) -> Tuple[Type[BaseException], ...]:
         import psycopg2
 
         return (psycopg2.OperationalError, psycopg2.InterfaceError)

@@ -134,15 +134,16 @@ def _operations(document: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
             if not isinstance(operation, dict) or "operationId" not in operation:
                 continue
             body = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
-            success = next((r for s, r in sorted(operation.get("responses", {}).items())
+            success: Dict[str, Any] = next((r for s, r in sorted(operation.get("responses", {}).items())
                             if s.isdigit() and int(s) < 300), {})
+            reply: Dict[str, Any] = next(iter(success.get("content", {}).values()), {})
             found[operation["operationId"]] = {
                 "id": operation["operationId"], "method": method.upper(), "path": path,
                 "summary": operation.get("summary", ""), "description": operation.get("description", ""),
                 "scope": operation.get("x-required-scope"), "body": body.get("example"),
                 "parameters": [p for p in operation.get("parameters", []) if "$ref" not in p]
                 + [p for p in item.get("parameters", []) if isinstance(p, dict) and "$ref" not in p],
-                "reply": next(iter(success.get("content", {}).values()), {}).get("example"),
+                "reply": reply.get("example"),
                 "errors": sorted(s for s in operation.get("responses", {}) if s.isdigit() and int(s) >= 400),
             }
     return found

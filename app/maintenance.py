@@ -2,7 +2,7 @@
 
 import base64
 import json
-from typing import IO, Any, Dict, Iterator, List, Tuple
+from typing import IO, Any, Dict, Iterator, List, Protocol, Tuple
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
@@ -30,7 +30,13 @@ def differences(live: Dict[str, Dict[str, str]], replayed: Dict[str, Dict[str, s
     return rows
 
 
-def export_log(domain: CloudSignal, out: IO[str]) -> int:
+class LineWriter(Protocol):
+    """Where export_log writes: a text file, or anything with its write()."""
+
+    def write(self, text: str, /) -> object: ...
+
+
+def export_log(domain: CloudSignal, out: LineWriter) -> int:
     """Write every stored event as one JSON line, oldest first; returns how many."""
     count, position = 0, 0
     while True:

@@ -14,11 +14,12 @@ import re
 import threading
 import time
 from collections import defaultdict
-from typing import Any, Callable, Dict, Iterable, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, Optional, Tuple, cast
 
 from flask import Flask, Response, current_app, g, has_request_context, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client import multiprocess
+from prometheus_client.metrics_core import Metric
 
 from app.current import current_domain
 
@@ -145,15 +146,16 @@ class AllInstancesCollector:
     def __init__(self, root: str):
         self.root = root
 
-    def collect(self) -> Iterable[Any]:
+    def collect(self) -> Iterable[Metric]:
+        # MultiProcessCollector.merge is unannotated (Any); it returns the merged Metric objects
         for _ in range(3):  # a file may vanish under us (a worker's exit, a restart's cleanup)
             files = glob.glob(os.path.join(self.root, "*", "*.db"))
             try:
-                return multiprocess.MultiProcessCollector.merge(files, accumulate=True)
+                return cast(Iterable[Metric], multiprocess.MultiProcessCollector.merge(files, accumulate=True))
             except FileNotFoundError:
                 continue
-        return multiprocess.MultiProcessCollector.merge(
-            [path for path in glob.glob(os.path.join(self.root, "*", "*.db")) if os.path.exists(path)])
+        return cast(Iterable[Metric], multiprocess.MultiProcessCollector.merge(
+            [path for path in glob.glob(os.path.join(self.root, "*", "*.db")) if os.path.exists(path)]))
 
 
 def readiness() -> Tuple[Dict[str, Any], bool]:
@@ -214,7 +216,7 @@ def install_observability(app: Flask) -> None:
         root = os.environ.get("CLOUDSIGNAL_METRICS_DIR")
         if root and os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             registry = CollectorRegistry()
-            registry.register(AllInstancesCollector(root))  # type: ignore[arg-type]
+            registry.register(AllInstancesCollector(root))
             return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
         if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             registry = CollectorRegistry()

@@ -74,7 +74,7 @@ def resolve(url: str) -> Tuple[str, str, int, List[str]]:
     except (socket.gaierror, UnicodeError) as error:
         log.warning("provider URL %r does not resolve: %s", url, error)
         raise UnsafeUrl("its host name does not resolve") from None
-    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))  # IPv4/IPv6 sockaddr: host is a str
     if not insecure_allowed() and (not addresses or not all(public_address(a) for a in addresses)):
         log.warning("provider URL %r refused: it resolves to non-public addresses %s", url, addresses)
         raise UnsafeUrl("must resolve to public internet addresses only")
@@ -92,10 +92,11 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     def __init__(self, host: str, address: str, port: int, timeout: float, context: ssl.SSLContext):
         super().__init__(host, port, timeout=timeout, context=context)
         self._address = address
+        self._tls = context
 
     def connect(self) -> None:
         sock = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        self.sock = self._tls.wrap_socket(sock, server_hostname=self.host)
 
 
 class _PinnedHTTPConnection(http.client.HTTPConnection):

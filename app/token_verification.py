@@ -86,7 +86,7 @@ def expectations(provider_type: str, settings: Dict[str, Any], token: str) -> Tu
     if provider_type == "clerk":
         issuers = settings["issuers"]
         claimed = jwt.decode(token, options={"verify_signature": False}).get("iss")
-        if claimed not in issuers:
+        if not isinstance(claimed, str) or claimed not in issuers:
             raise TokenRejected("invalid_token", "the token's issuer is not one this provider trusts")
         return claimed.rstrip("/") + "/.well-known/jwks.json", ASYMMETRIC, issuers, settings.get("audience")
     if provider_type == "oidc":

@@ -16,7 +16,7 @@ CLOUDSIGNAL_BROKERS.
 """
 
 import re
-from typing import Any, Dict, List, Mapping, NamedTuple, Optional
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple
 
 NAME = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -33,7 +33,7 @@ def broker_env(environ: Mapping[str, str]) -> Dict[str, str]:
     return {name: environ[name] for name in names if environ.get(name)}
 
 
-def _pairs(text: str, what: str) -> List[tuple]:
+def _pairs(text: str, what: str) -> List[Tuple[str, str]]:
     pairs = []
     for item in (part.strip() for part in (text or "").split(",")):
         if not item:
@@ -65,8 +65,9 @@ def parse_brokers(environ: Mapping[str, Any]) -> List[BrokerAddress]:
 
 def org_of_command(command: Dict[str, Any]) -> Optional[str]:
     """The organization a broker command is about (None: every broker's business)."""
-    if command.get("org_id"):
-        return command["org_id"]
+    org_id: Optional[str] = command.get("org_id")
+    if org_id:
+        return org_id
     username = command.get("username") or ""
     _, at, org_id = username.rpartition("@")
     return org_id if at and org_id.startswith("org_") else None

@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 from uuid import UUID
 
 log = logging.getLogger("cloudsignal.history")
@@ -136,13 +136,13 @@ class History:
         if self.postgres:
             import psycopg2
 
-            connection = psycopg2.connect(
+            pg = psycopg2.connect(
                 dbname=self.env.get("POSTGRES_DBNAME"), host=self.env.get("POSTGRES_HOST", "127.0.0.1"),
                 port=self.env.get("POSTGRES_PORT", "5432"), user=self.env.get("POSTGRES_USER", "postgres"),
                 password=self.env.get("POSTGRES_PASSWORD", ""),
                 connect_timeout=int(self.env.get("POSTGRES_CONNECT_TIMEOUT") or 5))
-            connection.autocommit = True
-            return connection
+            pg.autocommit = True
+            return pg
         connection = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
         if not self.memory:
             connection.execute("PRAGMA journal_mode=WAL")
@@ -192,7 +192,8 @@ class History:
         with self._connection() as connection:
             cursor = connection.cursor()
             cursor.execute(self._sql(sql), args)
-            return cursor.fetchall()
+            rows: List[Tuple[Any, ...]] = cursor.fetchall()  # a DB-API connection of either driver (Any)
+            return rows
 
     def create(self) -> None:
         if self._created:
@@ -311,7 +312,7 @@ class History:
         """(org id, class name, kind, public id, label at creation) of any aggregate ever indexed."""
         rows = self.query("SELECT org_id, class_name, kind, public_id, label FROM cloudsignal_aggregates "
                           "WHERE aggregate_id = ?", (str(aggregate_id),))
-        return tuple(rows[0]) if rows else None  # type: ignore[return-value]
+        return tuple(rows[0]) if rows else None
 
     def aggregates(self, aggregate_ids: Sequence[UUID]) -> Dict[UUID, Tuple[str, str, str, str]]:
         """(class name, kind, public id, label at creation) of many aggregates, by id."""
@@ -339,7 +340,8 @@ class History:
                      for row in self.sessions(org_id, username, [client_id], since, until, after, limit)]
             found.sort(key=lambda row: (row.connected_at, row.session_id))
             return found[:limit]
-        where, args = ["org_id = ?"], [org_id]
+        where: List[str] = ["org_id = ?"]
+        args: List[Union[str, int, None]] = [org_id]
         if username is not None:
             where.append("username = ?")
             args.append(username)

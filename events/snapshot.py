@@ -97,15 +97,16 @@ class Snapshots:
 
     def load(self) -> bool:
         """Restore the model from the snapshot when it matches this store; False otherwise."""
-        if not self.enabled or not os.path.exists(self.path):
+        path, key = self.path, self.key
+        if not path or not key or not os.path.exists(path):  # not self.enabled, or no snapshot yet
             return False
         try:
-            with open(self.path, "rb") as handle:
+            with open(path, "rb") as handle:
                 data = handle.read()
             if not data.startswith(MAGIC) or len(data) < len(MAGIC) + 32:
                 raise ValueError("not a read-model snapshot")
             signature, body = data[len(MAGIC):len(MAGIC) + 32], data[len(MAGIC) + 32:]
-            if not hmac.compare_digest(signature, hmac.new(self.key, body, hashlib.sha256).digest()):
+            if not hmac.compare_digest(signature, hmac.new(key, body, hashlib.sha256).digest()):
                 raise ValueError("bad signature (another deployment's key, or altered)")
             state = pickle.loads(body)
             if state.get("format") != FORMAT:

@@ -11,7 +11,7 @@
 import functools
 import http
 import json
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Optional, ParamSpec, TypeVar, cast
 
 import flask_smorest
 from flask import Flask, Response, current_app, g, request
@@ -22,6 +22,9 @@ from app import idempotency, openapi
 from app.auth import authenticate, presented_key
 from app.errors import ErrorSchema, error_body
 from events.context import acting_as
+
+P = ParamSpec("P")
+View = TypeVar("View", bound=Callable[..., Any])
 
 
 class Parser(FlaskParser):
@@ -78,15 +81,15 @@ class Api(flask_smorest.Api):
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = Parser()
 
-    def auth(self, scope: Optional[str], public: bool = False) -> Callable[[Callable], Callable]:
+    def auth(self, scope: Optional[str], public: bool = False) -> Callable[[Callable[P, Any]], Callable[P, Any]]:
         """Require an API key with `scope` (None: any secret or restricted key).
 
         `public=True` also admits public (`pk_`) keys.
         """
 
-        def decorator(view: Callable) -> Callable:
+        def decorator(view: Callable[P, Any]) -> Callable[P, Any]:
             @functools.wraps(view)
-            def wrapper(*args: Any, **kwargs: Any) -> Any:
+            def wrapper(*args: P.args, **kwargs: P.kwargs) -> Any:
                 key = authenticate(scope, public)
                 replay = idempotency.begin(key.key_id, presented_key() or "")
                 if replay is not None:
@@ -101,16 +104,19 @@ class Blueprint(flask_smorest.Blueprint):
             )(wrapper)
             documented = self.alt_response(401, response="UNAUTHORIZED")(documented)
             documented = self.alt_response(429, response="TOO_MANY_REQUESTS")(documented)
-            return self.alt_response(403, response="FORBIDDEN")(documented)
+            documented = self.alt_response(403, response="FORBIDDEN")(documented)
+            # flask-smorest's doc decorators are untyped; they return `wrapper` with documentation attached
+            return cast(Callable[P, Any], documented)
 
         return decorator
 
-    def errors(self, *statuses: int) -> Callable[[Callable], Callable]:
+    def errors(self, *statuses: int) -> Callable[[View], View]:
         """Document further error replies a view can give."""
 
-        def decorator(view: Callable) -> Callable:
+        def decorator(view: View) -> View:
             for status in statuses:
-                view = self.alt_response(status, response=http.HTTPStatus(status).name)(view)
+                # flask-smorest's alt_response is untyped; it returns the view with documentation attached
+                view = cast(View, self.alt_response(status, response=http.HTTPStatus(status).name)(view))
             return view
 
         return decorator

@@ -1,3 +1,5 @@
+from typing import Any, Dict
+
 import marshmallow as ma
 
 from app.pagination import page_schema
@@ -53,11 +55,11 @@ class AuthProviderSchema(ProviderFieldsSchema, TimestampedSchema):
     has_secret = ma.fields.Boolean(dump_only=True)
 
     @ma.validates_schema
-    def check_type_fields(self, data: dict, **_: object) -> None:
+    def check_type_fields(self, data: Dict[str, Any], **_: object) -> None:
         check_provider(data)
 
 
-def check_provider(data: dict) -> None:
+def check_provider(data: Dict[str, Any]) -> None:
     missing = [name for name in REQUIRED_BY_TYPE[data["type"]] if not data.get(name)]
     if data["type"] == "jwt" and bool(data.get("secret")) == bool(data.get("public_key")):
         missing.append("secret or public_key (one of them)")

@@ -1,5 +1,7 @@
 """Request and reply shapes of the broker-facing endpoints (EMQX HTTP auth, mosquitto-go-auth)."""
 
+from typing import Any, Dict
+
 import marshmallow as ma
 
 FIELD = ma.validate.Length(max=65535)
@@ -122,7 +124,7 @@ class BrokerEventSchema(BrokerSchema):
     qos = ma.fields.Integer(validate=ma.validate.Range(min=0, max=2))
 
     @ma.validates_schema
-    def check_session_fields(self, data: dict, **_: object) -> None:
+    def check_session_fields(self, data: Dict[str, Any], **_: object) -> None:
         if data["type"] == "quota_refused":
             missing = [name for name in ("org_id", "quota", "count") if name not in data]
             if missing:

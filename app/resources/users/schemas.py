@@ -1,3 +1,5 @@
+from typing import Any, Callable, List
+
 import marshmallow as ma
 
 from app.pagination import page_schema
@@ -9,7 +11,7 @@ def _no_nul(password: str) -> None:
         raise ma.ValidationError("must not contain a NUL character")
 
 
-PASSWORD = [ma.validate.Length(min=8, max=256, error="must be 8 to 256 characters"), _no_nul]
+PASSWORD: List[Callable[[Any], Any]] = [ma.validate.Length(min=8, max=256, error="must be 8 to 256 characters"), _no_nul]
 
 
 def not_reserved(name: str) -> None:
