@@ -15,7 +15,7 @@ BATCH = 1000
 
 def replayed_digest(domain: CloudSignal, until: int) -> Dict[str, Dict[str, str]]:
     """Rebuild every projection from the first event up to `until` and fingerprint it."""
-    model = ReadModel(domain)
+    model = ReadModel(domain.recorder, domain.mapper, domain.repository, domain.env)
     model.catch_up(until=until)
     return digest(model)
 

@@ -4,14 +4,14 @@ Queries go to `self.view`, the in-memory read model that follows this applicatio
 """
 
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Protocol, Tuple, Type, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFound, Application
 from eventsourcing.persistence import IntegrityError
 
 from events import ids
-from events.acl import PERMISSIONS, RULE_ACTIONS
+from events.access.rules import check_rule
 from events.domainmodel import (
     AclRule,
     AclRuleSet,
@@ -28,7 +28,6 @@ from events.brokers import parse_brokers, place
 from events.readmodel import ReadModel
 from events import secret_box
 from events.secrets import hash_api_key, hash_password
-from events.topics import topic_error
 
 KEY_TYPES = ("secret", "public", "restricted")
 SCOPES = (
@@ -79,6 +78,17 @@ class KeyEscalation(Forbidden):
 UNCHANGED: Any = object()  # marks an optional command argument the caller did not give
 
 
+class _OrganizationsAggregate(Protocol):
+    @property
+    def org_id(self) -> Optional[str]: ...
+
+    @property
+    def deleted(self) -> bool: ...
+
+
+A = TypeVar("A", bound=_OrganizationsAggregate)
+
+
 class CloudSignal(Application):
     name = "CloudSignal"
     # Aggregates whose histories grow long (API keys record their use) are snapshotted, so loading
@@ -90,7 +100,7 @@ class CloudSignal(Application):
         super().__init__(env=env)
         self.default_quotas = default_quotas(self.env)
         self.brokers = [b.name for b in parse_brokers(self.env)]  # [] : one broker (the default)
-        self.view = ReadModel(self)
+        self.view = ReadModel(self.recorder, self.mapper, self.repository, self.env)
         if build_view:
             self.view.start()  # from the latest matching snapshot, if any, then the log
         # Called after each successful commit with its events and the aggregates saved.
@@ -118,9 +128,9 @@ class CloudSignal(Application):
         for listener in self.password_listeners:
             listener(principal, password)
 
-    def _get(self, aggregate_cls: Any, public_id: str, org_id: str, noun: str) -> Any:
+    def _get(self, aggregate_cls: Type[A], public_id: str, org_id: str, noun: str) -> A:
         try:
-            aggregate = self.repository.get(ids.aggregate_id(public_id))
+            aggregate: Any = self.repository.get(ids.aggregate_id(public_id))
         except AggregateNotFound:
             aggregate = None
         if not isinstance(aggregate, aggregate_cls) or aggregate.org_id != org_id or aggregate.deleted:
@@ -131,7 +141,7 @@ class CloudSignal(Application):
         """Claim `name`; saving the claim with its owner makes a second claimant conflict."""
         claim_id = NameClaim.create_id(kind, org_id, name)
         try:
-            claim = self.repository.get(claim_id)
+            claim: NameClaim = self.repository.get(claim_id)
         except AggregateNotFound:
             return NameClaim(kind=kind, org_id=org_id, name=name, owner=owner)
         if claim.owner is not None:
@@ -140,13 +150,13 @@ class CloudSignal(Application):
         return claim
 
     def _release(self, kind: str, org_id: str, name: str) -> NameClaim:
-        claim = self.repository.get(NameClaim.create_id(kind, org_id, name))
+        claim: NameClaim = self.repository.get(NameClaim.create_id(kind, org_id, name))
         claim.release()
         return claim
 
     def _check_quota(self, org_id: str, quota: str, used: int) -> None:
         limit = self.quotas(org_id)[quota]
-        if used >= limit:
+        if limit is not None and used >= limit:
             raise QuotaExceeded(f"the organization has reached its {quota} quota of {limit}")
 
     def quotas(self, org_id: str) -> Dict[str, Optional[int]]:
@@ -269,17 +279,8 @@ class CloudSignal(Application):
 
     # -- ACL rules and rule sets ------------------------------------------------------------
 
-    @staticmethod
-    def check_rule(rule: Dict[str, Any]) -> None:
-        """Invariants every rule keeps, wherever it is stored."""
-        error = topic_error(rule["topic"], wildcards=True, placeholders=True)
-        if error:
-            raise InvalidInput(f"invalid topic filter: {error}", {"topic": [error]})
-        if rule["action"] not in RULE_ACTIONS or rule["permission"] not in PERMISSIONS:
-            raise InvalidInput("invalid action or permission")
-
     def _new_rule(self, rule: Dict[str, Any]) -> Dict[str, Any]:
-        self.check_rule(rule)
+        check_rule(rule)
         return {"id": rule.get("id") or ids.new_id("rule"), **rule}
 
     def create_rule(self, org_id: str, rule: Dict[str, Any]) -> AclRule:
@@ -292,7 +293,7 @@ class CloudSignal(Application):
     def change_rule(self, org_id: str, rule_id: str, changes: Dict[str, Any]) -> AclRule:
         aggregate = self._get(AclRule, rule_id, org_id, "rule")
         body = {**aggregate.rule, **changes}
-        self.check_rule(body)
+        check_rule(body)
         if body != aggregate.rule:
             aggregate.change(body)
         self._commit(aggregate)
@@ -445,7 +446,7 @@ class CloudSignal(Application):
 
     def record_key_use(self, key_id: str, at: datetime) -> None:
         """Note when a key was used; losing a race to another writer loses nothing of value."""
-        key = self.repository.get(ids.aggregate_id(key_id))
+        key: ApiKey = self.repository.get(ids.aggregate_id(key_id))
         key.record_use(at)
         try:
             self._commit(key)
@@ -474,7 +475,7 @@ class CloudSignal(Application):
                     if broker is not None and self.brokers and self.broker_of(session.org_id) != broker:
                         continue
                     if session.broker_id != broker_id and session.session_id not in changed:
-                        reopened = self.repository.get(session.id)
+                        reopened: Session = self.repository.get(session.id)
                         reopened.close("broker_restart", at)
                         changed[session.session_id] = reopened
             elif report["type"] == "connected":
@@ -487,12 +488,11 @@ class CloudSignal(Application):
                         connected_at=at,
                     )
             elif report["type"] == "disconnected":
-                session = current(report["session_id"])
-                if session is not None and session.disconnected_at is None:
-                    if session.session_id not in changed:
-                        session = self.repository.get(session.id)
-                    session.close(report.get("reason") or "client", at)
-                    changed[session.session_id] = session
+                ending = current(report["session_id"])
+                if ending is not None and ending.disconnected_at is None:
+                    closing: Session = changed.get(ending.session_id) or self.repository.get(ending.id)
+                    closing.close(report.get("reason") or "client", at)
+                    changed[closing.session_id] = closing
         if changed:
             self._commit(*changed.values())
         return len(changed)

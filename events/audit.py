@@ -6,12 +6,12 @@ those aggregates' histories, not on the size of the whole log.
 """
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Tuple
 from uuid import UUID
 
-from events.acl import Decision, evaluate
+from events.access.question import SourcedRule
+from events.access.rules import as_rule
 from events.domainmodel import AclRule, AclRuleSet, MqttUser, NameClaim
-from events.readmodel import as_rule
 
 if TYPE_CHECKING:
     from events.application import CloudSignal
@@ -60,7 +60,8 @@ def present_event(domain_event: Any, position: Optional[int], label: Tuple[str, 
 
 
 class PointInTime:
-    """The organization's aggregates as they were at `at` (inclusive)."""
+    """The organization's aggregates as they were at `at` (inclusive); an
+    `events.access.question.AccessState`, so `ask` answers what access was then."""
 
     def __init__(self, app: "CloudSignal", org_id: str, at: datetime):
         self.app, self.org_id, self.at = app, org_id, at
@@ -68,12 +69,16 @@ class PointInTime:
     def history(self, aggregate_id: UUID) -> Tuple[Any, List[Any]]:
         """(the aggregate as it was at `at` or None, the events that made it so since its latest
         snapshot before `at`)."""
-        aggregate, applied, after = None, [], None
-        for snapshot in self.app.snapshots.get(aggregate_id, desc=True) if self.app.snapshots else ():
+        aggregate: Any = None
+        applied: List[Any] = []
+        after: Optional[int] = None
+        snapshots: Iterable[Any] = self.app.snapshots.get(aggregate_id, desc=True) if self.app.snapshots else ()
+        for snapshot in snapshots:
             if snapshot.state["_modified_on"] <= self.at:
                 aggregate, after = snapshot.mutate(None), snapshot.originator_version
                 break
-        for domain_event in self.app.events.get(aggregate_id, gt=after):
+        domain_events: Iterable[Any] = self.app.events.get(aggregate_id, gt=after)
+        for domain_event in domain_events:
             if domain_event.timestamp > self.at:
                 break
             aggregate = domain_event.mutate(aggregate)
@@ -96,30 +101,19 @@ class PointInTime:
             return None, []
         return self.history(MqttUser.create_id(claim.owner))
 
-    def access(self, name: str, client_id: Optional[str], topic: str, action: str) -> Dict[str, Any]:
-        user, user_events = self.user(name)
-        if user is None:
-            return {"allowed": False, "reason": f"no user {name!r} existed then", "matched_rule": None,
-                    "source": None, "withheld": [], "events": user_events}
-        if user.disabled:
-            return {"allowed": False, "reason": "the user was disabled", "matched_rule": None, "source": None,
-                    "withheld": [], "events": user_events}
-        rules: List[Tuple[Any, str, List[Any]]] = []  # (rule, source, events behind it)
-        if user.rule_set_id:
-            rule_set, set_events = self.history(AclRuleSet.create_id(user.rule_set_id))
-            if rule_set is not None:
-                rules += [(as_rule(body), rule_set.name, set_events) for body in rule_set.rules]
-        for rule_id in self.app.view.ever(self.org_id, AclRule):
-            aggregate, rule_events = self.history(rule_id)
+    def rule_set_rules(self, org_id: str, rule_set_id: str) -> List[SourcedRule]:
+        rule_set, events = self.history(AclRuleSet.create_id(rule_set_id))
+        if rule_set is None:
+            return []
+        return [SourcedRule(as_rule(body), rule_set.name, events) for body in rule_set.rules]
+
+    def organization_rules(self, org_id: str) -> List[SourcedRule]:
+        rules = []
+        for rule_id in self.app.view.ever(org_id, AclRule):
+            aggregate, events = self.history(rule_id)
             if aggregate is not None:
-                rules.append((as_rule(aggregate.rule), "organization", rule_events))
-        decision: Decision = evaluate([rule for rule, _, _ in rules], username=user.name, client_id=client_id,
-                                      org_id=self.org_id, topic=topic, action=action)
-        source, rule_events = next(((where, ev) for rule, where, ev in rules if rule is decision.rule), (None, []))
-        return {"allowed": decision.allowed, "reason": decision.reason,
-                "matched_rule": decision.rule.__dict__ if decision.rule else None,
-                "withheld": [rule.__dict__ for rule in decision.withheld], "source": source,
-                "events": [*user_events, *rule_events]}
+                rules.append(SourcedRule(as_rule(aggregate.rule), "organization", events))
+        return rules
 
 
 def _runs(positions: List[int], gap: int = 64) -> List[Tuple[int, int]]:

@@ -2,22 +2,38 @@
 policy document, and the aggregates that carry it out, saved by `CloudSignal.apply_policy` in one
 commit (so a half-applied policy never exists)."""
 
-from typing import TYPE_CHECKING, Any, Dict, List
+from typing import Any, Dict, List, Protocol
 
 from events import ids
-from events.domainmodel import AclRule, AclRuleSet
+from events.access.rules import check_rule
+from events.domainmodel import AclRule, AclRuleSet, NameClaim
 from events.errors import Conflict, InvalidInput, NotFound
-
-if TYPE_CHECKING:
-    from events.application import CloudSignal
+from events.readmodel import ReadModel
 
 POLICY_RULE_FIELDS = ("topic", "action", "permission", "priority", "user")
+
+
+class Commands(Protocol):
+    """What a plan uses of the application (`events.application.CloudSignal`, which imports this
+    module): its read model, and the steps its own commands are made of."""
+
+    view: ReadModel
+
+    def _get(self, aggregate_cls: Any, public_id: str, org_id: str, noun: str) -> Any: ...
+
+    def _claim(self, kind: str, org_id: str, name: str, owner: str) -> NameClaim: ...
+
+    def _release(self, kind: str, org_id: str, name: str) -> NameClaim: ...
+
+    def _new_rule(self, rule: Dict[str, Any]) -> Dict[str, Any]: ...
+
+    def _check_quota(self, org_id: str, quota: str, used: int) -> None: ...
 
 
 class PolicyPlan:
     """What `apply_policy` would change, and the aggregates that change it (loaded, not saved)."""
 
-    def __init__(self, app: "CloudSignal", org_id: str, rules: List[Dict[str, Any]],
+    def __init__(self, app: Commands, org_id: str, rules: List[Dict[str, Any]],
                  rule_sets: List[Dict[str, Any]]):
         self.app, self.org_id = app, org_id
         self.created: List[Dict[str, Any]] = []
@@ -38,7 +54,7 @@ class PolicyPlan:
         for where, rule in [(f"rules[{i}]", r) for i, r in enumerate(rules)] + [
                 (f"rule_sets[{i}].rules[{j}]", r) for i, s in enumerate(rule_sets) for j, r in enumerate(s["rules"])]:
             try:
-                self.app.check_rule(rule)
+                check_rule(rule)
             except InvalidInput as error:
                 problems[where] = [error.message]
         ids = [rule["id"] for rule in rules if rule.get("id")]
@@ -83,9 +99,9 @@ class PolicyPlan:
             rule_id = ids.new_id("rule")
             self.created.append({"kind": "rule", "id": rule_id, "rule": body})
             self.aggregates.append(AclRule(rule_id=rule_id, org_id=self.org_id, rule={"id": rule_id, **body}))
-        for rule_id, rule in current.items():
+        for rule_id, existing in current.items():
             if rule_id not in kept:
-                self.deleted.append({"kind": "rule", "id": rule_id, "rule": self.fields(rule.rule)})
+                self.deleted.append({"kind": "rule", "id": rule_id, "rule": self.fields(existing.rule)})
                 aggregate = app._get(AclRule, rule_id, self.org_id, "rule")
                 aggregate.delete()
                 self.aggregates.append(aggregate)

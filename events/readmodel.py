@@ -14,10 +14,12 @@ import threading
 import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Tuple, TypeVar
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple, TypeVar
 from uuid import UUID
 
-from events.acl import DEFAULT_PRIORITY, Rule
+from eventsourcing.application import Repository
+from eventsourcing.persistence import ApplicationRecorder, Mapper
+
 from events.domainmodel import (
     AclRule,
     AclRuleSet,
@@ -35,9 +37,6 @@ from events.history import History, from_micros, micros
 from events.snapshot import START_EVENTS, Snapshots
 from events.ids import aggregate_id
 from events.secrets import same_digest
-
-if TYPE_CHECKING:
-    from events.application import CloudSignal
 
 T = TypeVar("T")
 PAGE_SIZE = 10000
@@ -62,6 +61,17 @@ class UserRecord:
 
     __slots__ = ("user_id", "org_id", "name", "credential", "rule_set_id", "_metadata", "disabled", "version",
                  "_created", "_modified", "_model")
+    user_id: str
+    org_id: str
+    name: str
+    credential: int  # credential_token(password hash)
+    rule_set_id: Optional[str]
+    _metadata: Optional[str]  # JSON text
+    disabled: bool
+    version: int
+    _created: int  # microseconds since the epoch
+    _modified: int
+    _model: "ReadModel"
     deleted = False
     kind = "user"
     class_name = "MqttUser"  # the aggregate it stands for (audit labels)
@@ -96,7 +106,8 @@ class UserRecord:
 
     @property
     def password_hash(self) -> str:
-        return self._model._app.repository.get(self.id).password_hash
+        password_hash: str = self._model.repository.get(self.id).password_hash
+        return password_hash
 
     def state(self) -> Dict[str, Any]:
         return {name: getattr(self, name) for name in self.__slots__ if name != "_model"}
@@ -114,8 +125,10 @@ _intern = sys.intern
 
 
 class ReadModel:
-    def __init__(self, app: "CloudSignal"):
-        self._app = app
+    def __init__(self, recorder: ApplicationRecorder, mapper: Mapper, repository: Repository, env: Mapping[str, str]):
+        """A model of the log `recorder` holds (`mapper` decodes its events); `repository` loads
+        what left memory; `env`: the history tables' and the snapshots' settings."""
+        self.recorder, self.mapper, self.repository = recorder, mapper, repository
         self._lock = threading.Lock()
         self._follower: Optional[threading.Thread] = None
         self._stopping = threading.Event()
@@ -137,9 +150,9 @@ class ReadModel:
         self._retained: Dict[str, Dict[str, RetainedMessage]] = {}  # org -> broker topic -> present message
         # For the audit history (where each organization's events are, every aggregate it ever
         # had, ended sessions): tables next to the event store, indexed as the log is applied.
-        self.history = History(dict(app.env))
+        self.history = History(dict(env))
         self._next_sweep = 0.0
-        self.snapshots = Snapshots(self, app.env)
+        self.snapshots = Snapshots(self, env)
         self.started_from: Optional[int] = None  # the snapshot's position, when started from one
 
     # -- starting: from a snapshot when there is a matching one, then the log -----------------
@@ -198,7 +211,7 @@ class ReadModel:
         given); returns how many."""
         with self._lock:
             applied = 0
-            recorder, mapper = self._app.recorder, self._app.mapper
+            recorder, mapper = self.recorder, self.mapper
             while until is None or self.position < until:
                 page = recorder.select_notifications(self.position + 1, PAGE_SIZE, stop=until)
                 entries: List[Tuple[int, Any, Optional[str], Any]] = []
@@ -224,14 +237,14 @@ class ReadModel:
     def _stored_entries(self, after: int, until: int) -> Iterator[Tuple[int, Any, Optional[str], Any]]:
         """The history entries of positions (after, until], read from the store (a gap left by a
         failure, or a process that started from a snapshot ahead of the tables)."""
-        recorder, mapper = self._app.recorder, self._app.mapper
+        recorder, mapper = self.recorder, self.mapper
         while after < until:
             page = recorder.select_notifications(after + 1, PAGE_SIZE, stop=until)
             if not page:
                 return
             for notification in page:
                 if not notification.topic.startswith(_SKIPPED_TOPIC_PREFIX):
-                    event = mapper.to_domain_event(notification)
+                    event: Any = mapper.to_domain_event(notification)
                     aggregate = event.mutate(None) if event.originator_version == 1 else None
                     yield notification.id, event, None, aggregate
             after = page[-1].id
@@ -286,7 +299,7 @@ class ReadModel:
         if previous is None and domain_event.originator_version > 1:
             # An aggregate that left memory (an ended session, a cleared retained message, an
             # expired credential) changed again: its state before this event is in the store.
-            previous = self._app.repository.get(originator_id, version=domain_event.originator_version - 1)
+            previous = self.repository.get(originator_id, version=domain_event.originator_version - 1)
         aggregate = domain_event.mutate(previous)
         if aggregate.org_id is not None:
             aggregate.org_id = _intern(aggregate.org_id)
@@ -480,7 +493,8 @@ class ReadModel:
         """The organization of any aggregate the log ever had."""
         live = self._live(aggregate_id)
         if live is not None:
-            return live.org_id
+            org_id: str = live.org_id
+            return org_id
         found = self.history.aggregate(aggregate_id)
         if found is None:
             raise KeyError(aggregate_id)
@@ -502,16 +516,6 @@ class ReadModel:
         except NotFound:
             return None
 
-    def effective_rules(self, user: Any) -> List[Tuple[Rule, str]]:
-        """The rules that apply to `user` with where each comes from: its rule set's, then the
-        organization's (`evaluate` orders them by priority)."""
-        rules: List[Tuple[Rule, str]] = []
-        if user.rule_set_id:
-            rule_set = self.find_rule_set(user.org_id, user.rule_set_id)
-            rules += [(as_rule(body), rule_set.name) for body in rule_set.rules]
-        rules += [(as_rule(rule.rule), "organization") for rule in self.rules_of(user.org_id)]
-        return rules
-
     def sessions_of(self, org_id: str) -> List[Session]:
         """The organization's live sessions, oldest first. Ended sessions left memory: ask
         `self.history` (`sessions`, `offline_persistent`, `sessions_overlapping`)."""
@@ -523,10 +527,10 @@ class ReadModel:
     def session(self, session_id: str) -> Optional[Session]:
         """The session, live (from memory) or ended (from the store); None if never reported."""
         aggregate_id = Session.create_id(session_id)
-        found = self._aggregates.get(aggregate_id)
+        found: Optional[Session] = self._aggregates.get(aggregate_id)
         if found is None:
             try:
-                found = self._app.repository.get(aggregate_id)
+                found = self.repository.get(aggregate_id)
             except Exception:  # AggregateNotFound
                 return None
         return found
@@ -546,10 +550,10 @@ class ReadModel:
     def retained_message(self, org_id: str, topic: str) -> Optional[RetainedMessage]:
         """The aggregate of a topic's retained message, present or cleared, if it ever existed."""
         aggregate_id = RetainedMessage.create_id(org_id, topic)
-        found = self._aggregates.get(aggregate_id)
+        found: Optional[RetainedMessage] = self._aggregates.get(aggregate_id)
         if found is None:
             try:
-                found = self._app.repository.get(aggregate_id)
+                found = self.repository.get(aggregate_id)
             except Exception:  # AggregateNotFound
                 return None
         return found
@@ -579,13 +583,6 @@ def _put(index: Dict[str, Dict[str, Any]], org_id: str, item_id: str, aggregate:
         items.pop(item_id, None)
     else:
         items[item_id] = aggregate
-
-
-def as_rule(body: Dict[str, Any]) -> Rule:
-    return Rule(
-        id=body["id"], topic=body["topic"], action=body["action"], permission=body["permission"],
-        priority=body.get("priority", DEFAULT_PRIORITY), user=body.get("user"),
-    )
 
 
 def digest(model: ReadModel, at: Optional[float] = None) -> Dict[str, Dict[str, str]]:

@@ -1,4 +1,4 @@
-from events.acl import Rule, evaluate, render
+from events.access.rules import Rule, evaluate, render
 
 
 def decide(rules, topic, action="publish", username="agent-01", client_id="c1", org_id="org_x"):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from events.acl import Rule, evaluate
+from events.access.rules import Rule, evaluate
 
 CASES = json.loads((Path(__file__).resolve().parents[2] / "broker-config" / "acl-cases.json").read_text())["cases"]
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from events.acl import Rule, evaluate, render
+from events.access.rules import Rule, evaluate, render
 
 HOSTILE = ["${clientid}", "a/b", "+", "#", "{username}", "{org_id}", "x\ny", "$SYS", "\x00", "\x7f", "}"]
 

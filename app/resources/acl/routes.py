@@ -19,11 +19,8 @@ from app.resources.acl.schemas import (
     RuleSetSchema,
 )
 from app.resources.common import creation_order, timestamps
-from events.acl import evaluate
-from events.mqtt_access import shared_subscription
+from events.access.question import Now, ask
 from events.domainmodel import AclRule, AclRuleSet
-from events.errors import InvalidInput
-from events.topics import topic_error
 
 blp = Blueprint("acl", __name__, url_prefix="/v2/acl", description="ACL rules, rule sets and the access check")
 
@@ -142,28 +139,5 @@ class AclCheckViews(MethodView):
         """Simulate an access decision with the same evaluation the broker uses"""
         view = current_domain().view
         user = view.find_user(g.org_id, body["username"])
-        topic, action = body["topic"], body["action"]
-        if topic.startswith("$") and action == "subscribe" and shared_subscription(topic)[0] is not None:
-            topic = shared_subscription(topic)[1]  # $share/GROUP/FILTER is decided as FILTER
-        if topic.startswith("$"):
-            return {"allowed": False, "matched_rule": None, "source": None, "withheld": [],
-                    "reason": "topics starting with '$' are closed to tenants"}
-        error = topic_error(topic, wildcards=action == "subscribe")
-        if error:
-            raise InvalidInput(f"invalid topic: {error}", {"topic": [error]})
-        if user.disabled:
-            return {"allowed": False, "matched_rule": None, "source": None, "withheld": [],
-                    "reason": "the user is disabled"}
-        rules = view.effective_rules(user)
-        decision = evaluate(
-            [rule for rule, _ in rules], username=user.name, client_id=body["client_id"],
-            org_id=g.org_id, topic=topic, action=action,
-        )
-        source = next((where for rule, where in rules if rule is decision.rule), None)
-        return {
-            "allowed": decision.allowed,
-            "matched_rule": decision.rule.__dict__ if decision.rule else None,
-            "withheld": [rule.__dict__ for rule in decision.withheld],
-            "source": source,
-            "reason": decision.reason,
-        }
+        return ask(Now(view), user, username=body["username"], topic=body["topic"], action=body["action"],
+                   client_id=body["client_id"]).as_json()

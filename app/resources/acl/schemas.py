@@ -2,7 +2,7 @@ import marshmallow as ma
 
 from app.pagination import page_schema
 from app.resources.common import TimestampedSchema, name_field, topic_validator
-from events.acl import ACTIONS, DEFAULT_PRIORITY, PERMISSIONS, RULE_ACTIONS
+from events.access.rules import ACTIONS, DEFAULT_PRIORITY, PERMISSIONS, RULE_ACTIONS
 
 USER_GLOB = ma.validate.Regexp(
     r"^[A-Za-z0-9._*?-]{1,64}$", error="must be a username glob of letters, digits, '-', '_', '.', '*', '?'"

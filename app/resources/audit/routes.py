@@ -5,7 +5,7 @@ import os
 import threading
 import time
 from collections import Counter
-from typing import Any, Dict, Iterator, Tuple
+from typing import Any, Callable, Dict, Iterator, Tuple
 
 from flask import Response, g, request, stream_with_context
 from flask.views import MethodView
@@ -23,10 +23,9 @@ from app.resources.audit.schemas import (
     StateSchema,
     StreamQueryArgsSchema,
 )
+from events.access.question import ask
 from events.audit import PointInTime, present_event, read_events, redact
 from events.domainmodel import AclRule, AclRuleSet, ApiKey, MqttUser
-from events.errors import InvalidInput
-from events.topics import topic_error
 
 blp = Blueprint("audit", __name__, url_prefix="/v2", description="Audit history")
 HEARTBEAT_SECONDS = 5  # also how soon a departed client's thread is noticed and freed
@@ -56,7 +55,7 @@ class StreamSlots:
     def __init__(self, total: int, per_org: int):
         self.total, self.per_org = total, per_org
         self._lock = threading.Lock()
-        self._open: Counter = Counter()
+        self._open: Counter[str] = Counter()
 
     def acquire(self, org_id: str) -> None:
         with self._lock:
@@ -84,7 +83,7 @@ _stream_slots = StreamSlots(STREAMS_PER_PROCESS, STREAMS_PER_ORG)
 _store_readers = threading.BoundedSemaphore(int(os.environ.get("CLOUDSIGNAL_STREAM_READERS") or 4))
 
 
-def event_filter(args: Dict[str, Any]):
+def event_filter(args: Dict[str, Any]) -> Callable[[Dict[str, Any]], bool]:
     def wanted(item: Dict[str, Any]) -> bool:
         kind = args["type"]
         return ((kind is None or item["type"] == kind or item["type"].startswith(kind + "."))
@@ -99,7 +98,8 @@ def start_position(args: Dict[str, Any]) -> int:
     last_event_id = request.headers.get("Last-Event-ID", "")
     if last_event_id.isdigit():
         return int(last_event_id)
-    return args["cursor"] if args["cursor"] is not None else args["after"]
+    position: int = args["cursor"] if args["cursor"] is not None else args["after"]
+    return position
 
 
 @blp.route("/events")
@@ -170,16 +170,15 @@ class AuditAccessViews(MethodView):
     @blp.response(200, AccessSchema)
     def get(self, args: Dict[str, Any]) -> Dict[str, Any]:
         """Could this user publish or subscribe to this topic at that moment? With the rule and events"""
-        error = topic_error(args["topic"], wildcards=args["action"] == "subscribe")
-        if error:
-            raise InvalidInput(f"invalid topic: {error}", {"topic": [error]})
         domain = current_domain()
         moment = PointInTime(domain, g.org_id, args["at"])
-        answer = moment.access(args["username"], args["client_id"], args["topic"], args["action"])
+        user, user_events = moment.user(args["username"])
+        answer = ask(moment, user, username=args["username"], topic=args["topic"], action=args["action"],
+                     client_id=args["client_id"])
         key_names = {key.key_id: key.name for key in domain.view.keys_of(g.org_id)}
-        answer["events"] = [present_event(e, None, domain.view.label(e.originator_id), key_names)
-                            for e in answer["events"]]
-        return {"at": args["at"], **answer}
+        events = [present_event(e, None, domain.view.label(e.originator_id), key_names)
+                  for e in [*user_events, *answer.events]]
+        return {"at": args["at"], **answer.as_json(), "events": events}
 
 
 @blp.route("/audit/state")

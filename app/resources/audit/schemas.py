@@ -4,7 +4,7 @@ import marshmallow as ma
 
 from app.pagination import MAX_LIMIT
 from app.resources.acl.schemas import RuleSchema
-from events.acl import ACTIONS
+from events.access.rules import ACTIONS
 
 
 class Moment(ma.fields.AwareDateTime):

@@ -9,15 +9,13 @@ password that verified, per principal) before Argon2: go-auth without its own ca
 CONNECT, and Argon2id would cost each one about 22 ms.
 """
 
-import logging
-import time
 from typing import Any, Dict, Tuple
 
-from flask import current_app, request
+from flask import current_app
 from flask.views import MethodView
 
 from app.current import current_domain
-from app.resources.internal.routes import _decide, _internal_login, blp, broker_only
+from app.resources.internal.shared import blp, broker_only, decide, internal_login
 from app.resources.internal.schemas import (
     GoAuthAclSchema,
     GoAuthReplySchema,
@@ -25,34 +23,9 @@ from app.resources.internal.schemas import (
     GoAuthUserSchema,
 )
 from events import verified
-from events.mqtt_access import find_principal, login
+from events.access.broker import find_principal, login
 
-log = logging.getLogger("cloudsignal.broker")
-_query_warned_at = [float("-inf")]
 GO_AUTH_ACTIONS = {1: ("subscribe",), 2: ("publish",), 3: ("subscribe", "publish"), 4: ("subscribe",)}
-
-
-def presented_secret() -> str:
-    """The broker secret as go-auth sends it (`broker_only` reads Bearer itself, for our plugin).
-
-    go-auth cannot set headers, but Go's net/http turns a URL's userinfo (`http://go-auth:<secret>@
-    127.0.0.1:8081/...`, from `auth_opt_http_host go-auth:<secret>@127.0.0.1`) into
-    `Authorization: Basic` and prints it as `go-auth:***@` in its errors. The query string form
-    `?broker_secret=` still works for existing configurations but is deprecated: go-auth logs the
-    full URL, query included, on every failed request (a service outage fills the broker's log).
-    """
-    credentials = request.authorization
-    if credentials is not None and credentials.type == "basic":
-        return credentials.password or ""
-    presented = request.args.get("broker_secret", "")
-    if presented:
-        now = time.monotonic()
-        if now - _query_warned_at[0] >= 600:  # once per 10 minutes per process: go-auth asks a lot
-            _query_warned_at[0] = now
-            log.warning("deprecated: the broker secret arrived as ?broker_secret=, which go-auth writes to the "
-                        "broker's log on every HTTP error; put it in the URL's userinfo instead "
-                        "(auth_opt_http_host go-auth:<secret>@127.0.0.1, see broker-config/go-auth.conf)")
-    return presented
 
 
 def _go_auth_reply(allowed: bool, error: str = "") -> Tuple[Dict[str, Any], int]:
@@ -69,7 +42,7 @@ class GoAuthUserViews(MethodView):
     def post(self, body: Dict[str, Any]) -> Any:
         """mosquitto-go-auth: check a CONNECT's username and password"""
         username, password = body["username"], body["password"]
-        if _internal_login(username, password):
+        if internal_login(username, password):
             return _go_auth_reply(True)
         view = current_domain().view
         principal = find_principal(view, username)
@@ -102,5 +75,5 @@ class GoAuthAclViews(MethodView):
     @blp.alt_response(403, schema=GoAuthReplySchema, description="Denied")
     def post(self, body: Dict[str, Any]) -> Any:
         """mosquitto-go-auth: check a read, write or subscribe"""
-        allowed, reason = _decide(body["username"], body["clientid"], body["topic"], GO_AUTH_ACTIONS[body["acc"]])
+        allowed, reason = decide(body["username"], body["clientid"], body["topic"], GO_AUTH_ACTIONS[body["acc"]])
         return _go_auth_reply(allowed, reason)

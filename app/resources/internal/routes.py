@@ -1,23 +1,15 @@
-"""Endpoints the broker calls: EMQX's HTTP auth shapes and mosquitto-go-auth's HTTP backend.
-
-They answer loopback peers only, and only with the broker secret: `Authorization: Bearer <secret>`
-(our plugin), HTTP Basic with the secret as password (go-auth, from the URL's userinfo), or the
-deprecated `?broker_secret=` (go-auth would log it).
+"""Endpoints the broker calls, in EMQX's HTTP auth shapes (our plugin speaks them); the blueprint
+also carries mosquitto-go-auth's HTTP backend (go_auth.py). Who may call them: shared.py.
 """
 
-import functools
 import math
-import hmac
-import ipaddress
 import logging
-from typing import Any, Callable, Dict, Tuple
+from typing import Any, Dict
 
 from flask import current_app, request
 from flask.views import MethodView
 
 from app.current import current_domain
-from app.errors import ApiError
-from app.extensions.smorest import Blueprint
 from app.resources.internal.schemas import (
     SESSION_EVENTS,
     AuthenticateReplySchema,
@@ -33,47 +25,14 @@ from app.resources.internal.schemas import (
 from app.observability import AUTH_DECISIONS, AUTH_LATENCY, BROKER_CONNECTS, record_quota_refusal
 from events.context import acting_as
 from events.broker_state import changes
+from app.resources.internal.shared import blp, broker_only, decide, internal_login
 from events.presence import PRESENCE_REPORTS, RETAINED_REPORTS, record_presence, record_retained
+from events.access.broker import broker_acl, credential_version, expires_at, limits, login
+from events.access.question import Now, rules_of
 from events.readmodel import digest
-from events.mqtt_access import authorize, broker_rules, credential_version, expires_at, find_principal, limits, login
 
+__all__ = ["blp"]  # with every internal endpoint registered (app/__init__.py registers it)
 log = logging.getLogger("cloudsignal.broker")
-blp = Blueprint("internal", __name__, url_prefix="/internal",
-                description="Broker integration: loopback only, broker secret required")
-
-
-def _is_loopback(address: str) -> bool:
-    try:
-        return ipaddress.ip_address(address or "").is_loopback
-    except ValueError:
-        return address.startswith("/") or address == ""  # a unix socket has no IP peer
-
-
-def broker_only(view: Callable) -> Callable:
-    """Refuse anyone but the broker: a loopback peer holding the broker secret."""
-
-    @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        secret = current_app.config["BROKER_SECRET"]
-        if not secret:
-            raise ApiError(503, "broker integration is not configured: set CLOUDSIGNAL_BROKER_SECRET",
-                           "broker_not_configured")
-        if not _is_loopback(request.remote_addr or ""):
-            raise ApiError(403, "internal endpoints answer loopback peers only", "forbidden")
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        presented = token.strip() if scheme.lower() == "bearer" else go_auth.presented_secret()
-        if not hmac.compare_digest(presented.encode(), secret.encode()):
-            raise ApiError(401, "missing or wrong broker secret", "unauthorized")
-        return view(*args, **kwargs)
-
-    documented = blp.doc(security=[{"brokerSecret": []}])(wrapper)
-    return blp.alt_response(401, response="UNAUTHORIZED")(documented)
-
-
-def _internal_login(username: str, password: str) -> bool:
-    """The service's own broker user: a superuser whose password is the broker secret."""
-    return username == current_app.config["INTERNAL_USERNAME"] and hmac.compare_digest(
-        password.encode(), current_app.config["BROKER_SECRET"].encode())
 
 
 @blp.route("/broker/authenticate")
@@ -90,7 +49,7 @@ class BrokerAuthenticateViews(MethodView):
 
     @staticmethod
     def decide(body: Dict[str, Any]) -> Dict[str, Any]:
-        if _internal_login(body["username"], body["password"]):
+        if internal_login(body["username"], body["password"]):
             return {"result": "allow", "is_superuser": True, "acl": [], "reason": "internal user"}
         view = current_domain().view
         # Another process may have just created, changed or revoked these credentials (and the
@@ -109,7 +68,7 @@ class BrokerAuthenticateViews(MethodView):
         principal = decision.principal
         reply = {
             "result": "allow", "is_superuser": False, "reason": "ok",
-            "acl": broker_rules(view, principal, current_app.config["TENANCY"]),
+            "acl": broker_acl(rules_of(Now(view), principal), principal, current_app.config["TENANCY"]),
             "limits": limits(current_domain().quotas(principal.org_id), principal.org_id),
             "credential_version": credential_version(principal),
         }
@@ -126,7 +85,7 @@ class BrokerAuthorizeViews(MethodView):
     @blp.response(200, AuthorizeReplySchema)
     def post(self, body: Dict[str, Any]) -> Dict[str, Any]:
         """Decide one publish or subscribe (EMQX HTTP authorization shape)"""
-        allowed, reason = _decide(body["username"], body["clientid"], body["topic"], (body["action"],))
+        allowed, reason = decide(body["username"], body["clientid"], body["topic"], (body["action"],))
         return {"result": "allow" if allowed else "deny", "reason": reason}
 
 
@@ -189,19 +148,5 @@ class ReadModelViews(MethodView):
             return {"position": view.position, "aggregates": digest(view)}
 
 
-def _decide(username: str, client_id: Any, topic: str, actions: Tuple[str, ...]) -> Tuple[bool, str]:
-    if username == current_app.config["INTERNAL_USERNAME"]:
-        return True, "internal user"
-    view = current_domain().view
-    principal = find_principal(view, username)
-    if principal is None or principal.disabled:
-        return False, "unknown or disabled user"
-    for action in actions:
-        decision = authorize(view, principal, client_id, topic, action, current_app.config["TENANCY"])
-        if not decision.allowed:
-            return False, decision.reason
-    return True, "allowed"
-
-
-# mosquitto-go-auth's HTTP backend lives in its own module, on this blueprint.
+# mosquitto-go-auth's HTTP backend lives in its own module, on the same blueprint (after these).
 from app.resources.internal import go_auth  # noqa: E402,F401  (registers its routes)

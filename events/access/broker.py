@@ -1,22 +1,22 @@
-"""Decisions for MQTT clients: who may connect, and the rules the broker enforces for them.
+"""The broker's side of access: who may connect, and the rules the broker enforces for them.
 
-Principals are MQTT users (`name@org`) and temporary credentials (`tok_...@org`). The same ACL
-evaluation as the simulator (`events.acl`); only the shapes differ.
+Principals are MQTT users (`name@org`) and temporary credentials (`tok_...@org`). The broker
+plugin decides publishes and subscribes from the rules rendered here (`broker_acl`); its HTTP
+questions are answered by `events.access.question.ask`, with the same evaluation.
 """
 
 import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
-from events.acl import Decision, broadened, evaluate, for_user, ordered, render
+from events.access.question import SourcedRule, claims_of, namespace
+from events.access.rules import BROKER_CLIENT_ID, broadened, for_user, ordered, render
 from events.errors import NotFound
 from events.readmodel import ReadModel
 from events import verified
 
-# How the broker plugin (and EMQX) spell the client id placeholder; rendered per session there.
-BROKER_CLIENT_ID = "${clientid}"
 EMQX_ACTIONS = {"publish": "publish", "subscribe": "subscribe", "both": "all"}
 TEMPORARY_PREFIX = "tok_"
 
@@ -44,10 +44,6 @@ def find_principal(view: ReadModel, mqtt_username: str) -> Any:
         return view.find_user(parts[1], parts[0])
     except NotFound:
         return None
-
-
-def claims_of(principal: Any) -> Dict[str, str]:
-    return getattr(principal, "claims", {})
 
 
 def expires_at(principal: Any) -> Optional[datetime]:
@@ -82,17 +78,13 @@ def login(view: ReadModel, mqtt_username: str, password: str, verifier_version: 
     return Login(True, "ok", principal)
 
 
-def namespace(principal: Any, tenancy: str) -> str:
-    """The prefix every topic of this principal's organization has on the broker."""
-    return f"{principal.org_id}/" if tenancy == "multi" else ""
-
-
-def broker_rules(view: ReadModel, principal: Any, tenancy: str) -> List[Dict[str, Any]]:
-    """The principal's rules in the order they are tried, in EMQX's `acl` shape, placeholders
-    rendered except the client id (the broker renders that per session)."""
+def broker_acl(rules: Iterable[SourcedRule], principal: Any, tenancy: str) -> List[Dict[str, Any]]:
+    """The principal's rules (`events.access.question.rules_of`) in the order they are tried, in
+    EMQX's `acl` shape, placeholders rendered except the client id (the broker renders that per
+    session)."""
     prefix = namespace(principal, tenancy)
-    rules = []
-    for rule in ordered(rule for rule, _ in view.effective_rules(principal)):
+    acl = []
+    for rule in ordered(sourced.rule for sourced in rules):
         if not for_user(rule, principal.name):
             continue
         topic = render(rule.topic, username=principal.name, client_id=BROKER_CLIENT_ID,
@@ -101,42 +93,14 @@ def broker_rules(view: ReadModel, principal: Any, tenancy: str) -> List[Dict[str
             if rule.permission == "allow":
                 continue
             topic = broadened(rule.topic)
-        rules.append({"permission": rule.permission, "action": EMQX_ACTIONS[rule.action], "topic": prefix + topic})
-    return rules
+        acl.append({"permission": rule.permission, "action": EMQX_ACTIONS[rule.action], "topic": prefix + topic})
+    return acl
 
 
-def limits(quotas: Dict[str, int], org_id: str) -> Dict[str, Any]:
+def limits(quotas: Mapping[str, Optional[int]], org_id: str) -> Dict[str, Any]:
     """The organization limits the broker enforces itself (connections, messages per minute,
     retained topics, payload size)."""
     return {"org_id": org_id, "max_connections": quotas["max_connections"],
             "messages_per_minute": quotas["messages_per_minute"],
             "max_retained_messages": quotas.get("max_retained_messages"),
             "max_payload_bytes": quotas.get("max_payload_bytes")}
-
-
-def shared_subscription(topic: str) -> Tuple[Optional[str], str]:
-    """`$share/GROUP/FILTER` -> (GROUP, FILTER) when GROUP is one level without wildcards and
-    FILTER does not start with '$' (as the broker plugin decides); else (None, topic)."""
-    if topic.startswith("$share/"):
-        group, _, rest = topic[len("$share/"):].partition("/")
-        if group and not set(group) & {"+", "#"} and rest and not rest.startswith("$"):
-            return group, rest
-    return None, topic
-
-
-def authorize(
-    view: ReadModel, principal: Any, client_id: Optional[str], topic: str, action: str, tenancy: str
-) -> Decision:
-    """Decide a broker-side check on an absolute topic (with the namespace prefix in `multi`)."""
-    if topic.startswith("$"):
-        # `$share/GROUP/FILTER` (subscriptions only) is decided as FILTER; nothing else of '$'.
-        group, shared = shared_subscription(topic)
-        if group is None or action != "subscribe":
-            return Decision(False, None, "topics starting with '$' are closed to tenants")
-        topic = shared
-    prefix = namespace(principal, tenancy)
-    if not topic.startswith(prefix):
-        return Decision(False, None, "outside the organization's namespace")
-    rules = [rule for rule, _ in view.effective_rules(principal)]
-    return evaluate(rules, username=principal.name, client_id=client_id, org_id=principal.org_id,
-                    topic=topic[len(prefix):], action=action, claims=claims_of(principal))

@@ -1,4 +1,4 @@
-"""ACL evaluation, shared by the simulator (`POST /v2/acl/check`) and the broker hooks.
+"""Rules and their evaluation: what a rule is, which rules are valid, and which rule decides.
 
 Rules are tried lowest priority number first (deny before allow at equal priority, then in the
 order given); the first rule whose rendered topic covers the whole requested topic or filter
@@ -12,7 +12,8 @@ from fnmatch import fnmatchcase
 import re
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
-from events.topics import covers, overlaps
+from events.errors import InvalidInput
+from events.topics import covers, overlaps, topic_error
 
 ACTIONS = ("publish", "subscribe")
 RULE_ACTIONS = ("publish", "subscribe", "both")
@@ -30,6 +31,23 @@ class Rule:
     user: Optional[str] = None  # a glob over the user's name, such as "sensor-*"
 
 
+def as_rule(body: Dict[str, Any]) -> Rule:
+    """A rule as stored (the JSON body of a rule or a rule set's entry) as a `Rule`."""
+    return Rule(
+        id=body["id"], topic=body["topic"], action=body["action"], permission=body["permission"],
+        priority=body.get("priority", DEFAULT_PRIORITY), user=body.get("user"),
+    )
+
+
+def check_rule(rule: Dict[str, Any]) -> None:
+    """Invariants every rule keeps, wherever it is stored (InvalidInput when it does not)."""
+    error = topic_error(rule["topic"], wildcards=True, placeholders=True)
+    if error:
+        raise InvalidInput(f"invalid topic filter: {error}", {"topic": [error]})
+    if rule["action"] not in RULE_ACTIONS or rule["permission"] not in PERMISSIONS:
+        raise InvalidInput("invalid action or permission")
+
+
 @dataclass(frozen=True)
 class Decision:
     allowed: bool
@@ -45,10 +63,9 @@ def ordered(rules: Iterable[Rule]) -> List[Rule]:
     return sorted(rules, key=lambda rule: (rule.priority, rule.permission != "deny"))
 
 
-_CLAIM = re.compile(r"\{claims\.([A-Za-z0-9_]+)\}")
 _PLACEHOLDER_OR_VALUE = re.compile(r"\{(?:client_id|username|org_id|claims\.[A-Za-z0-9_]+)\}")
-# How the broker plugin spells the client id it renders per session (events.mqtt_access passes it
-# as the client id): the only place a rendered rule may hold '$', '{' or '}'.
+# How the broker plugin spells the client id it renders per session (events.access.broker passes
+# it as the client id): the only place a rendered rule may hold '$', '{' or '}'.
 BROKER_CLIENT_ID = "${clientid}"
 # Values from outside (claims, usernames) are data: none of these may reach a rendered rule, where
 # they would be wildcards, levels, or placeholders the broker renders again ('${clientid}').
@@ -75,16 +92,16 @@ def render(
     values: Dict[str, str] = {"{org_id}": org_id}
     for placeholder in set(_PLACEHOLDER_OR_VALUE.findall(topic)):
         if placeholder == "{client_id}":
-            if client_id != BROKER_CLIENT_ID and not _usable(client_id, strict=False):
+            if client_id is None or (client_id != BROKER_CLIENT_ID and not _usable(client_id, strict=False)):
                 return None
-            values[placeholder] = client_id  # type: ignore[assignment]
+            values[placeholder] = client_id
         elif placeholder == "{username}":
             if not _usable(username):
                 return None
             values[placeholder] = username
         elif placeholder.startswith("{claims."):
             value = (claims or {}).get(placeholder[len("{claims."):-1])
-            if not _usable(value):
+            if not isinstance(value, str) or not _usable(value):
                 return None
             values[placeholder] = value
     return _PLACEHOLDER_OR_VALUE.sub(lambda match: values[match.group(0)], topic)
