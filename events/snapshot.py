@@ -28,12 +28,11 @@ import os
 import pickle
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Tuple
+from typing import Any, ContextManager, Dict, Mapping, Optional, Protocol, Tuple
+
+from eventsourcing.persistence import ApplicationRecorder
 
 from events import secret_box
-
-if TYPE_CHECKING:
-    from events.readmodel import ReadModel
 
 log = logging.getLogger("cloudsignal.snapshot")
 FORMAT = 2  # 2: user tuples start with the aggregate id (int)
@@ -68,9 +67,20 @@ def _key(env: Mapping[str, str]) -> Optional[bytes]:
     return hmac.new(newest, b"cloudsignal-read-model-snapshot-v1", hashlib.sha256).digest()
 
 
-def log_identity(model: "ReadModel", position: int) -> Tuple[Optional[str], Optional[Tuple[str, int]]]:
+class Snapshotted(Protocol):
+    """What a snapshot needs of the read model (events/readmodel.py), which owns its Snapshots."""
+
+    recorder: ApplicationRecorder
+    position: int
+
+    def paused(self) -> ContextManager[None]: ...
+    def capture(self) -> Dict[str, Any]: ...
+    def restore(self, state: Dict[str, Any]) -> None: ...
+
+
+def log_identity(model: Snapshotted, position: int) -> Tuple[Optional[str], Optional[Tuple[str, int]]]:
     """(store id, (originator id, version) of the event at `position`)."""
-    recorder = model._app.recorder
+    recorder = model.recorder
     first = recorder.select_notifications(1, 1)
     store = str(first[0].originator_id) if first else None
     at = recorder.select_notifications(position, 1, stop=position) if position else []
@@ -80,7 +90,7 @@ def log_identity(model: "ReadModel", position: int) -> Tuple[Optional[str], Opti
 class Snapshots:
     """Snapshots of one read model."""
 
-    def __init__(self, model: "ReadModel", env: Mapping[str, str]):
+    def __init__(self, model: Snapshotted, env: Mapping[str, str]):
         self.model = model
         self.path = snapshot_path(env)
         self.key = _key(env) if self.path else None

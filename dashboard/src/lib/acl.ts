@@ -1,5 +1,5 @@
 // Access decisions in the browser, for the simulator's *unsaved* rules: the same semantics as the
-// service's evaluator (events/acl.py) and the broker plugin, checked against their shared table of
+// service's evaluator (events/access/rules.py) and the broker plugin, checked against their shared table of
 // cases (broker-config/acl-cases.json) by test/unit/acl.test.ts. Saved rules are always asked of
 // the service (POST /v2/acl/check).
 import { covers, overlaps } from './topics.js'
