@@ -35,13 +35,13 @@ def authenticate(scope: Optional[str], public: bool = False) -> ApiKey:
     now = datetime.now(timezone.utc)
     if key.revoked:
         raise ApiError(401, f"API key {key.key_id} has been revoked", "api_key_revoked")
-    if key.expires_at is not None and key.expires_at <= now:
+    if key.has_expired(now) and key.expires_at is not None:
         raise ApiError(401, f"API key {key.key_id} expired at {key.expires_at.isoformat()}", "api_key_expired")
     if key.key_type == "public" and not public:
         raise ApiError(
             403, "public keys may only exchange tokens and read public organization info", "forbidden"
         )
-    if scope and key.key_type == "restricted" and scope not in key.scopes:
+    if scope and not key.grants(scope, public):
         raise ApiError(403, f"this key lacks the {scope!r} scope", "insufficient_scope", {"required_scope": scope})
     g.key, g.org_id = key, key.org_id
     enforce_rate_limit(key.org_id)

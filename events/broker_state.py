@@ -10,9 +10,10 @@ import hmac
 import math
 from typing import Any, Callable, Dict, Iterable, List, Optional
 
-from events.domainmodel import AclRule, AclRuleSet, MqttUser, Organization, TemporaryCredential
+from events.domainmodel import AclRule, AclRuleSet, MqttUser, Organization, TemporaryCredential, mqtt_username
 from events.errors import NotFound
-from events.mqtt_access import broker_rules, credential_version, expires_at, find_principal, limits
+from events.access.broker import broker_acl, credential_version, expires_at, find_principal, limits
+from events.access.question import Now, rules_of
 
 VERIFIER_CONTEXT = b"cloudsignal-verifier-v1"
 PAGE_EVENTS = 10000  # log positions examined per sync reply
@@ -30,19 +31,15 @@ def verifier(key: bytes, username: str, password: str) -> str:
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
-def mqtt_username(principal: Any) -> str:
-    return f"{principal.name}@{principal.org_id}"
-
-
 def principal_record(view: Any, principal: Any, quotas: Dict[str, Any], tenancy: str) -> Dict[str, Any]:
     """The principal as the plugin stores it (no verifier: the service keeps no plain text)."""
     expiry = expires_at(principal)
     return {
-        "username": mqtt_username(principal),
+        "username": mqtt_username(principal.name, principal.org_id),
         "credential_version": credential_version(principal),
         "is_superuser": False,
         "expire_at": math.ceil(expiry.timestamp()) if expiry is not None else None,
-        "acl": broker_rules(view, principal, tenancy),
+        "acl": broker_acl(rules_of(Now(view), principal), principal, tenancy),
         "limits": limits(quotas, principal.org_id),
     }
 
@@ -112,7 +109,7 @@ def _affected(view: Any, event: Any) -> Iterable[Any]:
     org_id = view.org_of(event.originator_id)
     kind = type(event).__name__
     if class_name in (MqttUser.__name__, TemporaryCredential.__name__):  # names never change
-        username = f"{name}@{org_id}"
+        username = mqtt_username(name, org_id)
         return [(username, find_principal(view, username))]
     if class_name == AclRule.__name__:
         return _principals_of(view, org_id)
@@ -128,4 +125,4 @@ def _principals_of(view: Any, org_id: str) -> List[Any]:
         view.organization(org_id)
     except NotFound:
         return []
-    return [(mqtt_username(p), p) for p in [*view.users_of(org_id), *view.credentials_of(org_id)]]
+    return [(mqtt_username(p.name, p.org_id), p) for p in [*view.users_of(org_id), *view.credentials_of(org_id)]]

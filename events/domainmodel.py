@@ -1,17 +1,59 @@
 """Aggregates of the CloudSignal domain. Every change is an event; nothing is updated in place.
 
 Each event records the actor (API key id or `system`) and the request id from `events.context`.
+Aggregates guard their invariants: a public command checks and raises a domain error (see
+`events.errors`) before it triggers its event, whose method (`_name`) only records the change, as
+it also runs when the aggregate is rebuilt from the store.
 """
 
 from dataclasses import field
-from datetime import datetime
-from typing import Any, Dict, List, Optional
+from datetime import datetime, timedelta, timezone
+from typing import Any, Dict, List, Optional, Tuple
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from events import ids
 from events.context import actor_var, request_id_var
+from events.errors import Conflict, Forbidden, InvalidInput
 from events.ids import NAMESPACE, aggregate_id
+from events.secrets import hash_api_key
+
+KEY_TYPES = ("secret", "public", "restricted")
+SCOPES = (
+    "users:read", "users:write", "acl:read", "acl:write", "sessions:read", "sessions:write",
+    "publish", "keys:read", "keys:write", "organization:read", "organization:write",
+    "tokens:create", "events:read",
+)
+TOKEN_MAX_TTL = 86400  # seconds temporary credentials may live, at issue and at each refresh
+
+
+class KeyEscalation(Forbidden):
+    """A key asked to act on a key with more power than its own."""
+
+    code = "insufficient_scope"
+
+
+class ProviderInactive(Forbidden):
+    """Credentials of a deleted or disabled auth provider are not extended."""
+
+    code = "provider_inactive"
+
+
+def mqtt_username(name: str, org_id: str) -> str:
+    """The MQTT username of a user, temporary credentials or a session: `name@org_id`. The one
+    place the format is written; `split_mqtt_username` reads it."""
+    return f"{name}@{org_id}"
+
+
+def split_mqtt_username(username: str) -> Optional[Tuple[str, str]]:
+    """`name@org_id` -> (name, org_id); None when there is no organization suffix."""
+    name, at, org_id = username.rpartition("@")
+    return (name, org_id) if at and name and org_id.startswith("org_") else None
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 class CloudSignalAggregate(Aggregate):
@@ -47,7 +89,7 @@ class Organization(CloudSignalAggregate):
     kind, _public_id_attribute, _label_attribute = "organization", "org_id", "name"
     broker: Optional[str] = None  # the broker serving it, when there are several (events/brokers.py)
 
-    def __init__(self, org_id: str, name: str, settings: Dict[str, Any], quotas: Dict[str, int]):
+    def __init__(self, org_id: str, name: str, settings: Dict[str, Any], quotas: Dict[str, Optional[int]]):
         self.org_id = org_id
         self.name = name
         self.settings = settings
@@ -121,6 +163,10 @@ class MqttUser(CloudSignalAggregate):
     @classmethod
     def create_id(cls, user_id: str, **_: Any) -> UUID:
         return aggregate_id(user_id)
+
+    @property
+    def mqtt_username(self) -> str:
+        return mqtt_username(self.name, self.org_id)
 
     @event("PasswordChanged")
     def change_password(self, password_hash: str) -> None:
@@ -220,13 +266,43 @@ class ApiKey(CloudSignalAggregate):
     def create_id(cls, key_id: str, **_: Any) -> UUID:
         return aggregate_id(key_id)
 
-    @event("Renamed")
-    def rename(self, name: str) -> None:
-        self.name = name
+    @classmethod
+    def checked_scopes(cls, key_type: str, scopes: Optional[List[str]]) -> List[str]:
+        """The scopes a `key_type` key takes, sorted and without repeats: a restricted key needs
+        at least one, the other types none (InvalidInput otherwise)."""
+        if key_type not in KEY_TYPES:
+            raise InvalidInput(f"unknown key type {key_type!r}", {"type": [f"one of {KEY_TYPES}"]})
+        unknown = sorted(set(scopes or ()) - set(SCOPES))
+        if unknown:
+            raise InvalidInput(f"unknown scopes: {', '.join(unknown)}", {"scopes": unknown})
+        if key_type == "restricted" and not scopes:
+            raise InvalidInput("a restricted key needs at least one scope", {"scopes": ["required"]})
+        if key_type != "restricted" and scopes:
+            raise InvalidInput(f"a {key_type} key takes no scopes", {"scopes": ["not allowed"]})
+        return sorted(set(scopes or ()))
 
-    @event("ScopesChanged")
-    def change_scopes(self, scopes: List[str]) -> None:
-        self.scopes = scopes
+    @classmethod
+    def issue(
+        cls, org_id: str, name: str, key_type: str, scopes: Optional[List[str]] = None,
+        expires_at: Optional[datetime] = None, by: Optional["ApiKey"] = None,
+    ) -> Tuple["ApiKey", str]:
+        """A new key and its plain text (shown once; the key keeps only its hash). `by` is the key
+        asking (None: the operator): it may not mint a key more powerful than itself."""
+        scopes = cls.checked_scopes(key_type, scopes)
+        if by is not None:
+            by.check_power_over(key_type, scopes)
+        if expires_at is not None and expires_at <= _now():
+            raise InvalidInput("expires_at must be in the future", {"expires_at": ["in the past"]})
+        return cls._minted(org_id, name, key_type, scopes, expires_at)
+
+    @classmethod
+    def _minted(
+        cls, org_id: str, name: str, key_type: str, scopes: List[str], expires_at: Optional[datetime]
+    ) -> Tuple["ApiKey", str]:
+        secret = ids.new_api_key(key_type)
+        key = cls(key_id=ids.new_id("key"), org_id=org_id, name=name, key_type=key_type, scopes=scopes,
+                  key_hash=hash_api_key(secret), hint=f"{secret[:3]}...{secret[-4:]}", expires_at=expires_at)
+        return key, secret
 
     def holds_power_of(self, key_type: str, scopes: Optional[List[str]]) -> bool:
         """Whether this key may do everything a `key_type` key with `scopes` may do: the test for
@@ -239,9 +315,75 @@ class ApiKey(CloudSignalAggregate):
             return key_type == "restricted" and set(scopes or ()) <= set(self.scopes)
         return False
 
+    def check_power_over(self, key_type: str, scopes: Optional[List[str]]) -> None:
+        """No key creates, changes, rotates or revokes a key with more power than its own."""
+        if not self.holds_power_of(key_type, scopes):
+            raise KeyEscalation(
+                "a key may only create, change, rotate or revoke keys with no more power than its own "
+                "(a restricted key: restricted keys within its scopes)", {"allowed_scopes": self.scopes})
+
+    def grants(self, scope: str, public_operation: bool = False) -> bool:
+        """Whether this key may call an operation that needs `scope`: a secret key any, a restricted
+        key those of its scopes, a public key only the operations open to public keys."""
+        if self.key_type == "public":
+            return public_operation
+        return self.key_type == "secret" or scope in self.scopes
+
+    def has_expired(self, at: Optional[datetime] = None) -> bool:
+        """Past its `expires_at` at `at` (default: now); a key without one never expires."""
+        return self.expires_at is not None and self.expires_at <= (at or _now())
+
+    def check_changeable_by(self, by: Optional["ApiKey"]) -> None:
+        """A change needs a key at least as powerful as this one (`by`; None: the operator), and
+        a key that is not revoked."""
+        if by is not None:
+            by.check_power_over(self.key_type, self.scopes)
+        if self.revoked:
+            raise Conflict(f"API key {self.key_id!r} is revoked")
+
+    def rename(self, name: str, by: Optional["ApiKey"] = None) -> None:
+        self.check_changeable_by(by)
+        if name != self.name:
+            self._rename(name)
+
+    @event("Renamed")
+    def _rename(self, name: str) -> None:
+        self.name = name
+
+    def change_scopes(self, scopes: List[str], by: Optional["ApiKey"] = None) -> None:
+        """New scopes, valid for the key's type and within the power of `by`."""
+        self.check_changeable_by(by)
+        scopes = self.checked_scopes(self.key_type, scopes)
+        if by is not None:
+            by.check_power_over(self.key_type, scopes)
+        if scopes != self.scopes:
+            self._change_scopes(scopes)
+
+    @event("ScopesChanged")
+    def _change_scopes(self, scopes: List[str]) -> None:
+        self.scopes = scopes
+
+    def revoke(self, by: Optional["ApiKey"] = None) -> None:
+        """Revoke, once (revoking a revoked key changes nothing)."""
+        if by is not None:
+            by.check_power_over(self.key_type, self.scopes)
+        if not self.revoked:
+            self._revoke()
+
     @event("Revoked")
-    def revoke(self) -> None:
+    def _revoke(self) -> None:
         self.revoked = True
+
+    def rotate(self, by: Optional["ApiKey"] = None) -> Tuple["ApiKey", str]:
+        """A new key with the same name, type, scopes and expiry, and its plain text; this one is
+        revoked. A revoked key is not rotated (a new one is created instead)."""
+        if by is not None:
+            by.check_power_over(self.key_type, self.scopes)
+        if self.revoked:
+            raise Conflict(f"API key {self.key_id!r} is revoked; create a new one instead")
+        new = self._minted(self.org_id, self.name, self.key_type, self.scopes, self.expires_at)
+        self._revoke()
+        return new
 
     @event("Used")
     def record_use(self, at: datetime) -> None:
@@ -281,6 +423,10 @@ class Session(CloudSignalAggregate):
     @classmethod
     def create_id(cls, session_id: str, **_: Any) -> UUID:
         return aggregate_id(session_id)
+
+    @property
+    def mqtt_username(self) -> str:
+        return mqtt_username(self.username, self.org_id)
 
     @event("Closed")
     def close(self, reason: str, at: datetime) -> None:
@@ -375,10 +521,52 @@ class TemporaryCredential(CloudSignalAggregate):
     def create_id(cls, credential_id: str, **_: Any) -> UUID:
         return aggregate_id(credential_id)
 
+    @classmethod
+    def issue(
+        cls, org_id: str, user_id: str, ttl: int, rule_set_id: Optional[str] = None,
+        claims: Optional[Dict[str, str]] = None, provider_id: Optional[str] = None,
+    ) -> Tuple["TemporaryCredential", str]:
+        """New credentials valid for `ttl` seconds (1 to TOKEN_MAX_TTL) and their password,
+        returned once (the credentials keep only its hash)."""
+        cls.check_ttl(ttl)
+        password = ids.random_string(ids.BASE62, 32)
+        credential = cls(
+            credential_id=ids.new_id("cred"), org_id=org_id, name="tok_" + ids.random_string(ids.BASE62, 16).lower(),
+            password_hash=hash_api_key(password), user_id=user_id, provider_id=provider_id,
+            rule_set_id=rule_set_id, claims=claims or {}, ttl=ttl, expires_at=_now() + timedelta(seconds=ttl),
+        )
+        return credential, password
+
+    @staticmethod
+    def check_ttl(ttl: int) -> None:
+        if not 1 <= ttl <= TOKEN_MAX_TTL:
+            raise InvalidInput(f"ttl must be 1 to {TOKEN_MAX_TTL} seconds", {"ttl": ["out of range"]})
+
+    @property
+    def mqtt_username(self) -> str:
+        return mqtt_username(self.name, self.org_id)
+
     @property
     def disabled(self) -> bool:
         return False
 
+    def has_expired(self, at: Optional[datetime] = None) -> bool:
+        """Past `expires_at` at `at` (default: now): refused at login and not refreshed."""
+        return self.expires_at <= (at or _now())
+
+    def extend(self, provider_active: bool = True, at: Optional[datetime] = None) -> None:
+        """Extend by the original lifetime from `at` (default: now): only credentials that have not
+        expired, and, for credentials exchanged from a provider's token, only while that provider
+        exists and is enabled (`provider_active`, which the caller reads from the read model)."""
+        at = at or _now()
+        if self.has_expired(at):
+            raise InvalidInput("these credentials have expired; exchange a token again", None)
+        if not provider_active:
+            raise ProviderInactive("the auth provider that issued these credentials was deleted or disabled; "
+                                   "they run until they expire and cannot be refreshed")
+        self.refresh(at + timedelta(seconds=self.ttl))
+
     @event("Refreshed")
     def refresh(self, expires_at: datetime) -> None:
+        """The event `extend` triggers once its checks pass (call `extend`)."""
         self.expires_at = expires_at

@@ -47,14 +47,16 @@ from collections import OrderedDict
 from datetime import datetime, timezone
 from typing import Any, Optional, Tuple
 
+from events.domainmodel import mqtt_username
 from events.secrets import hash_api_key, same_digest, verify_password
 
 DEFAULT_MAX_ENTRIES = int(os.environ.get("CLOUDSIGNAL_VERIFIED_CACHE_SIZE", "100000"))
 
 
 def principal_key(principal: Any) -> str:
-    """The MQTT username a principal (MQTT user or temporary credential) connects with."""
-    return f"{principal.name}@{principal.org_id}"
+    """The MQTT username a principal (MQTT user, its read-model record, temporary credentials)
+    connects with."""
+    return mqtt_username(principal.name, principal.org_id)
 
 
 def hash_token(password_hash: str) -> str:

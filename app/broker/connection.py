@@ -1,7 +1,7 @@
 """The service's own MQTT connection to the broker, one per service process.
 
-It publishes for `POST /v2/publish` and sends commands to the broker plugin over $CONTROL. It
-connects as the internal user (a superuser; the API checks topics before publishing) with MQTT 5,
+It publishes for `POST /v2/publish` and sends commands to the broker plugin over $CONTROL (one
+method per command, from `app.broker.commands`). It connects as the internal user (a superuser; the API checks topics before publishing) with MQTT 5,
 and paho reconnects by itself with backoff.
 """
 
@@ -16,6 +16,8 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+
+from app.broker.commands import Command, CommandSender
 
 CONTROL_TOPIC = "$CONTROL/cloudsignal/v1"
 COMMANDS_PER_MESSAGE = 500
@@ -35,12 +37,12 @@ class BrokerRefused(Exception):
     organization's quota (messages per minute, retained messages, payload size)."""
 
 
-class BrokerConnection:
+class BrokerConnection(CommandSender):
     def __init__(self, host: str, port: int, username: str, secret: str):
         client_id = f"{username}-{socket.gethostname()}-{os.getpid()}"
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
         self.client.username_pw_set(username, secret)
-        self.client.reconnect_delay_set(min_delay=0.1, max_delay=2)
+        self.client.reconnect_delay_set(min_delay=0.1, max_delay=2)  # type: ignore[arg-type]  # paho takes seconds as float
         self.client.max_inflight_messages_set(1000)
         self.client.on_connect = self._on_connect
         self.client.on_publish = self._on_publish
@@ -102,7 +104,7 @@ class BrokerConnection:
             raise BrokerRefused(str(refused))
         return info.mid
 
-    def send_commands(self, commands: List[Dict[str, Any]]) -> List[mqtt.MQTTMessageInfo]:
+    def send_commands(self, commands: List[Command]) -> List[Any]:
         """Queue commands for the plugin (QoS 1; kept and resent while reconnecting)."""
         return [
             self.client.publish(CONTROL_TOPIC, json.dumps({"commands": commands[start:start + COMMANDS_PER_MESSAGE]}),
@@ -119,7 +121,7 @@ def publish_properties(fields: Dict[str, Any]) -> Optional[Properties]:
     """MQTT 5 PUBLISH properties from the API's `properties` object."""
     if not fields:
         return None
-    properties = Properties(PacketTypes.PUBLISH)
+    properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
     if "content_type" in fields:
         properties.ContentType = fields["content_type"]
     if "message_expiry_interval" in fields:

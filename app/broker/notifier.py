@@ -14,10 +14,13 @@ import math
 from typing import Any, Callable, Dict, Iterable, List, Optional
 from uuid import UUID
 
+from app.broker import commands
+from app.broker.commands import Command
 from events.application import CloudSignal
-from events.broker_state import mqtt_username, principal_record, verifier
-from events.domainmodel import AclRule, AclRuleSet, MqttUser, Organization, TemporaryCredential
-from events.mqtt_access import broker_rules, limits
+from events.broker_state import principal_record, verifier
+from events.domainmodel import AclRule, AclRuleSet, MqttUser, Organization, TemporaryCredential, mqtt_username
+from events.access.broker import broker_acl, limits
+from events.access.question import Now, rules_of
 
 PUSH_WAIT = 1.0  # seconds an API call waits for the broker to acknowledge a new principal
 log = logging.getLogger("cloudsignal.broker")
@@ -26,7 +29,7 @@ REVOKING_USER_EVENTS = {"PasswordChanged", "Disabled", "Deleted"}
 
 
 class BrokerNotifier:
-    def __init__(self, domain: CloudSignal, send: Callable[[List[Dict[str, Any]]], List[Any]], tenancy: str,
+    def __init__(self, domain: CloudSignal, send: Callable[[List[Command]], List[Any]], tenancy: str,
                  verifier_key: Optional[bytes] = None):
         self.domain, self.send, self.tenancy, self.verifier_key = domain, send, tenancy, verifier_key
         if verifier_key is not None:
@@ -36,8 +39,8 @@ class BrokerNotifier:
         """Hand the broker the principal with a verifier of its new password, and wait until the
         broker has it (its PUBACK), so the client connects from the broker's memory at once."""
         assert self.verifier_key is not None
-        command = {"command": "set_principal", **self._record(principal),
-                   "verifier": verifier(self.verifier_key, mqtt_username(principal), password)}
+        record = self._record(principal)
+        command = commands.set_principal(record, verifier(self.verifier_key, record["username"], password))
         for info in self._send([command]):
             try:
                 info.wait_for_publish(PUSH_WAIT)
@@ -49,45 +52,41 @@ class BrokerNotifier:
     def _record(self, principal: Any) -> Dict[str, Any]:
         return principal_record(self.domain.view, principal, self.domain.quotas(principal.org_id), self.tenancy)
 
-    def _send(self, commands: List[Dict[str, Any]]) -> List[Any]:
+    def _send(self, batch: List[Command]) -> List[Any]:
+        """One publish (per broker) of the commands, each stamped with the log position."""
         position = self.domain.view.position
-        return self.send([{**command, "position": position} for command in commands]) or []
+        return self.send([{**command, "position": position} for command in batch]) or []
 
     def __call__(self, events: List[Any], aggregates: Dict[UUID, Any]) -> None:
-        commands: List[Dict[str, Any]] = []
-        rules_for: Dict[str, Any] = {}  # principals (users, temporary credentials) needing new rules
+        batch: List[Command] = []
+        rules_for: Dict[UUID, Any] = {}  # principals (users, temporary credentials) needing new rules
         for event in events:
             aggregate = aggregates.get(event.originator_id)
             kind = type(event).__name__
             if isinstance(aggregate, MqttUser):
-                username = f"{aggregate.name}@{aggregate.org_id}"
                 if kind in REVOKING_USER_EVENTS:
-                    commands += [{"command": "kick_user", "username": username},
-                                 {"command": "invalidate", "username": username}]
+                    batch += commands.revoke(aggregate.mqtt_username)
                 elif kind == "RuleSetAssigned":
                     rules_for[aggregate.id] = aggregate
             elif isinstance(aggregate, TemporaryCredential) and kind == "Refreshed":
-                commands.append({"command": "set_expiry", "username": f"{aggregate.name}@{aggregate.org_id}",
-                                 "expire_at": math.ceil(aggregate.expires_at.timestamp())})
+                batch.append(commands.set_expiry(aggregate.mqtt_username,
+                                                 math.ceil(aggregate.expires_at.timestamp())))
             elif isinstance(aggregate, Organization) and kind == "QuotasChanged":
-                commands.append({"command": "set_limits", **limits(self.domain.quotas(aggregate.org_id),
-                                                                   aggregate.org_id)})
+                batch.append(commands.set_limits(limits(self.domain.quotas(aggregate.org_id), aggregate.org_id)))
             elif isinstance(aggregate, AclRule):
                 rules_for.update({p.id: p for p in self._principals_of(aggregate.org_id)})
             elif isinstance(aggregate, AclRuleSet) and kind == "RulesReplaced":
                 rules_for.update({p.id: p for p in self._principals_of(aggregate.org_id)
                                   if p.rule_set_id == aggregate.rule_set_id})
-        commands += [self._set_rules(principal) for principal in rules_for.values() if not principal.deleted]
-        if commands:
-            self._send(commands)
+        batch += [self._set_rules(principal) for principal in rules_for.values() if not principal.deleted]
+        if batch:
+            self._send(batch)
 
     def _principals_of(self, org_id: str) -> Iterable[Any]:
         view = self.domain.view
         return [*view.users_of(org_id), *view.credentials_of(org_id)]
 
-    def _set_rules(self, principal: Any) -> Dict[str, Any]:
-        return {
-            "command": "set_rules",
-            "username": f"{principal.name}@{principal.org_id}",
-            "acl": broker_rules(self.domain.view, principal, self.tenancy),
-        }
+    def _set_rules(self, principal: Any) -> Command:
+        """New rules for a user (aggregate or read-model record) or temporary credentials."""
+        return commands.set_rules(mqtt_username(principal.name, principal.org_id),
+                                  broker_acl(rules_of(Now(self.domain.view), principal), principal, self.tenancy))

@@ -2,7 +2,7 @@
 message or command goes to the broker serving its organization.
 
 `BrokerRouter` answers like a `BrokerConnection` (publish, start_publish, wait, connected,
-send_commands, stop), so the routes that publish and kick need not know how many brokers there
+send_commands and the command methods, stop), so the routes that publish and kick need not know how many brokers there
 are: inside a request, the organization is the caller's (`flask.g.org_id`); commands name theirs
 (`org_id`, or the `@org_...` of a username). A command naming no organization goes to every
 broker. Without CLOUDSIGNAL_BROKERS the service keeps its one connection, as before.
@@ -12,11 +12,12 @@ from typing import Any, Dict, List, Mapping, Optional
 
 from flask import g, has_request_context
 
+from app.broker.commands import Command, CommandSender, org_of
 from app.broker.connection import BrokerConnection, BrokerUnavailable
-from events.brokers import BrokerAddress, org_of_command, parse_brokers
+from events.brokers import BrokerAddress, parse_brokers
 
 
-class BrokerRouter:
+class BrokerRouter(CommandSender):
     def __init__(self, domain: Any, connections: Dict[str, BrokerConnection]):
         self.domain = domain
         self.connections = connections
@@ -48,11 +49,11 @@ class BrokerRouter:
             raise AttributeError(name)
         return getattr(self._current(), name)
 
-    def send_commands(self, commands: List[Dict[str, Any]]) -> List[Any]:
+    def send_commands(self, commands: List[Command]) -> List[Any]:
         """Each command to its organization's broker (one without an organization to all)."""
-        by_broker: Dict[str, List[Dict[str, Any]]] = {}
+        by_broker: Dict[str, List[Command]] = {}
         for command in commands:
-            org_id = org_of_command(command)
+            org_id = org_of(command)
             targets = [self.domain.broker_of(org_id) or self.names[0]] if org_id else self.names
             for name in targets:
                 by_broker.setdefault(name, []).append(command)
@@ -61,7 +62,7 @@ class BrokerRouter:
             sent += self.connections[name].send_commands(batch)
         return sent
 
-    def send_to(self, broker: str, commands: List[Dict[str, Any]]) -> List[Any]:
+    def send_to(self, broker: str, commands: List[Command]) -> List[Any]:
         """Commands to one broker, whichever organizations they name (moving an organization)."""
         return self.connections[broker].send_commands(commands)
 

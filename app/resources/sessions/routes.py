@@ -9,7 +9,7 @@ are shown as they are.
 """
 
 from datetime import datetime
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence, Union
 
 from flask import g
 from flask.views import MethodView
@@ -24,31 +24,32 @@ from app.resources.sessions.schemas import (
     SessionSchema,
     TerminateReplySchema,
 )
-from events.domainmodel import Session
+from events.domainmodel import Session, mqtt_username
 from events.errors import NotFound
-from events.history import micros
+from events.history import SessionRow, micros
 
 blp = Blueprint("sessions", __name__, url_prefix="/v2", description="MQTT sessions")
+AnySession = Union[Session, SessionRow]  # live (the read model) or ended (the history table)
 
 
-def shown_client_id(session: Session) -> str:
+def shown_client_id(session: AnySession) -> str:
     """The session's client id as its user knows it (without its organization's prefix)."""
     prefix = f"{session.org_id}/"
     return session.client_id[len(prefix):] if session.client_id.startswith(prefix) else session.client_id
 
 
-def present(session: Session) -> Dict[str, Any]:
-    closed = session.disconnected_at is not None
+def present(session: AnySession) -> Dict[str, Any]:
+    ended = session.disconnected_at
     return {
         "session_id": session.session_id,
         "client_id": shown_client_id(session),
         "username": session.username,
-        "mqtt_username": f"{session.username}@{session.org_id}",
-        "status": "disconnected" if closed else "active",
+        "mqtt_username": mqtt_username(session.username, session.org_id),
+        "status": "active" if ended is None else "disconnected",
         "connected_at": session.connected_at,
         "disconnected_at": session.disconnected_at,
         "disconnect_reason": session.disconnect_reason,
-        "duration_seconds": (session.disconnected_at - session.connected_at).total_seconds() if closed else None,
+        "duration_seconds": None if ended is None else (ended - session.connected_at).total_seconds(),
         "peer_address": session.peer_address,
         "protocol_version": session.protocol_version,
         "clean_start": session.clean_start,
@@ -59,13 +60,14 @@ def order(item: Dict[str, Any]) -> List[str]:
     return [item["connected_at"].isoformat(), item["session_id"]]
 
 
-def current_sessions(org_id: str) -> List[Any]:
+def current_sessions(org_id: str) -> List[AnySession]:
     """The latest session of each client id: active ones (in memory), and offline persistent ones
     (ended sessions with clean_start false, from the history table)."""
     view = current_domain().view
     view.index_history()
-    latest: Dict[str, Any] = {}
-    for session in [*view.history.offline_persistent(org_id), *view.open_sessions_of(org_id)]:
+    latest: Dict[str, AnySession] = {}
+    candidates: List[AnySession] = [*view.history.offline_persistent(org_id), *view.open_sessions_of(org_id)]
+    for session in candidates:
         held = latest.get(session.client_id)
         if held is None or (held.connected_at, held.session_id) < (session.connected_at, session.session_id):
             latest[session.client_id] = session
@@ -77,7 +79,7 @@ def client_id_forms(org_id: str, client_id: Optional[str]) -> List[str]:
     return [] if client_id is None else [client_id, f"{org_id}/{client_id}"]
 
 
-def matching(sessions: List[Session], username: Optional[str], client_id: Optional[str]) -> List[Session]:
+def matching(sessions: Sequence[AnySession], username: Optional[str], client_id: Optional[str]) -> List[AnySession]:
     return [s for s in sessions
             if (username is None or s.username == username) and (client_id is None or shown_client_id(s) == client_id)]
 
@@ -140,10 +142,10 @@ class SessionByClientIdViews(MethodView):
             raise NotFound(f"client {client_id!r} is not connected")
         # The id as the broker knows it, and whose client it must be: session events arrive in
         # batches, so the broker checks that the client holding the id now is this organization's.
-        current_broker().send_commands([{"command": "kick", "clientid": session.client_id, "org_id": g.org_id}])
+        current_broker().kick(session.client_id, org_id=g.org_id)
 
 
-def _current(client_id: str) -> Session:
+def _current(client_id: str) -> AnySession:
     sessions = matching(current_sessions(g.org_id), None, client_id)
     if not sessions:  # the broker's report may have reached another process: catch up once, as lookups do
         current_domain().view.catch_up()
@@ -162,5 +164,5 @@ class UserTerminateViews(MethodView):
         """Disconnect every session of an MQTT user (it may connect again)"""
         user = current_domain().view.find_user(g.org_id, username)
         active = [s for s in current_sessions(g.org_id) if s.username == username and s.disconnected_at is None]
-        current_broker().send_commands([{"command": "kick_user", "username": f"{user.name}@{user.org_id}"}])
+        current_broker().kick_user(mqtt_username(user.name, user.org_id))
         return {"username": username, "sessions_terminated": len(active)}

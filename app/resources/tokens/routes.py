@@ -12,7 +12,7 @@ from app.extensions.smorest import Blueprint
 from app.resources.tokens.schemas import CredentialSchema, ExchangeSchema, MintSchema, RefreshSchema
 from app.token_verification import PROVIDER_TYPES, TokenRejected, verify
 from events.domainmodel import AuthProvider, TemporaryCredential
-from events.mqtt_access import login
+from events.access.broker import login
 from events.errors import NotFound
 
 blp = Blueprint("tokens", __name__, url_prefix="/v2/tokens", description="Token exchange and temporary credentials")
@@ -28,7 +28,7 @@ def present(credential: TemporaryCredential, password: Optional[str] = None) -> 
             provider = credential.provider_id
     remaining = (credential.expires_at - datetime.now(timezone.utc)).total_seconds()
     return {
-        "mqtt_username": f"{credential.name}@{credential.org_id}",
+        "mqtt_username": credential.mqtt_username,
         **({"mqtt_password": password} if password else {}),
         "expires_at": credential.expires_at,
         "expires_in": max(0, int(remaining)),
@@ -42,10 +42,6 @@ def string_claims(claims: Dict[str, Any]) -> Dict[str, str]:
     """The token's string claims, for {claims.<name>} in rules."""
     kept = {k: v for k, v in claims.items() if isinstance(v, str) and len(v) <= MAX_CLAIM_LENGTH}
     return dict(list(kept.items())[:MAX_CLAIMS])
-
-
-def has_scope(key: Any, scope: str) -> bool:
-    return key.key_type == "secret" or (key.key_type == "restricted" and scope in key.scopes)
 
 
 def chosen_provider(named: Optional[str]) -> AuthProvider:
@@ -120,7 +116,7 @@ class TokenViews(MethodView):
         not grant them either): without it, `tokens:create` mints credentials with the
         organization's rules only.
         """
-        if body["rule_set"] is not None and not has_scope(g.key, "acl:write"):
+        if body["rule_set"] is not None and not g.key.grants("acl:write"):
             raise ApiError(403, "choosing acl_set needs the 'acl:write' scope as well as 'tokens:create'",
                            "insufficient_scope", {"required_scope": "acl:write"})
         credential, password = current_domain().issue_credential(

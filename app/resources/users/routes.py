@@ -10,7 +10,7 @@ from app.extensions.smorest import Blueprint
 from app.pagination import ListArgsSchema, paginate
 from app.resources.common import creation_order, timestamps
 from app.resources.users.schemas import UserPageSchema, UserPatchSchema, UserSchema
-from events.domainmodel import MqttUser
+from events.domainmodel import MqttUser, mqtt_username
 
 blp = Blueprint("users", __name__, url_prefix="/v2/users", description="MQTT users")
 
@@ -21,7 +21,7 @@ def present(user: MqttUser) -> Dict[str, Any]:
     return {
         "id": user.user_id,
         "username": user.name,
-        "mqtt_username": f"{user.name}@{user.org_id}",
+        "mqtt_username": mqtt_username(user.name, user.org_id),  # an MqttUser or its read-model record
         "org_id": user.org_id,
         "rule_set": rule_set or None,
         "disabled": user.disabled,

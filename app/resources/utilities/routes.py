@@ -33,7 +33,7 @@ from app.resources.utilities.schemas import (
 )
 from events.domainmodel import RetainedMessage, Session
 from events.errors import InvalidInput, NotFound
-from events.presence import filter_covers, filter_matches_topic, filters_overlap, shared_parts
+from events.presence import filter_matches_topic, filters_overlap, shared_parts
 from events.topics import topic_error
 
 blp = Blueprint("utilities", __name__, url_prefix="/v2/utilities", description="Presence and retained messages")
@@ -63,7 +63,7 @@ def _check_filter(topic: str) -> None:
 def _row(session: Session) -> Dict[str, Any]:
     return {
         "session_id": session.session_id, "username": session.username,
-        "mqtt_username": f"{session.username}@{session.org_id}", "client_id": shown_client_id(session),
+        "mqtt_username": session.mqtt_username, "client_id": shown_client_id(session),
         "peer_address": session.peer_address, "connected_at": session.connected_at,
         "filters": sorted(_relative(f) for f in getattr(session, "filters", [])),
     }
@@ -132,7 +132,7 @@ def fetch_payloads(topics: List[str], timeout: float = FETCH_TIMEOUT) -> Dict[st
 
     def on_message(client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         if message.retain and message.topic in wanted:
-            got[message.topic] = message.payload
+            got[message.topic] = bytes(message.payload)
             if len(got) == len(wanted):
                 done.set()
 
