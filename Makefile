@@ -86,6 +86,7 @@ tls: apt
 test: deps
 	$(MAKE) -s -C broker-config/plugin test
 	$(BIN)/mypy --strict sdk/python/src/cloudsignal
+	$(BIN)/mypy --strict app events wsgi.py gunicorn.conf.py
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The fault suite alone, with a longer soak (make test runs it with a 20 s soak).

@@ -94,7 +94,7 @@ def create_app(environ: Optional[Mapping[str, str]] = None, follow: bool = True,
         return app
     if app.config["TRUSTED_PROXIES"]:  # behind the edge: its X-Forwarded-* name the client
         hops = app.config["TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]  # WSGI middleware, as Flask documents
     if role == "public":
         install_dashboard(app, environ)
     # Browsers call the API from other origins (token exchange with a public key, above all).

@@ -16,6 +16,7 @@ import click
 import requests
 
 from app import build_domain
+from app.broker import commands as broker_commands
 
 from app.broker.router import BrokerRouter, connect as connect_brokers
 from app.maintenance import differences, export_log, import_log, replayed_digest
@@ -23,7 +24,8 @@ from app.broker.mosquitto_conf import BrokerSettings, render
 from app.broker.notifier import BrokerNotifier
 from app.config import ConfigError, load_config
 from events import secret_box
-from events.application import KEY_TYPES, CloudSignal
+from events.application import CloudSignal
+from events.domainmodel import KEY_TYPES
 from events.errors import DomainError
 
 
@@ -153,10 +155,9 @@ def orgs_assign(org_id: str, broker: str, kick: bool, as_json: bool) -> None:
     kicked = 0
     config = load_config(os.environ)
     if kick and before != broker and config["BROKER_SECRET"]:
-        principals = ([f"{u.name}@{u.org_id}" for u in domain.view.users_of(org_id)]
-                      + [f"{c.name}@{c.org_id}" for c in domain.view.credentials_of(org_id)])
-        commands = [command for username in principals for command in (
-            {"command": "kick_user", "username": username}, {"command": "invalidate", "username": username})]
+        principals = ([u.mqtt_username for u in domain.view.users_of(org_id)]
+                      + [c.mqtt_username for c in domain.view.credentials_of(org_id)])
+        batch = [command for username in principals for command in broker_commands.revoke(username)]
         router = connect_brokers(domain, os.environ, config["INTERNAL_USERNAME"], config["BROKER_SECRET"],
                                  config["BROKER_HOST"], config["BROKER_PORT"])
         try:
@@ -164,7 +165,7 @@ def orgs_assign(org_id: str, broker: str, kick: bool, as_json: bool) -> None:
             deadline = time.monotonic() + 3
             while not link.connected and time.monotonic() < deadline:
                 time.sleep(0.05)
-            sent = router.send_to(before, commands) if commands else []
+            sent = router.send_to(before, batch) if batch else []
             for info in sent:
                 info.wait_for_publish(max(0.1, deadline + 2 - time.monotonic()))
             kicked = len(principals)

@@ -3,7 +3,7 @@
 Queries go to `self.view`, the in-memory read model that follows this application's log.
 """
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any, Callable, Dict, List, Optional, Protocol, Tuple, Type, TypeVar
 from uuid import UUID
 
@@ -22,19 +22,14 @@ from events.domainmodel import (
     Organization,
     Session,
     TemporaryCredential,
+    split_mqtt_username,
 )
-from events.errors import Conflict, Forbidden, InvalidInput, NotFound, QuotaExceeded
+from events.errors import Conflict, InvalidInput, NotFound, QuotaExceeded
 from events.brokers import parse_brokers, place
 from events.readmodel import ReadModel
 from events import secret_box
-from events.secrets import hash_api_key, hash_password
+from events.secrets import hash_password
 
-KEY_TYPES = ("secret", "public", "restricted")
-SCOPES = (
-    "users:read", "users:write", "acl:read", "acl:write", "sessions:read", "sessions:write",
-    "publish", "keys:read", "keys:write", "organization:read", "organization:write",
-    "tokens:create", "events:read",
-)
 DEFAULT_QUOTAS = {
     "max_users": 10000, "max_acl_rules": 1000, "max_rule_sets": 100, "max_api_keys": 100,
     "max_auth_providers": 20, "max_connections": 10000, "messages_per_minute": 60000,
@@ -62,19 +57,7 @@ def default_quotas(env: Any) -> Dict[str, Optional[int]]:
             quotas[name] = None if single and name in SINGLE_TENANCY_UNLIMITED else default
     return quotas
 
-TOKEN_DEFAULT_TTL, TOKEN_MAX_TTL = 3600, 86400
-
-
-class ProviderInactive(Forbidden):
-    """Credentials of a deleted or disabled auth provider are not extended."""
-
-    code = "provider_inactive"
-
-
-class KeyEscalation(Forbidden):
-    """A key asked to act on a key with more power than its own."""
-
-    code = "insufficient_scope"
+TOKEN_DEFAULT_TTL = 3600
 UNCHANGED: Any = object()  # marks an optional command argument the caller did not give
 
 
@@ -355,19 +338,6 @@ class CloudSignal(Application):
 
     # -- API keys ---------------------------------------------------------------------------
 
-    @staticmethod
-    def check_key_scopes(key_type: str, scopes: Optional[List[str]]) -> List[str]:
-        if key_type not in KEY_TYPES:
-            raise InvalidInput(f"unknown key type {key_type!r}", {"type": [f"one of {KEY_TYPES}"]})
-        unknown = sorted(set(scopes or ()) - set(SCOPES))
-        if unknown:
-            raise InvalidInput(f"unknown scopes: {', '.join(unknown)}", {"scopes": unknown})
-        if key_type == "restricted" and not scopes:
-            raise InvalidInput("a restricted key needs at least one scope", {"scopes": ["required"]})
-        if key_type != "restricted" and scopes:
-            raise InvalidInput(f"a {key_type} key takes no scopes", {"scopes": ["not allowed"]})
-        return sorted(set(scopes or ()))
-
     def create_key(
         self,
         org_id: str,
@@ -380,67 +350,36 @@ class CloudSignal(Application):
         """Mint a key; the plain key is returned here once and stored only as a hash.
 
         `by` is the key asking (None: the operator); it may not mint a key more powerful than itself."""
-        scopes = self.check_key_scopes(key_type, scopes)
-        self.check_key_power(by, key_type, scopes)
-        live = [key for key in self.view.keys_of(org_id) if not key.revoked]
+        key, secret = ApiKey.issue(org_id, name, key_type, scopes, expires_at, by)
+        live = [k for k in self.view.keys_of(org_id) if not k.revoked]
         self._check_quota(org_id, "max_api_keys", len(live))
-        if expires_at is not None and expires_at <= datetime.now(timezone.utc):
-            raise InvalidInput("expires_at must be in the future", {"expires_at": ["in the past"]})
-        secret = ids.new_api_key(key_type)
-        key = ApiKey(
-            key_id=ids.new_id("key"), org_id=org_id, name=name, key_type=key_type, scopes=scopes,
-            key_hash=hash_api_key(secret), hint=f"{secret[:3]}...{secret[-4:]}", expires_at=expires_at,
-        )
         self._commit(key)
         return key, secret
-
-    @staticmethod
-    def check_key_power(by: Optional[ApiKey], key_type: str, scopes: Optional[List[str]]) -> None:
-        """No key creates, changes, rotates or revokes a key with more power than its own."""
-        if by is not None and not by.holds_power_of(key_type, scopes):
-            raise KeyEscalation(
-                "a key may only create, change, rotate or revoke keys with no more power than its own "
-                "(a restricted key: restricted keys within its scopes)", {"allowed_scopes": by.scopes})
 
     def change_key(
         self, org_id: str, key_id: str, name: str = UNCHANGED, scopes: List[str] = UNCHANGED,
         by: Optional[ApiKey] = None,
     ) -> ApiKey:
         key = self._get(ApiKey, key_id, org_id, "API key")
-        self.check_key_power(by, key.key_type, key.scopes)
-        if key.revoked:
-            raise Conflict(f"API key {key_id!r} is revoked")
-        if name is not UNCHANGED and name != key.name:
-            key.rename(name)
+        key.check_changeable_by(by)  # an empty change is still refused on a revoked or stronger key
+        if name is not UNCHANGED:
+            key.rename(name, by)
         if scopes is not UNCHANGED:
-            scopes = self.check_key_scopes(key.key_type, scopes)
-            self.check_key_power(by, key.key_type, scopes)
-            if scopes != key.scopes:
-                key.change_scopes(scopes)
+            key.change_scopes(scopes, by)
         self._commit(key)
         return key
 
     def revoke_key(self, org_id: str, key_id: str, by: Optional[ApiKey] = None) -> ApiKey:
         key = self._get(ApiKey, key_id, org_id, "API key")
-        self.check_key_power(by, key.key_type, key.scopes)
-        if not key.revoked:
-            key.revoke()
+        key.revoke(by)
+        if key.pending_events:  # revoking a revoked key records nothing
             self._commit(key)
         return key
 
     def rotate_key(self, org_id: str, key_id: str, by: Optional[ApiKey] = None) -> Tuple[ApiKey, str]:
         """A new key with the same name, type, scopes and expiry; the old one is revoked."""
         old = self._get(ApiKey, key_id, org_id, "API key")
-        self.check_key_power(by, old.key_type, old.scopes)
-        if old.revoked:
-            raise Conflict(f"API key {key_id!r} is revoked; create a new one instead")
-        secret = ids.new_api_key(old.key_type)
-        new = ApiKey(
-            key_id=ids.new_id("key"), org_id=org_id, name=old.name, key_type=old.key_type,
-            scopes=old.scopes, key_hash=hash_api_key(secret), hint=f"{secret[:3]}...{secret[-4:]}",
-            expires_at=old.expires_at,
-        )
-        old.revoke()
+        new, secret = old.rotate(by)
         self._commit(old, new)
         return new, secret
 
@@ -479,10 +418,10 @@ class CloudSignal(Application):
                         reopened.close("broker_restart", at)
                         changed[session.session_id] = reopened
             elif report["type"] == "connected":
-                parts = report["username"].rpartition("@")
-                if current(report["session_id"]) is None and parts[1]:
+                parts = split_mqtt_username(report["username"])
+                if current(report["session_id"]) is None and parts is not None:
                     changed[report["session_id"]] = Session(
-                        session_id=report["session_id"], broker_id=broker_id, org_id=parts[2],
+                        session_id=report["session_id"], broker_id=broker_id, org_id=parts[1],
                         client_id=report["clientid"], username=parts[0], peer_address=report.get("peerhost"),
                         protocol_version=report.get("proto_ver"), clean_start=bool(report.get("clean_start")),
                         connected_at=at,
@@ -586,16 +525,9 @@ class CloudSignal(Application):
         provider_id: Optional[str] = None,
     ) -> Tuple[TemporaryCredential, str]:
         """Mint `tok_...@org` credentials valid for `ttl` seconds; the password is returned once."""
-        if not 1 <= ttl <= TOKEN_MAX_TTL:
-            raise InvalidInput(f"ttl must be 1 to {TOKEN_MAX_TTL} seconds", {"ttl": ["out of range"]})
+        TemporaryCredential.check_ttl(ttl)  # out of range: 400 before an unknown rule set's 404
         rule_set_id = self.view.find_rule_set(org_id, rule_set).rule_set_id if rule_set else None
-        password = ids.random_string(ids.BASE62, 32)
-        credential = TemporaryCredential(
-            credential_id=ids.new_id("cred"), org_id=org_id, name="tok_" + ids.random_string(ids.BASE62, 16).lower(),
-            password_hash=hash_api_key(password), user_id=user_id, provider_id=provider_id,
-            rule_set_id=rule_set_id, claims=claims or {}, ttl=ttl,
-            expires_at=datetime.now(timezone.utc) + timedelta(seconds=ttl),
-        )
+        credential, password = TemporaryCredential.issue(org_id, user_id, ttl, rule_set_id, claims, provider_id)
         self._commit(credential)
         self._password_set(credential, password)
         return credential, password
@@ -603,19 +535,15 @@ class CloudSignal(Application):
     def refresh_credential(self, credential: TemporaryCredential) -> TemporaryCredential:
         """Extend unexpired credentials by their original lifetime from now. Credentials exchanged
         from a provider's token are extended only while that provider exists and is enabled."""
-        now = datetime.now(timezone.utc)
         fresh = self._get(TemporaryCredential, credential.credential_id, credential.org_id, "credential")
-        if fresh.expires_at <= now:
-            raise InvalidInput("these credentials have expired; exchange a token again", None)
+        provider_active = True
         if fresh.provider_id is not None:
             try:
                 provider = self.view.find_provider(fresh.org_id, fresh.provider_id)
             except NotFound:
                 provider = None
-            if provider is None or provider.settings.get("enabled") is False:
-                raise ProviderInactive("the auth provider that issued these credentials was deleted or disabled; "
-                                       "they run until they expire and cannot be refreshed")
-        fresh.refresh(now + timedelta(seconds=fresh.ttl))
+            provider_active = provider is not None and provider.settings.get("enabled") is not False
+        fresh.extend(provider_active)  # expired: 400; provider gone or disabled: 403 provider_inactive
         self._commit(fresh)
         return fresh
 

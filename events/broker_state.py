@@ -35,7 +35,7 @@ def principal_record(view: Any, principal: Any, quotas: Dict[str, Any], tenancy:
     """The principal as the plugin stores it (no verifier: the service keeps no plain text)."""
     expiry = expires_at(principal)
     return {
-        "username": mqtt_username(principal.name, principal.org_id),
+        "username": principal.mqtt_username,
         "credential_version": credential_version(principal),
         "is_superuser": False,
         "expire_at": math.ceil(expiry.timestamp()) if expiry is not None else None,
@@ -125,4 +125,4 @@ def _principals_of(view: Any, org_id: str) -> List[Any]:
         view.organization(org_id)
     except NotFound:
         return []
-    return [(mqtt_username(p.name, p.org_id), p) for p in [*view.users_of(org_id), *view.credentials_of(org_id)]]
+    return [(p.mqtt_username, p) for p in [*view.users_of(org_id), *view.credentials_of(org_id)]]

@@ -63,16 +63,6 @@ def parse_brokers(environ: Mapping[str, Any]) -> List[BrokerAddress]:
     return brokers
 
 
-def org_of_command(command: Dict[str, Any]) -> Optional[str]:
-    """The organization a broker command is about (None: every broker's business)."""
-    org_id: Optional[str] = command.get("org_id")
-    if org_id:
-        return org_id
-    username = command.get("username") or ""
-    _, at, org_id = username.rpartition("@")
-    return org_id if at and org_id.startswith("org_") else None
-
-
 def place(brokers: List[str], assigned: List[Optional[str]]) -> str:
     """The placement rule: the broker serving the fewest organizations (first at a tie)."""
     load = {name: 0 for name in brokers}

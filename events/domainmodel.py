@@ -564,9 +564,9 @@ class TemporaryCredential(CloudSignalAggregate):
         if not provider_active:
             raise ProviderInactive("the auth provider that issued these credentials was deleted or disabled; "
                                    "they run until they expire and cannot be refreshed")
-        self.refresh(at + timedelta(seconds=self.ttl))
+        self._refresh(at + timedelta(seconds=self.ttl))
 
     @event("Refreshed")
-    def refresh(self, expires_at: datetime) -> None:
+    def _refresh(self, expires_at: datetime) -> None:
         """The event `extend` triggers once its checks pass (call `extend`)."""
         self.expires_at = expires_at

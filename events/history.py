@@ -30,8 +30,10 @@ from contextlib import contextmanager
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union, overload
 from uuid import UUID
+
+from events.domainmodel import mqtt_username
 
 log = logging.getLogger("cloudsignal.history")
 
@@ -62,13 +64,31 @@ SESSION_COLUMNS = ("session_id", "org_id", "broker_id", "client_id", "username",
                    "clean_start", "connected_at", "disconnected_at", "disconnect_reason")
 
 
+@overload
+def micros(moment: datetime) -> int: ...
+@overload
+def micros(moment: None) -> None: ...
+@overload
+def micros(moment: Optional[datetime]) -> Optional[int]: ...
+
+
 def micros(moment: Optional[datetime]) -> Optional[int]:
+    """Microseconds since the epoch (None stays None)."""
     if moment is None:
         return None
     return int(moment.timestamp()) * 1_000_000 + moment.microsecond
 
 
+@overload
+def from_micros(value: int) -> datetime: ...
+@overload
+def from_micros(value: None) -> None: ...
+@overload
+def from_micros(value: Optional[int]) -> Optional[datetime]: ...
+
+
 def from_micros(value: Optional[int]) -> Optional[datetime]:
+    """The moment of `micros` (None stays None)."""
     if value is None:
         return None
     seconds, rest = divmod(int(value), 1_000_000)
@@ -90,6 +110,10 @@ class SessionRow:
     connected_at: datetime
     disconnected_at: Optional[datetime]
     disconnect_reason: Optional[str]
+
+    @property
+    def mqtt_username(self) -> str:
+        return mqtt_username(self.username, self.org_id)
 
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> "SessionRow":

@@ -31,6 +31,7 @@ from events.domainmodel import (
     RetainedMessage,
     Session,
     TemporaryCredential,
+    mqtt_username,
 )
 from events.errors import NotFound
 from events.history import History, from_micros, micros
@@ -103,6 +104,10 @@ class UserRecord:
     @property
     def credential_version(self) -> str:
         return f"{self.credential:016x}"
+
+    @property
+    def mqtt_username(self) -> str:
+        return mqtt_username(self.name, self.org_id)
 
     @property
     def password_hash(self) -> str:
@@ -364,7 +369,7 @@ class ReadModel:
         elif isinstance(aggregate, AuthProvider):
             _put(self._providers, aggregate.org_id, aggregate.provider_id, aggregate)
         elif isinstance(aggregate, TemporaryCredential):
-            self._credentials[f"{aggregate.name}@{aggregate.org_id}"] = aggregate
+            self._credentials[aggregate.mqtt_username] = aggregate
         elif isinstance(aggregate, RetainedMessage):
             held = self._retained.setdefault(aggregate.org_id, {})
             if aggregate.present:
@@ -414,10 +419,10 @@ class ReadModel:
     def organizations(self) -> List[Organization]:
         return list(self._orgs.values())
 
-    def find_user(self, org_id: str, name: str) -> MqttUser:
+    def find_user(self, org_id: str, name: str) -> UserRecord:
         return self._find(lambda: self._users.get(org_id, {}).get(name), f"user {name!r} not found")
 
-    def users_of(self, org_id: str) -> List[MqttUser]:
+    def users_of(self, org_id: str) -> List[UserRecord]:
         return list(self._users.get(org_id, {}).values())
 
     def find_rule(self, org_id: str, rule_id: str) -> AclRule:
@@ -508,7 +513,7 @@ class ReadModel:
     def credentials_of(self, org_id: str) -> List[TemporaryCredential]:
         """The organization's temporary credentials that have not expired."""
         now = datetime.now(timezone.utc)
-        return [c for c in self._credentials.values() if c.org_id == org_id and c.expires_at > now]
+        return [c for c in self._credentials.values() if c.org_id == org_id and not c.has_expired(now)]
 
     def find_credential(self, mqtt_username: str) -> Optional[TemporaryCredential]:
         try:
@@ -595,7 +600,7 @@ def digest(model: ReadModel, at: Optional[float] = None) -> Dict[str, Dict[str, 
     at = time.time() if at is None else at
     fingerprints: Dict[str, Dict[str, str]] = {}
     for aggregate in [*model._aggregates.values(), *model._user_by_id.values()]:
-        if isinstance(aggregate, TemporaryCredential) and aggregate.expires_at.timestamp() <= at:
+        if isinstance(aggregate, TemporaryCredential) and aggregate.has_expired(datetime.fromtimestamp(at, timezone.utc)):
             continue
         if isinstance(aggregate, UserRecord):
             state = aggregate.state()

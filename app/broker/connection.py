@@ -121,7 +121,7 @@ def publish_properties(fields: Dict[str, Any]) -> Optional[Properties]:
     """MQTT 5 PUBLISH properties from the API's `properties` object."""
     if not fields:
         return None
-    properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+    properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]  # paho leaves __init__ unannotated
     if "content_type" in fields:
         properties.ContentType = fields["content_type"]
     if "message_expiry_interval" in fields:

@@ -18,7 +18,7 @@ from app.broker import commands
 from app.broker.commands import Command
 from events.application import CloudSignal
 from events.broker_state import principal_record, verifier
-from events.domainmodel import AclRule, AclRuleSet, MqttUser, Organization, TemporaryCredential, mqtt_username
+from events.domainmodel import AclRule, AclRuleSet, MqttUser, Organization, TemporaryCredential
 from events.access.broker import broker_acl, limits
 from events.access.question import Now, rules_of
 
@@ -88,5 +88,5 @@ class BrokerNotifier:
 
     def _set_rules(self, principal: Any) -> Command:
         """New rules for a user (aggregate or read-model record) or temporary credentials."""
-        return commands.set_rules(mqtt_username(principal.name, principal.org_id),
+        return commands.set_rules(principal.mqtt_username,
                                   broker_acl(rules_of(Now(self.domain.view), principal), principal, self.tenancy))

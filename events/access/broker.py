@@ -8,11 +8,12 @@ questions are answered by `events.access.question.ask`, with the same evaluation
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
+from datetime import datetime
+from typing import Any, Dict, Iterable, List, Mapping, Optional
 
 from events.access.question import SourcedRule, claims_of, namespace
 from events.access.rules import BROKER_CLIENT_ID, broadened, for_user, ordered, render
+from events.domainmodel import TemporaryCredential, split_mqtt_username
 from events.errors import NotFound
 from events.readmodel import ReadModel
 from events import verified
@@ -28,14 +29,8 @@ class Login:
     principal: Any = None  # MqttUser or TemporaryCredential
 
 
-def split_username(mqtt_username: str) -> Optional[Tuple[str, str]]:
-    """`name@org_id` -> (name, org_id); None when there is no organization suffix."""
-    name, at, org_id = mqtt_username.rpartition("@")
-    return (name, org_id) if at and name and org_id.startswith("org_") else None
-
-
 def find_principal(view: ReadModel, mqtt_username: str) -> Any:
-    parts = split_username(mqtt_username)
+    parts = split_mqtt_username(mqtt_username)
     if parts is None:
         return None
     if parts[0].startswith(TEMPORARY_PREFIX):
@@ -61,15 +56,14 @@ def login(view: ReadModel, mqtt_username: str, password: str, verifier_version: 
     """Check an MQTT CONNECT's credentials. `verifier_version`: the broker held a verifier of
     that credential version and the password did not match it; while it is current the password
     is wrong without hashing it, so known and unknown users are refused alike, and fast."""
-    if split_username(mqtt_username) is None:
+    if split_mqtt_username(mqtt_username) is None:
         return Login(False, "username lacks the @org_... suffix")
     principal = find_principal(view, mqtt_username)
     if principal is None:
         return Login(False, "unknown user")
     if principal.disabled:
         return Login(False, "user is disabled")
-    expiry = expires_at(principal)
-    if expiry is not None and expiry <= datetime.now(timezone.utc):
+    if isinstance(principal, TemporaryCredential) and principal.has_expired():
         return Login(False, "credentials expired")
     if verifier_version is not None and hmac.compare_digest(verifier_version, credential_version(principal)):
         return Login(False, "wrong password")

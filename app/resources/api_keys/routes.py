@@ -1,6 +1,5 @@
 """API keys: secret (`sk_`), public (`pk_`) and restricted (`rk_`). Full keys are shown once."""
 
-from datetime import datetime, timezone
 from typing import Any, Dict, Optional
 
 from flask import g
@@ -17,7 +16,7 @@ blp = Blueprint("api_keys", __name__, url_prefix="/v2/api-keys", description="AP
 
 
 def present(key: ApiKey, secret: Optional[str] = None) -> Dict[str, Any]:
-    expired = key.expires_at is not None and key.expires_at <= datetime.now(timezone.utc)
+    expired = key.has_expired()
     return {
         "id": key.key_id,
         "name": key.name,

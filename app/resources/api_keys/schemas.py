@@ -2,7 +2,7 @@ import marshmallow as ma
 
 from app.pagination import page_schema
 from app.resources.common import TimestampedSchema
-from events.application import KEY_TYPES, SCOPES
+from events.domainmodel import KEY_TYPES, SCOPES
 
 NAME = ma.validate.Length(min=1, max=100)
 SCOPE_LIST = ma.fields.List(

@@ -13,7 +13,7 @@ class Moment(ma.fields.AwareDateTime):
 
     _SPACED_OFFSET = re.compile(r"(T?\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}(?::?\d{2})?)$")
 
-    def _deserialize(self, value, attr, data, **kwargs):  # type: ignore[no-untyped-def]
+    def _deserialize(self, value, attr, data, **kwargs):  # type: ignore[no-untyped-def]  # marshmallow's own signature, unannotated
         if isinstance(value, str):
             value = self._SPACED_OFFSET.sub(r"\1+\2", value)
         return super()._deserialize(value, attr, data, **kwargs)

@@ -5,7 +5,7 @@ import marshmallow as ma
 from app.pagination import page_schema
 from app.resources.common import TimestampedSchema, name_field
 from app.token_verification import PROVIDER_TYPES
-from events.application import TOKEN_MAX_TTL
+from events.domainmodel import TOKEN_MAX_TTL
 
 URL = ma.validate.URL(schemes={"http", "https"}, require_tld=False)
 TTL = ma.validate.Range(min=1, max=TOKEN_MAX_TTL)

@@ -77,7 +77,7 @@ def broker_only(view: Callable[..., Any]) -> Callable[..., Any]:
         return view(*args, **kwargs)
 
     documented = blp.doc(security=[{"brokerSecret": []}])(wrapper)
-    return blp.alt_response(401, response="UNAUTHORIZED")(documented)  # type: ignore[no-any-return]
+    return blp.alt_response(401, response="UNAUTHORIZED")(documented)  # type: ignore[no-any-return]  # flask-smorest is untyped (Any)
 
 
 def internal_login(username: str, password: str) -> bool:

@@ -8,7 +8,7 @@ MAX_BATCH = 1000
 class AnyJson(ma.fields.Raw):
     """A string (sent as is) or any other JSON value (sent JSON-encoded)."""
 
-    def _deserialize(self, value, attr, data, **kwargs):  # type: ignore[no-untyped-def]
+    def _deserialize(self, value, attr, data, **kwargs):  # type: ignore[no-untyped-def]  # marshmallow's own signature, unannotated
         if isinstance(value, str):
             try:
                 value.encode("utf-8")

@@ -24,7 +24,7 @@ from app.resources.sessions.schemas import (
     SessionSchema,
     TerminateReplySchema,
 )
-from events.domainmodel import Session, mqtt_username
+from events.domainmodel import Session
 from events.errors import NotFound
 from events.history import SessionRow, micros
 
@@ -44,7 +44,7 @@ def present(session: AnySession) -> Dict[str, Any]:
         "session_id": session.session_id,
         "client_id": shown_client_id(session),
         "username": session.username,
-        "mqtt_username": mqtt_username(session.username, session.org_id),
+        "mqtt_username": session.mqtt_username,
         "status": "active" if ended is None else "disconnected",
         "connected_at": session.connected_at,
         "disconnected_at": session.disconnected_at,
@@ -164,5 +164,5 @@ class UserTerminateViews(MethodView):
         """Disconnect every session of an MQTT user (it may connect again)"""
         user = current_domain().view.find_user(g.org_id, username)
         active = [s for s in current_sessions(g.org_id) if s.username == username and s.disconnected_at is None]
-        current_broker().kick_user(mqtt_username(user.name, user.org_id))
+        current_broker().kick_user(user.mqtt_username)
         return {"username": username, "sessions_terminated": len(active)}

@@ -1,6 +1,6 @@
 import marshmallow as ma
 
-from events.application import TOKEN_MAX_TTL
+from events.domainmodel import TOKEN_MAX_TTL
 
 TTL = ma.validate.Range(min=1, max=TOKEN_MAX_TTL)
 

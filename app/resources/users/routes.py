@@ -1,6 +1,6 @@
 """MQTT users: `<username>@<org_id>` with a password and an optional rule set."""
 
-from typing import Any, Dict
+from typing import Any, Dict, Union
 
 from flask import g
 from flask.views import MethodView
@@ -10,18 +10,20 @@ from app.extensions.smorest import Blueprint
 from app.pagination import ListArgsSchema, paginate
 from app.resources.common import creation_order, timestamps
 from app.resources.users.schemas import UserPageSchema, UserPatchSchema, UserSchema
-from events.domainmodel import MqttUser, mqtt_username
+from events.domainmodel import MqttUser
+from events.readmodel import UserRecord
 
 blp = Blueprint("users", __name__, url_prefix="/v2/users", description="MQTT users")
 
 
-def present(user: MqttUser) -> Dict[str, Any]:
+def present(user: Union[MqttUser, UserRecord]) -> Dict[str, Any]:
+    """A user (the aggregate, or its read-model record) as the API shows it."""
     view = current_domain().view
     rule_set = user.rule_set_id and view.find_rule_set(user.org_id, user.rule_set_id).name
     return {
         "id": user.user_id,
         "username": user.name,
-        "mqtt_username": mqtt_username(user.name, user.org_id),  # an MqttUser or its read-model record
+        "mqtt_username": user.mqtt_username,
         "org_id": user.org_id,
         "rule_set": rule_set or None,
         "disabled": user.disabled,

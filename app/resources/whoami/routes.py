@@ -7,7 +7,7 @@ from flask import g
 from flask.views import MethodView
 
 from app.extensions.smorest import Blueprint
-from events.application import SCOPES
+from events.domainmodel import SCOPES
 
 blp = Blueprint("whoami", __name__, url_prefix="/v2/whoami", description="The calling API key")
 
