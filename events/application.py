@@ -57,7 +57,6 @@ def default_quotas(env: Any) -> Dict[str, Optional[int]]:
             quotas[name] = None if single and name in SINGLE_TENANCY_UNLIMITED else default
     return quotas
 
-TOKEN_DEFAULT_TTL = 3600
 UNCHANGED: Any = object()  # marks an optional command argument the caller did not give
 
 
