@@ -66,7 +66,7 @@ def changes(app: Any, after: int, store: Optional[str], tenancy: str,
     latest = view.position
     reply: Dict[str, Any] = {"store": current_store, "position": latest, "reset": False, "more": False,
                              "principals": [], "removed": [], "tenancy": tenancy,
-                             "default_org": _default_org(view) if tenancy == "single" else None}
+                             "default_org": default_org(view) if tenancy == "single" else None}
     if store is None and after == 0:  # a plugin that holds nothing needs only where the log is
         return reply
     if store != current_store or after > latest:  # another store, or a position it never had
@@ -95,7 +95,7 @@ def changes(app: Any, after: int, store: Optional[str], tenancy: str,
     return reply
 
 
-def _default_org(view: Any) -> Optional[str]:
+def default_org(view: Any) -> Optional[str]:
     organizations = view.organizations()
     return organizations[0].org_id if len(organizations) == 1 else None
 

@@ -13,7 +13,9 @@ A session's filters end with it (closed, kicked, taken over, broker restart).
 Retained messages: the plugin reports every retained publish it allowed (`retained` with the
 topic, size and QoS; size 0: cleared). Each organization's list is kept as `RetainedMessage`
 aggregates (one per topic: Set, Cleared), so it survives restarts of the service and of the
-broker (whose persistence keeps the messages) and the broker gets it back at its first sync.
+broker (whose persistence keeps the messages) and the broker gets it back at its first sync. A
+crash loses the broker's latest changes: after each broker start the list is checked against
+what the broker holds (app/broker/retained_scan.py).
 Reports for the same topic in one batch are coalesced (the last wins), so a device rewriting its
 retained status costs at most one event per batch (100 ms linger in the plugin). Payloads stay in
 the broker: the service fetches them on request by subscribing as its internal user.

@@ -60,6 +60,12 @@ def set_principal(record: Dict[str, Any], verifier: Optional[str] = None) -> Com
     return {"command": "set_principal", **record, **({"verifier": verifier} if verifier is not None else {})}
 
 
+def forget_retained(org_id: str, topics: List[str]) -> Command:
+    """Topics the broker lost (a crash) leave the organization's retained count, unless published
+    since the broker started."""
+    return {"command": "forget_retained", "org_id": org_id, "topics": topics}
+
+
 def org_of(command: Command) -> Optional[str]:
     """The organization a command is about: its `org_id`, else its username's; None for a command
     that names neither (every broker's business)."""

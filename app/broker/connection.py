@@ -106,15 +106,17 @@ class BrokerConnection(CommandSender):
 
     def send_commands(self, commands: List[Command]) -> List[Any]:
         """Queue commands for the plugin (QoS 1; kept and resent while reconnecting)."""
-        return [
-            self.client.publish(CONTROL_TOPIC, json.dumps({"commands": commands[start:start + COMMANDS_PER_MESSAGE]}),
-                                qos=1)
-            for start in range(0, len(commands), COMMANDS_PER_MESSAGE)
-        ]
+        return [self.client.publish(CONTROL_TOPIC, payload, qos=1) for payload in control_payloads(commands)]
 
     def stop(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+
+
+def control_payloads(commands: List[Command]) -> List[str]:
+    """The $CONTROL messages that carry `commands` (at most COMMANDS_PER_MESSAGE each)."""
+    return [json.dumps({"commands": commands[start:start + COMMANDS_PER_MESSAGE]})
+            for start in range(0, len(commands), COMMANDS_PER_MESSAGE)]
 
 
 def publish_properties(fields: Dict[str, Any]) -> Optional[Properties]:

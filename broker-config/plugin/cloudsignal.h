@@ -224,6 +224,7 @@ struct cs_org {
 struct cs_retained {
 	UT_hash_handle hh;
 	char *topic;
+	bool published;  /* published in this run, not only loaded from the service's list */
 };
 
 /* An open MQTT session: created at a successful CONNECT (not for the internal
@@ -572,6 +573,7 @@ int cs_retained__check(struct cs_plugin *cs, const char *org_id, const char *top
 void cs_retained__record(struct cs_plugin *cs, const char *org_id, const char *topic, uint32_t payloadlen, int qos);
 bool cs_retained__has(struct cs_plugin *cs, const char *org_id, const char *topic);
 int cs_retained__load(struct cs_plugin *cs, const cJSON *retained, const char **error);
+const char *cs_retained__forget(struct cs_plugin *cs, const cJSON *cmd);
 
 /* control.c */
 char *cs_control__handle(struct cs_plugin *cs, const void *payload, size_t len);

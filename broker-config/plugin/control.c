@@ -198,6 +198,7 @@ static const char *cs_control__dispatch(struct cs_plugin *cs, const cJSON *cmd, 
 	if(!strcmp(name, "set_rules")) return cs_control__set_rules(cs, cmd);
 	if(!strcmp(name, "set_expiry")) return cs_control__set_expiry(cs, cmd);
 	if(!strcmp(name, "set_limits")) return cs_control__set_limits(cs, cmd);
+	if(!strcmp(name, "forget_retained")) return cs_retained__forget(cs, cmd);
 	if(!strcmp(name, "set_principal")) return cs_control__set_principal(cs, cmd);
 	return "unknown command";
 }

@@ -41,12 +41,16 @@ bool cs_retained__has(struct cs_plugin *cs, const char *org_id, const char *topi
 	return cs_retained__find(cs_orgs__find(cs, org_id), topic) != NULL;
 }
 
-/* Add topic (absolute) to org's table: MOSQ_ERR_SUCCESS also when present. */
-static int cs_retained__add(struct cs_org *org, const char *topic)
+/* Add topic (absolute) to org's table: MOSQ_ERR_SUCCESS also when present.
+ * published: a publish of this run (else: loaded from the service's list). */
+static int cs_retained__add(struct cs_org *org, const char *topic, bool published)
 {
-	struct cs_retained *r;
+	struct cs_retained *r = cs_retained__find(org, topic);
 
-	if(cs_retained__find(org, topic)) return MOSQ_ERR_SUCCESS;
+	if(r){
+		r->published = r->published || published;
+		return MOSQ_ERR_SUCCESS;
+	}
 	r = mosquitto_calloc(1, sizeof(struct cs_retained));
 	if(r == NULL) return MOSQ_ERR_NOMEM;
 	r->topic = mosquitto_strdup(topic);
@@ -54,6 +58,7 @@ static int cs_retained__add(struct cs_org *org, const char *topic)
 		mosquitto_free(r);
 		return MOSQ_ERR_NOMEM;
 	}
+	r->published = published;
 	HASH_ADD_KEYPTR(hh, org->retained, r->topic, strlen(r->topic), r);
 	if(r->hh.tbl == NULL){
 		mosquitto_free(r->topic);
@@ -99,7 +104,7 @@ void cs_retained__record(struct cs_plugin *cs, const char *org_id, const char *t
 		}
 	}else{
 		org = cs_orgs__get(cs, org_id);
-		if(org == NULL || cs_retained__add(org, topic) != MOSQ_ERR_SUCCESS){
+		if(org == NULL || cs_retained__add(org, topic, true) != MOSQ_ERR_SUCCESS){
 			mosquitto_log_printf(MOSQ_LOG_ERR, "cloudsignal: cannot count a retained message: out of memory");
 		}
 	}
@@ -139,9 +144,36 @@ int cs_retained__load(struct cs_plugin *cs, const cJSON *retained, const char **
 
 		if(org == NULL) continue;
 		cJSON_ArrayForEach(topic, org_item){
-			if(cs_retained__add(org, topic->valuestring) != MOSQ_ERR_SUCCESS) rc = MOSQ_ERR_NOMEM;
+			if(cs_retained__add(org, topic->valuestring, false) != MOSQ_ERR_SUCCESS) rc = MOSQ_ERR_NOMEM;
 		}
 	}
 	cs->retained_loaded = true;
 	return rc;
+}
+
+/* {"command":"forget_retained","org_id","topics":["absolute/topic", ...]}:
+ * topics the service found missing from the broker after its restart (a
+ * crash lost them with the persistence file's last changes) leave the count,
+ * unless a publish of this run set them (the broker holds those). */
+const char *cs_retained__forget(struct cs_plugin *cs, const cJSON *cmd)
+{
+	const cJSON *org_id = cJSON_GetObjectItemCaseSensitive(cmd, "org_id");
+	const cJSON *topics = cJSON_GetObjectItemCaseSensitive(cmd, "topics");
+	const cJSON *topic;
+	struct cs_org *org;
+
+	if(!cJSON_IsString(org_id) || org_id->valuestring[0] == '\0') return "missing or invalid 'org_id'";
+	if(!cJSON_IsArray(topics)) return "missing or invalid 'topics'";
+	cJSON_ArrayForEach(topic, topics){
+		if(!cJSON_IsString(topic)) return "'topics' must be strings";
+	}
+	org = cs_orgs__find(cs, org_id->valuestring);
+	if(org == NULL) return NULL;
+	cJSON_ArrayForEach(topic, topics){
+		struct cs_retained *r = cs_retained__find(org, topic->valuestring);
+
+		if(r && !r->published) cs_retained__remove(org, r);
+	}
+	cs_orgs__prune(cs, org);
+	return NULL;
 }

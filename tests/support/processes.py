@@ -278,6 +278,12 @@ class Broker:
                 self.process.kill()
                 self.process.wait()
 
+    def kill(self) -> None:
+        """A crash: no clean shutdown, so nothing since the last autosave reaches the persistence file."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
     def remove(self) -> None:
         self.stop()
         shutil.rmtree(self.settings.directory, ignore_errors=True)

@@ -9,6 +9,7 @@ from typing import Any, Dict
 from flask import current_app, request
 from flask.views import MethodView
 
+from app.broker.retained_scan import after_broker_start
 from app.current import current_domain
 from app.resources.internal.schemas import (
     SESSION_EVENTS,
@@ -107,6 +108,8 @@ class BrokerEventsViews(MethodView):
             # After the session events of the batch: its sessions exist, closed ones stay closed.
             changed += record_presence(domain, presence) if presence else 0
             changed += record_retained(domain, retained) if retained else 0
+        if any(report["type"] == "broker_started" for report in sessions):
+            after_broker_start(current_app._get_current_object(), body.get("broker"))  # type: ignore[attr-defined]  # werkzeug's proxy
         return {"accepted": len(body["events"]), "changed": changed}
 
 
