@@ -9,7 +9,8 @@ received the report looks once: it subscribes to `#` as the internal user (the b
 retained message at once), waits until the messages stop, and then
 - clears the topics the broker no longer holds (unless a report set them since the scan began),
   and tells the plugin to forget them (`forget_retained`; it keeps any topic published meanwhile);
-- records the topics the broker holds that the list lacks (a store restored from an older backup).
+- records the topics the broker holds that the list lacks (a store restored from an older backup),
+  unless a report cleared them since the scan began.
 One short-lived connection per broker start; nothing per request.
 """
 
@@ -123,7 +124,7 @@ def reconcile(domain: Any, held: Held, since: datetime, tenancy: str, broker: Op
         if org_id is None or not ours(org_id):
             continue
         message = domain.view.retained_message(org_id, topic)
-        if message is None or not message.present:
+        if message is None or (not message.present and message.updated_at < since):  # not cleared meanwhile
             reports.append({"type": "retained", "org_id": org_id, "topic": topic, "size": size, "qos": qos, "at": at})
     if reports:
         record_retained(domain, reports)
