@@ -19,6 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from events.access.question import ask  # noqa: E402
 from events.application import CloudSignal  # noqa: E402
 from events.audit import PointInTime  # noqa: E402
 from events.domainmodel import MqttUser, NameClaim  # noqa: E402
@@ -75,8 +76,10 @@ def time_point_in_time(app: CloudSignal, users: int, queries: int = 200) -> floa
     moment = PointInTime(app, org_id, datetime.now(timezone.utc))
     started = time.perf_counter()
     for number in range(queries):
-        answer = moment.access(f"user-{(number * 7919) % users}", None, "a/b", "publish")
-        assert not answer["reason"].startswith("no user"), answer["reason"]
+        username = f"user-{(number * 7919) % users}"
+        user, _ = moment.user(username)
+        answer = ask(moment, user, username=username, topic="a/b", action="publish")
+        assert not answer.reason.startswith("no user"), answer.reason
     return (time.perf_counter() - started) * 1000 / queries
 
 

@@ -20,7 +20,7 @@ from events.errors import Conflict, InvalidInput
 from events.secrets import hash_api_key
 
 ORG = "org_aaaaaaaaaaaa"
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(timezone.utc)  # at import: for offsets of a day; tests near the present take their own
 
 
 def key(key_type="secret", scopes=None, expires_at=None):
@@ -166,8 +166,9 @@ def test_what_a_key_grants():
 
 def test_a_key_expires_at_its_expiry():
     assert not key("secret").has_expired()
-    expiring = key("secret", expires_at=NOW + timedelta(seconds=30))
-    assert not expiring.has_expired(NOW) and expiring.has_expired(NOW + timedelta(seconds=30))
+    now = datetime.now(timezone.utc)  # not NOW: minutes may pass between import and this test
+    expiring = key("secret", expires_at=now + timedelta(seconds=30))
+    assert not expiring.has_expired(now) and expiring.has_expired(now + timedelta(seconds=30))
 
 
 # -- temporary credentials -------------------------------------------------------------------
@@ -199,7 +200,7 @@ def test_credentials_of_an_inactive_provider_are_not_extended():
 
 def test_credentials_are_extended_by_their_ttl():
     extended = credential(ttl=60)
-    at = NOW + timedelta(seconds=30)
+    at = datetime.now(timezone.utc) + timedelta(seconds=30)
     extended.extend(True, at)
     events = extended.collect_events()
     assert extended.expires_at == at + timedelta(seconds=60) and [type(e).__name__ for e in events] == ["Refreshed"]
