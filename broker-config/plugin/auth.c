@@ -355,6 +355,7 @@ int cs_auth__basic_auth_cb(int event, void *event_data, void *userdata)
 	if(rc == MOSQ_ERR_SUCCESS){
 		cs_throttle__admitted(cs, ed->username);
 		cs_sessions__open(cs, ed->client, clientid, ed->username);
+		cs_clients__resume(cs, ed->client, clientid);
 	}
 	return rc;
 }

@@ -28,8 +28,11 @@
  * client's rules. An MQTT 5 session lives as long as its Session Expiry
  * Interval, whatever CleanStart said, and the plugin API of 2.0.11 does not
  * tell that interval: every MQTT 5 client is assumed to keep its session.
- * A reconnect replaces the entry; past CS_MAX_OFFLINE_CLIENTS offline
- * entries the oldest are forgotten (logged).
+ * An offline entry also keeps its ended session's subscription filters,
+ * which the next session of the client id takes over when the broker
+ * resumes the session (presence.c). A reconnect replaces the entry; past
+ * CS_MAX_OFFLINE_CLIENTS offline entries the oldest are forgotten (logged),
+ * filters and all.
  * Not covered: a clean DISCONNECT or a kick (the plugin always kicks
  * with_will=false) send no will at all.
  */
@@ -50,6 +53,7 @@ static void cs_clients__free(struct cs_client *entry)
 	mosquitto_free(entry->clientid);
 	mosquitto_free(entry->username);
 	cs_rules__free(&entry->rules);
+	cs_presence__free(entry->filters, entry->filter_count);
 	mosquitto_free(entry);
 }
 
@@ -157,6 +161,18 @@ int cs_clients__store(struct cs_plugin *cs, const struct mosquitto *client, cons
 	old = cs_clients__find(cs, clientid);
 	HASH_ADD_KEYPTR(hh, cs->clients, entry->clientid, strlen(entry->clientid), entry);
 	if(entry->hh.tbl == NULL) goto error;
+	/* Without a clean start the broker resumes the session, if it still has
+	 * it: its filters come along, for cs_clients__resume (presence.c). */
+	if(old && old->client != client && !mosquitto_client_clean_session(client)){
+		if(old->offline){
+			entry->filters = old->filters;
+			entry->filter_count = old->filter_count;
+			old->filters = NULL;
+			old->filter_count = 0;
+		}else{
+			cs_presence__keep(cs, old->client, &entry->filters, &entry->filter_count);
+		}
+	}
 	if(old && old->client != client){
 		cs_clients__depart(cs, old);
 	}else if(old){
@@ -167,6 +183,16 @@ int cs_clients__store(struct cs_plugin *cs, const struct mosquitto *client, cons
 error:
 	cs_clients__free(entry);
 	return MOSQ_ERR_NOMEM;
+}
+
+/* After the session of a CONNECT opened: hand it the filters its entry
+ * carried from the previous session (cs_clients__store). */
+void cs_clients__resume(struct cs_plugin *cs, const struct mosquitto *client, const char *clientid)
+{
+	struct cs_client *entry = cs_clients__find(cs, clientid);
+
+	if(entry == NULL || entry->client != client || entry->filter_count == 0) return;
+	cs_presence__resume(cs, client, &entry->filters, &entry->filter_count);
 }
 
 /* Replace the rules of every entry of this user (rendered per client id).
@@ -263,11 +289,17 @@ int cs_clients__disconnect_cb(int event, void *event_data, void *userdata)
 	struct mosquitto_evt_disconnect *ed = event_data;
 	struct cs_plugin *cs = userdata;
 	struct cs_client *entry;
+	bool owned;
 
 	(void)event;
-	cs_sessions__close(cs, ed->client);
 	entry = cs_clients__find(cs, mosquitto_client_id(ed->client));
-	if(entry == NULL || entry->client != ed->client || entry->offline) return MOSQ_ERR_SUCCESS;
+	owned = entry && entry->client == ed->client && !entry->offline;
+	/* Its session's filters stay with the entry, for a resume. */
+	if(owned && cs_clients__may_persist(ed->client)){
+		cs_presence__keep(cs, ed->client, &entry->filters, &entry->filter_count);
+	}
+	cs_sessions__close(cs, ed->client);
+	if(!owned) return MOSQ_ERR_SUCCESS;
 	if(cs_clients__may_persist(ed->client)){
 		cs_clients__went_offline(cs, entry);
 	}else{

@@ -12,12 +12,14 @@
  *              thread; replies are applied on the broker thread at TICK
  *   principals.c principal store (verifiers, rules, expiry, limits), the
  *              verifier derivation, the parsing of principals, the state file
+ *              (principals and each organization's last limits)
  *   acl.c      MOSQ_EVT_ACL_CHECK (clients' rules and quotas, the internal
  *              user's publishes counted against the topic's organization)
  *   clients.c  per-client state table, MOSQ_EVT_DISCONNECT, expiry kicks,
  *              the departed client whose will is about to be checked
  *   presence.c each open session's subscription filters ("subscribed" and
- *              "unsubscribed" reports), $share/GROUP/FILTER for tenants
+ *              "unsubscribed" reports), carried over when the broker resumes
+ *              a persistent session, $share/GROUP/FILTER for tenants
  *   sessions.c open-session table (keyed by client pointer), disconnect reasons
  *   retained.c retained topics per organization: the max_retained_messages
  *              quota, "retained" reports, the list the service gives at start
@@ -165,6 +167,9 @@ struct cs_client {
 	bool is_internal;
 	struct cs_ruleset rules;        /* rendered for this client id */
 	bool offline;                   /* its connection ended, its session may go on */
+	char **filters;                 /* offline: its ended session's filters (presence.c); live:
+	                                   those carried to its session, until that takes them */
+	int filter_count;
 };
 
 /* Limits of one organization, as the service sends them ("limits" in the
@@ -243,6 +248,8 @@ struct cs_session {
 	char **filters;                 /* current subscription filters as sent (presence.c) */
 	int filter_count;
 	bool filters_full;              /* a filter was not kept: CS_MAX_SESSION_FILTERS reached */
+	bool resume_pending;            /* filters carried from the previous session, not yet known
+	                                   to be the broker's (presence.c) */
 };
 
 struct cs_http {
@@ -402,6 +409,8 @@ struct cs_plugin {
 	struct cs_stats stats;
 	int64_t stats_ms;               /* last stats report */
 	bool retained_loaded;           /* the service's retained topics were merged in (retained.c) */
+	const struct mosquitto **resumes; /* clients whose carried filters wait for the TICK (presence.c) */
+	int resume_count, resume_cap;
 };
 
 /* Parsed "allow" reply of the service. */
@@ -456,6 +465,7 @@ void cs_clients__set_expiry(struct cs_plugin *cs, const char *username, time_t e
 void cs_clients__expire(struct cs_plugin *cs, time_t now);
 void cs_clients__cleanup(struct cs_plugin *cs);
 bool cs_clients__may_persist(const struct mosquitto *client);
+void cs_clients__resume(struct cs_plugin *cs, const struct mosquitto *client, const char *clientid);
 int cs_clients__disconnect_cb(int event, void *event_data, void *userdata);
 
 /* sessions.c */
@@ -567,6 +577,11 @@ void cs_orgs__cleanup(struct cs_plugin *cs);
 const char *cs_presence__shared_filter(const char *topic);
 void cs_presence__subscribed(struct cs_plugin *cs, const struct mosquitto *client, const char *filter);
 void cs_presence__unsubscribed(struct cs_plugin *cs, const struct mosquitto *client, const char *filter);
+void cs_presence__free(char **filters, int count);
+void cs_presence__keep(struct cs_plugin *cs, const struct mosquitto *client, char ***filters, int *count);
+void cs_presence__resume(struct cs_plugin *cs, const struct mosquitto *client, char ***filters, int *count);
+void cs_presence__tick(struct cs_plugin *cs);
+void cs_presence__cleanup(struct cs_plugin *cs);
 
 /* retained.c */
 int cs_retained__check(struct cs_plugin *cs, const char *org_id, const char *topic, uint32_t payloadlen);

@@ -6,7 +6,9 @@
  * "limits" object of an authenticate reply, last reply wins, or a $CONTROL
  * set_limits command), the number of live sessions (sessions.c calls
  * cs_orgs__session_opened/_closed, nothing is scanned) and the publishes
- * allowed in the current fixed one-minute window.
+ * allowed in the current fixed one-minute window. The state file keeps the
+ * limits across broker restarts (principals.c); a change of them marks the
+ * file for writing.
  *
  * CONNECT (auth.c checks these once the credentials are accepted, before the
  * client entry is replaced and the session opened): in multi tenancy
@@ -280,6 +282,13 @@ int cs_orgs__set_limits(struct cs_plugin *cs, const struct cs_limits *limits)
 				&& limits->max_retained_messages < 0 && limits->max_payload_bytes < 0) return MOSQ_ERR_SUCCESS;
 		org = cs_orgs__add(cs, limits->org_id);
 		if(org == NULL) return MOSQ_ERR_NOMEM;
+		cs->state_dirty = true;
+	}
+	/* The state file keeps them (principals.c). */
+	if(org->max_connections != limits->max_connections || org->messages_per_minute != limits->messages_per_minute
+			|| org->max_retained_messages != limits->max_retained_messages
+			|| org->max_payload_bytes != limits->max_payload_bytes){
+		cs->state_dirty = true;
 	}
 	org->max_connections = limits->max_connections;
 	org->messages_per_minute = limits->messages_per_minute;

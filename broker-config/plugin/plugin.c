@@ -112,6 +112,7 @@ int cs_plugin__tick_cb(int event, void *event_data, void *userdata)
 	cs_events__tick(&cs->events);
 	cs_sync__tick(cs);
 	cs_clients__forget_departed(cs);
+	cs_presence__tick(cs);
 	if(!cs->backlog_widened){
 		int widened;
 
@@ -378,6 +379,7 @@ static void cs_plugin__free(struct cs_plugin *cs)
 	cs_events__cleanup(&cs->events);
 	cs_throttle__cleanup(cs);
 	cs_principals__cleanup(cs);
+	cs_presence__cleanup(cs);
 	cs_sessions__cleanup(cs);
 	cs_orgs__cleanup(cs);
 	cs_clients__cleanup(cs);

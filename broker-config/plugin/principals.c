@@ -24,11 +24,17 @@
  * than cache_ttl, CONNECTs become misses again (and fail closed).
  *
  * State file (plugin_opt_state_file): {"version":1,"store","position",
- * "tenancy","default_org","principals":[...with verifiers...]}, written by
- * the broker thread (temporary file mode 0600, fsync, rename) at most every
- * CS_STATE_WRITE_MS when principals changed, every CS_STATE_POSITION_MS
- * when only the position moved, and at cleanup. A malformed file is logged
- * and ignored: the plugin starts empty.
+ * "tenancy","default_org","limits":[...],"principals":[...with verifiers...]},
+ * written by the broker thread (temporary file mode 0600, fsync, rename) at
+ * most every CS_STATE_WRITE_MS when principals or an organization's limits
+ * changed, every CS_STATE_POSITION_MS when only the position moved, and at
+ * cleanup. "limits" holds each organization's last limits (the orgs.c
+ * table's, only organizations with a limit), in the shape the service sends;
+ * they are enforced from the start, before the first sync: limits only
+ * refuse, and a sync of a principal of the organization, a CONNECT reply or
+ * a set_limits replaces them as before. A file without "limits" (an older
+ * plugin's) loads as before. A malformed file is logged and ignored: the
+ * plugin starts empty.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -489,6 +495,12 @@ error:
 	return NULL;
 }
 
+static cJSON *cs_principals__add_limit(cJSON *o, const char *name, int64_t value)
+{
+	return value < 0 ? cJSON_AddNullToObject(o, name) : cJSON_AddNumberToObject(o, name, (double)value);
+}
+
+/* A "limits" object as the service sends it, all four limits (null: none). */
 static cJSON *cs_principals__limits_json(const struct cs_limits *l)
 {
 	cJSON *o;
@@ -497,10 +509,10 @@ static cJSON *cs_principals__limits_json(const struct cs_limits *l)
 	o = cJSON_CreateObject();
 	if(o == NULL) return NULL;
 	if(cJSON_AddStringToObject(o, "org_id", l->org_id) == NULL
-			|| (l->max_connections < 0 ? cJSON_AddNullToObject(o, "max_connections")
-				: cJSON_AddNumberToObject(o, "max_connections", (double)l->max_connections)) == NULL
-			|| (l->messages_per_minute < 0 ? cJSON_AddNullToObject(o, "messages_per_minute")
-				: cJSON_AddNumberToObject(o, "messages_per_minute", (double)l->messages_per_minute)) == NULL){
+			|| cs_principals__add_limit(o, "max_connections", l->max_connections) == NULL
+			|| cs_principals__add_limit(o, "messages_per_minute", l->messages_per_minute) == NULL
+			|| cs_principals__add_limit(o, "max_retained_messages", l->max_retained_messages) == NULL
+			|| cs_principals__add_limit(o, "max_payload_bytes", l->max_payload_bytes) == NULL){
 		cJSON_Delete(o);
 		return NULL;
 	}
@@ -550,6 +562,7 @@ static char *cs_principals__state_json(struct cs_plugin *cs, size_t *len)
 {
 	cJSON *root = cJSON_CreateObject(), *list;
 	struct cs_principal *p, *tmp;
+	struct cs_org *org, *otmp;
 	const char *tenancy = cs->tenancy == CS_TENANCY_MULTI ? "multi"
 		: cs->tenancy == CS_TENANCY_SINGLE ? "single" : NULL;
 	char *out = NULL;
@@ -564,6 +577,28 @@ static char *cs_principals__state_json(struct cs_plugin *cs, size_t *len)
 			|| (cs->default_org[0] ? cJSON_AddStringToObject(root, "default_org", cs->default_org)
 				: cJSON_AddNullToObject(root, "default_org")) == NULL){
 		goto done;
+	}
+	/* Each organization's limits as last given: enforced at the next start
+	 * before a sync, CONNECT reply or set_limits brings them again. */
+	list = cJSON_AddArrayToObject(root, "limits");
+	if(list == NULL) goto done;
+	HASH_ITER(hh, cs->orgs, org, otmp){
+		struct cs_limits l;
+		cJSON *o;
+
+		if(org->max_connections < 0 && org->messages_per_minute < 0
+				&& org->max_retained_messages < 0 && org->max_payload_bytes < 0) continue;
+		memset(&l, 0, sizeof(l));
+		strcpy(l.org_id, org->org_id);
+		l.max_connections = org->max_connections;
+		l.messages_per_minute = org->messages_per_minute;
+		l.max_retained_messages = org->max_retained_messages;
+		l.max_payload_bytes = org->max_payload_bytes;
+		o = cs_principals__limits_json(&l);
+		if(o == NULL || !cJSON_AddItemToArray(list, o)){
+			cJSON_Delete(o);
+			goto done;
+		}
 	}
 	list = cJSON_AddArrayToObject(root, "principals");
 	if(list == NULL) goto done;
@@ -704,9 +739,10 @@ static bool cs_principals__valid_store(const char *s)
 static int cs_principals__load_json(struct cs_plugin *cs, const char *buf, size_t len, const char **what)
 {
 	cJSON *root = cJSON_ParseWithLength(buf, len);
-	const cJSON *item, *list;
+	const cJSON *item, *list, *limits;
+	struct cs_limits *parsed = NULL;
 	int64_t position;
-	int rc = MOSQ_ERR_INVAL;
+	int rc = MOSQ_ERR_INVAL, n = 0;
 
 	if(!cJSON_IsObject(root)){
 		*what = "not a JSON object";
@@ -735,6 +771,26 @@ static int cs_principals__load_json(struct cs_plugin *cs, const char *buf, size_
 	if(cJSON_IsString(item) && item->valuestring[0] && strlen(item->valuestring) <= CS_MAX_ORG_ID_LEN){
 		strcpy(cs->default_org, item->valuestring);
 	}
+	/* Organizations' limits: absent in files of older plugins. */
+	limits = cJSON_GetObjectItemCaseSensitive(root, "limits");
+	if(limits && !cJSON_IsNull(limits) && !cJSON_IsArray(limits)){
+		*what = "'limits' must be a list";
+		goto done;
+	}
+	if(cJSON_GetArraySize(limits) > 0){
+		parsed = mosquitto_calloc((size_t)cJSON_GetArraySize(limits), sizeof(*parsed));
+		if(parsed == NULL){
+			*what = "out of memory";
+			goto done;
+		}
+		cJSON_ArrayForEach(item, limits){
+			if(!cJSON_IsObject(item) || cs_orgs__parse_limits(item, &parsed[n], what) != MOSQ_ERR_SUCCESS){
+				if(!cJSON_IsObject(item)) *what = "'limits' must hold objects";
+				goto done;
+			}
+			n++;
+		}
+	}
 	list = cJSON_GetObjectItemCaseSensitive(root, "principals");
 	if(!cJSON_IsArray(list)){
 		*what = "missing 'principals'";
@@ -752,8 +808,18 @@ static int cs_principals__load_json(struct cs_plugin *cs, const char *buf, size_
 			goto done;
 		}
 	}
+	/* Only now that the whole file parsed: the organization table. */
+	for(int i = 0; i < n; i++){
+		if(cs_orgs__set_limits(cs, &parsed[i]) != MOSQ_ERR_SUCCESS){
+			char name[CS_LOG_NAME_LEN];
+
+			cs_util__printable(parsed[i].org_id, name, sizeof(name));
+			mosquitto_log_printf(MOSQ_LOG_ERR, "cloudsignal: cannot restore the limits of organization %s: out of memory", name);
+		}
+	}
 	rc = MOSQ_ERR_SUCCESS;
 done:
+	mosquitto_free(parsed);
 	cJSON_Delete(root);
 	return rc;
 }
@@ -772,8 +838,9 @@ int cs_principals__load(struct cs_plugin *cs)
 	}
 	buf = cs_principals__read_file(cs->state_file, &len, &what);
 	if(buf && cs_principals__load_json(cs, buf, len, &what) == MOSQ_ERR_SUCCESS){
-		mosquitto_log_printf(MOSQ_LOG_NOTICE, "cloudsignal: loaded %u principals at position %lld from %s (unconfirmed until the first sync)",
-				HASH_COUNT(cs->principals), (long long)cs->position, cs->state_file);
+		mosquitto_log_printf(MOSQ_LOG_NOTICE, "cloudsignal: loaded %u principals at position %lld and the limits of %u "
+				"organizations from %s (principals unconfirmed until the first sync)",
+				HASH_COUNT(cs->principals), (long long)cs->position, HASH_COUNT(cs->orgs), cs->state_file);
 		cs->state_dirty = false;
 	}else{
 		char why[CS_LOG_NAME_LEN];

@@ -40,6 +40,10 @@ extern char test_log_all[16384];       /* every log line since the last reset, '
 /* Called by the kick stubs, like the broker's synchronous MOSQ_EVT_DISCONNECT. */
 extern void (*test_kick_hook)(const char *clientid, const char *username);
 
+/* mosquitto_client_sub_count of a fake client (0 unless set; th_start clears). */
+void test_set_sub_count(const struct mosquitto *client, int count);
+void test_clear_sub_counts(void);
+
 void test_plugin__run(void);
 void test_events__run(void);
 void test_orgs__run(void);

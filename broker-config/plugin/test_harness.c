@@ -169,6 +169,7 @@ void th_start(const char *url, const char *timeout_ms, const char *state_file)
 	cs_events__stop(&g_cs->events);
 	cs_sync__stop(&g_cs->sync);
 	memset(th_live, 0, sizeof(th_live));
+	test_clear_sub_counts();
 	test_kick_hook = th_kick_hook;
 }
 

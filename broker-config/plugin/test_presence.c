@@ -1,5 +1,6 @@
 /* test_presence.c - unit tests for presence.c (session filters, their
- * reports, $share/GROUP/FILTER for tenants) and retained.c (retained topics
+ * reports, their carry-over to a resumed persistent session, $share/GROUP/FILTER
+ * for tenants) and retained.c (retained topics
  * per organization, the max_retained_messages quota, the list a sync reply
  * hands over), against the stubs of test_stubs.c. */
 #include <stdlib.h>
@@ -101,6 +102,137 @@ out:
 	th_stop();
 }
 
+/* The session filters of a persistent session that resumes (sessionPresent):
+ * kept with the offline entry, handed to the next session of the client id
+ * when it does not start clean, reported for it once the broker shows the
+ * session was resumed (its subscriptions moved to the new client). */
+#define RESUME_RULES "[{\"permission\":\"allow\",\"action\":\"subscribe\",\"topic\":\"org_a/news/#\"}]"
+
+static int subscribed_of(const struct cs_session *s)
+{
+	char needle[128];
+
+	snprintf(needle, sizeof(needle), "\"type\":\"subscribed\",\"session_id\":\"%s\"", s->session_id);
+	return th_queued(needle);
+}
+
+static bool holds(const struct cs_session *s, const char *filter)
+{
+	for(int i = 0; s && i < s->filter_count; i++){
+		if(!strcmp(s->filters[i], filter)) return true;
+	}
+	return false;
+}
+
+static void test_resume(void)
+{
+	struct mosquitto a1 = { "org_a/n1", "n@org_a", "127.0.0.1", 5, false };
+	struct mosquitto a2 = a1, a3 = a1, a4 = a1, a5 = a1, a6 = a1, a7 = a1;
+	struct mosquitto v1 = { "org_a/v3", "n@org_a", "127.0.0.1", 4, false };
+	struct mosquitto v2 = v1;
+	struct cs_client *e;
+	struct cs_session *s;
+
+	th_start("http://127.0.0.1:1", "200", NULL);
+	CHECK(th_cache("n@org_a", "p", false, 0, RESUME_RULES) == MOSQ_ERR_SUCCESS);
+
+	/* MQTT 5 with session expiry: subscribes, goes away. */
+	CHECK(th_connect(&a1, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(th_acl(&a1, MOSQ_ACL_SUBSCRIBE, "org_a/news/#") == MOSQ_ERR_SUCCESS);
+	CHECK(th_acl(&a1, MOSQ_ACL_SUBSCRIBE, "org_a/news/x") == MOSQ_ERR_SUCCESS);
+	test_set_sub_count(&a1, 2);
+	th_disconnect(&a1);
+	e = cs_clients__find(g_cs, "org_a/n1");
+	CHECK(e && e->offline && e->filter_count == 2);
+
+	/* It comes back without a clean start; the broker resumes the session
+	 * after BASIC_AUTH (connect__on_authorised moves the subscriptions). */
+	CHECK(th_connect(&a2, "p") == MOSQ_ERR_SUCCESS);
+	s = cs_sessions__find(g_cs, &a2);
+	CHECK(s != NULL);
+	if(s == NULL) goto out;
+	CHECK(subscribed_of(s) == 0); /* not before the broker shows the resume */
+	test_set_sub_count(&a2, 2);
+	th_tick();
+	CHECK(s->filter_count == 2 && holds(s, "org_a/news/#") && holds(s, "org_a/news/x"));
+	CHECK(subscribed_of(s) == 2);
+	CHECK(th_queued("\"filter\":\"org_a/news/#\"") == 2); /* the first session's and this one's */
+	/* Held already: not reported again. */
+	CHECK(th_acl(&a2, MOSQ_ACL_SUBSCRIBE, "org_a/news/#") == MOSQ_ERR_SUCCESS);
+	CHECK(subscribed_of(s) == 2);
+	th_tick();
+	CHECK(subscribed_of(s) == 2);
+
+	/* A clean start: the broker discarded the subscriptions, so do we. */
+	th_disconnect(&a2);
+	CHECK(cs_clients__find(g_cs, "org_a/n1")->filter_count == 2);
+	a3.clean = true;
+	CHECK(th_connect(&a3, "p") == MOSQ_ERR_SUCCESS);
+	s = cs_sessions__find(g_cs, &a3);
+	th_tick();
+	CHECK(s && s->filter_count == 0 && subscribed_of(s) == 0);
+	CHECK(th_acl(&a3, MOSQ_ACL_SUBSCRIBE, "org_a/news/y") == MOSQ_ERR_SUCCESS);
+
+	/* No clean start, but the broker has no session any more (expired, or
+	 * MQTT 5 with a session expiry of 0): nothing carried over. */
+	th_disconnect(&a3);
+	CHECK(cs_clients__find(g_cs, "org_a/n1")->filter_count == 1);
+	CHECK(th_connect(&a4, "p") == MOSQ_ERR_SUCCESS);
+	s = cs_sessions__find(g_cs, &a4);
+	th_tick();
+	CHECK(s && s->filter_count == 0 && subscribed_of(s) == 0);
+
+	/* A SUBSCRIBE and an UNSUBSCRIBE before the TICK: the resume is
+	 * settled first (the ACL check comes before the broker adds the
+	 * subscription, so the count is still the resumed session's). */
+	CHECK(th_acl(&a4, MOSQ_ACL_SUBSCRIBE, "org_a/news/1") == MOSQ_ERR_SUCCESS);
+	CHECK(th_acl(&a4, MOSQ_ACL_SUBSCRIBE, "org_a/news/2") == MOSQ_ERR_SUCCESS);
+	test_set_sub_count(&a4, 2);
+	th_disconnect(&a4);
+	CHECK(th_connect(&a5, "p") == MOSQ_ERR_SUCCESS);
+	s = cs_sessions__find(g_cs, &a5);
+	test_set_sub_count(&a5, 2);
+	CHECK(th_acl(&a5, MOSQ_ACL_UNSUBSCRIBE, "org_a/news/1") == MOSQ_ERR_SUCCESS);
+	CHECK(th_acl(&a5, MOSQ_ACL_SUBSCRIBE, "org_a/news/3") == MOSQ_ERR_SUCCESS);
+	CHECK(s && s->filter_count == 2 && holds(s, "org_a/news/2") && holds(s, "org_a/news/3"));
+	CHECK(s && subscribed_of(s) == 3);
+	CHECK(th_queued("\"type\":\"unsubscribed\"") == 1);
+	th_tick();
+	CHECK(s && s->filter_count == 2 && subscribed_of(s) == 3);
+
+	/* A takeover of the live session without a clean start resumes it too. */
+	test_set_sub_count(&a6, 0);
+	CHECK(th_connect(&a6, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(cs_sessions__find(g_cs, &a5) == NULL); /* taken over */
+	s = cs_sessions__find(g_cs, &a6);
+	test_set_sub_count(&a6, 2);
+	th_tick();
+	CHECK(s && s->filter_count == 2 && holds(s, "org_a/news/3") && subscribed_of(s) == 2);
+
+	/* Gone before the TICK: settled at its DISCONNECT, kept offline. */
+	th_disconnect(&a6);
+	CHECK(th_connect(&a7, "p") == MOSQ_ERR_SUCCESS);
+	test_set_sub_count(&a7, 2);
+	th_disconnect(&a7);
+	e = cs_clients__find(g_cs, "org_a/n1");
+	CHECK(e && e->offline && e->filter_count == 2);
+
+	/* MQTT 3.1.1, clean_session=0. */
+	CHECK(th_connect(&v1, "p") == MOSQ_ERR_SUCCESS);
+	CHECK(th_acl(&v1, MOSQ_ACL_SUBSCRIBE, "org_a/news/#") == MOSQ_ERR_SUCCESS);
+	test_set_sub_count(&v1, 1);
+	th_disconnect(&v1);
+	CHECK(th_connect(&v2, "p") == MOSQ_ERR_SUCCESS);
+	test_set_sub_count(&v2, 1);
+	th_tick();
+	s = cs_sessions__find(g_cs, &v2);
+	CHECK(s && s->filter_count == 1 && subscribed_of(s) == 1);
+	th_disconnect(&v2);
+
+out:
+	th_stop(); /* frees offline entries and their filters (leak check below) */
+}
+
 static void test_retained_quota(void)
 {
 	struct mosquitto a = { "org_a/r1", "r@org_a", "127.0.0.1", 5, true };
@@ -173,6 +305,16 @@ static void test_retained_load(void)
 	/* Loading again merges. */
 	CHECK(cs_sync__apply(g_cs, reply, strlen(reply), &more, &error) == MOSQ_ERR_SUCCESS);
 	CHECK(org->retained_count == 2);
+	/* After a crash the service finds x and y gone from the broker; y was
+	 * published again in this run meanwhile: only x leaves the count. */
+	cs_retained__record(g_cs, "org_a", "org_a/y", 3, 1);
+	CHECK(th_control_error("{\"commands\":[{\"command\":\"forget_retained\",\"org_id\":\"org_a\"}]}") != NULL);
+	CHECK(th_control_error("{\"commands\":[{\"command\":\"forget_retained\",\"org_id\":\"org_a\",\"topics\":[1]}]}") != NULL);
+	CHECK(org->retained_count == 2);
+	CHECK(th_control_ok("{\"commands\":[{\"command\":\"forget_retained\",\"org_id\":\"org_a\","
+		"\"topics\":[\"org_a/x\",\"org_a/y\",\"org_a/never\"]}]}"));
+	CHECK(org->retained_count == 1 && !cs_retained__has(g_cs, "org_a", "org_a/x") && cs_retained__has(g_cs, "org_a", "org_a/y"));
+	CHECK(th_control_ok("{\"commands\":[{\"command\":\"forget_retained\",\"org_id\":\"org_none\",\"topics\":[]}]}"));
 	th_stop();
 }
 
@@ -183,6 +325,7 @@ void test_presence__run(void)
 	test_shared_filter();
 	test_share_acl();
 	test_filters();
+	test_resume();
 	test_retained_quota();
 	test_retained_load();
 	CHECK(test_alloc_outstanding == before);

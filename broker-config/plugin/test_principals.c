@@ -224,6 +224,107 @@ static void test_state_file(void)
 	rmdir(dir);
 }
 
+/* The state file keeps each organization's last limits: after a restart
+ * they are enforced before any sync, CONNECT reply or set_limits brings
+ * them again; a later one replaces them. A file without them still loads. */
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if(f == NULL) abort();
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_state_limits(void)
+{
+	char dir[] = "/tmp/cs_limits_XXXXXX";
+	char path[256], tmp[300];
+	struct cs_org *org;
+	struct cs_principal *p;
+
+	if(mkdtemp(dir) == NULL) abort();
+	snprintf(path, sizeof(path), "%s/state.json", dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+
+	start("http://127.0.0.1:1", path);
+	set_u("v1", V_U_P, 5);
+	CHECK(th_control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_x\",\"max_connections\":3,"
+			"\"messages_per_minute\":10,\"max_retained_messages\":5,\"max_payload_bytes\":100},"
+			"{\"command\":\"set_limits\",\"org_id\":\"org_y\",\"max_connections\":null,\"messages_per_minute\":null,"
+			"\"max_retained_messages\":null,\"max_payload_bytes\":7},"
+			"{\"command\":\"set_limits\",\"org_id\":\"org_z\",\"max_connections\":null,\"messages_per_minute\":null}]}"));
+	CHECK(g_cs->state_dirty);
+	CHECK(cs_principals__save(g_cs) == MOSQ_ERR_SUCCESS);
+	/* An unchanged set_limits changes nothing to save. */
+	CHECK(th_control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_y\",\"max_payload_bytes\":7}]}"));
+	CHECK(!g_cs->state_dirty);
+	th_stop();
+
+	/* Loaded at start: enforced before any sync (the principals stay
+	 * unconfirmed), the principal keeps all four limits too. */
+	start("http://127.0.0.1:1", path);
+	org = cs_orgs__find(g_cs, "org_x");
+	CHECK(org && org->max_connections == 3 && org->messages_per_minute == 10
+			&& org->max_retained_messages == 5 && org->max_payload_bytes == 100 && org->sessions == 0);
+	CHECK(cs_orgs__check_payload(g_cs, "org_x", 100) == MOSQ_ERR_SUCCESS);
+	CHECK(cs_orgs__check_payload(g_cs, "org_x", 101) == MOSQ_ERR_ACL_DENIED);
+	org = cs_orgs__find(g_cs, "org_y");
+	CHECK(org && org->max_connections == -1 && org->max_payload_bytes == 7);
+	CHECK(cs_orgs__find(g_cs, "org_z") == NULL);
+	p = cs_principals__find(g_cs, "u@org_x");
+	CHECK(p && !p->confirmed && p->limits.max_payload_bytes == 100 && p->limits.max_retained_messages == 5);
+	CHECK(!g_cs->state_dirty);
+	/* A later set_limits replaces them, in the file too. */
+	CHECK(th_control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_y\",\"max_connections\":null}]}"));
+	CHECK(cs_orgs__find(g_cs, "org_y") == NULL && g_cs->state_dirty);
+	/* And so does a sync of a principal of the organization. */
+	CHECK(apply("{\"store\":\"s1\",\"position\":9,\"principals\":[{\"username\":\"u@org_x\",\"credential_version\":\"v1\","
+			"\"limits\":{\"org_id\":\"org_x\",\"max_payload_bytes\":200}}]}", NULL) == 0);
+	org = cs_orgs__find(g_cs, "org_x");
+	CHECK(org && org->max_connections == -1 && org->max_payload_bytes == 200);
+	th_stop();
+
+	start("http://127.0.0.1:1", path);
+	CHECK(cs_orgs__find(g_cs, "org_y") == NULL);
+	org = cs_orgs__find(g_cs, "org_x");
+	CHECK(org && org->max_payload_bytes == 200 && org->max_connections == -1);
+	th_stop();
+
+	/* A file of an older plugin (no "limits", principals' limits with two
+	 * fields) loads as before. */
+	write_file(path, "{\"version\":1,\"store\":\"s1\",\"position\":4,\"tenancy\":\"multi\",\"default_org\":null,"
+			"\"principals\":[{\"username\":\"u@org_x\",\"credential_version\":\"v1\",\"is_superuser\":false,"
+			"\"expire_at\":null,\"position\":2,\"verifier\":\"" V_U_P "\",\"acl\":[],"
+			"\"limits\":{\"org_id\":\"org_x\",\"max_connections\":4,\"messages_per_minute\":null}}]}");
+	test_log_all[0] = '\0';
+	start("http://127.0.0.1:1", path);
+	CHECK(g_cs->position == 4 && cs_principals__find(g_cs, "u@org_x") != NULL);
+	CHECK(strstr(test_log_all, "ignoring the state file") == NULL);
+	CHECK(cs_orgs__find(g_cs, "org_x") == NULL);
+	th_stop();
+
+	/* Malformed limits: the file is ignored, as for any malformed part. */
+	{
+		const char *bad[] = {
+			"{\"version\":1,\"store\":null,\"principals\":[],\"limits\":{}}",
+			"{\"version\":1,\"store\":null,\"principals\":[],\"limits\":[{\"org_id\":\"\"}]}",
+			"{\"version\":1,\"store\":null,\"principals\":[],\"limits\":[{\"org_id\":\"org_x\",\"max_payload_bytes\":-1}]}",
+		};
+
+		for(size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++){
+			write_file(path, bad[i]);
+			test_log_all[0] = '\0';
+			start("http://127.0.0.1:1", path);
+			CHECK(g_cs->orgs == NULL && strstr(test_log_all, "ignoring the state file") != NULL);
+			th_stop();
+		}
+	}
+	unlink(path);
+	unlink(tmp);
+	rmdir(dir);
+}
+
 /* ---- sync replies ---------------------------------------------------------- */
 
 static void test_sync_apply(void)
@@ -543,6 +644,7 @@ void test_principals__run(void)
 	test_verifier();
 	test_set_principal();
 	test_state_file();
+	test_state_limits();
 	test_sync_apply();
 	test_sync_thread();
 	test_throttle();

@@ -43,7 +43,9 @@ void *mosquitto_malloc(size_t size)
 
 void *mosquitto_realloc(void *ptr, size_t size)
 {
-	return test_alloc_allowed() ? realloc(ptr, size) : NULL;
+	void *p = test_alloc_allowed() ? realloc(ptr, size) : NULL;
+	if(p && ptr == NULL) test_alloc_outstanding++;
+	return p;
 }
 
 char *mosquitto_strdup(const char *s)
@@ -79,6 +81,35 @@ const char *mosquitto_client_username(const struct mosquitto *client) { return c
 const char *mosquitto_client_address(const struct mosquitto *client) { return client->address; }
 bool mosquitto_client_clean_session(const struct mosquitto *client) { return client->clean; }
 int mosquitto_client_protocol_version(const struct mosquitto *client) { return client->proto_ver; }
+
+/* The broker's per-client subscription count, set by the tests. */
+#define TEST_SUB_COUNTS 32
+static struct { const struct mosquitto *client; int count; } test_sub_counts[TEST_SUB_COUNTS];
+
+void test_clear_sub_counts(void)
+{
+	memset(test_sub_counts, 0, sizeof(test_sub_counts));
+}
+
+void test_set_sub_count(const struct mosquitto *client, int count)
+{
+	for(int i = 0; i < TEST_SUB_COUNTS; i++){
+		if(test_sub_counts[i].client == client || test_sub_counts[i].client == NULL){
+			test_sub_counts[i].client = client;
+			test_sub_counts[i].count = count;
+			return;
+		}
+	}
+	abort();
+}
+
+int mosquitto_client_sub_count(const struct mosquitto *client)
+{
+	for(int i = 0; i < TEST_SUB_COUNTS; i++){
+		if(test_sub_counts[i].client == client) return test_sub_counts[i].count;
+	}
+	return 0;
+}
 
 int mosquitto_kick_client_by_clientid(const char *clientid, bool with_will)
 {

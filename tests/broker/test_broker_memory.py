@@ -151,3 +151,36 @@ def test_restarts_in_every_order_with_clients_attached(own_stack, api, org, orde
         assert client.disconnected.wait(5) and time.monotonic() - started < 1.5
     finally:
         client.close()
+
+
+def test_organization_limits_survive_a_broker_restart_in_the_state_file(own_stack, api, org):
+    """The state file keeps each organization's last limits: after a restart the broker enforces them
+    before any CONNECT reply or set_limits brings them again (a device admitted from the broker's
+    memory brings none, and the sync only sends what changed)."""
+    result = own_stack.service.admin("orgs", "quotas", "--org", org["org_id"], "--set", "max_payload_bytes=100")
+    assert result.returncode == 0, result.stderr
+    allow(api, "big/#")
+    username = make_user(api, "sized")
+    prefix = org["org_id"] + "/"
+    device = MqttTestClient(own_stack.broker.port, username, "secure-password", client_id=f"{org['org_id']}/sized")
+    assert device.accepted
+    assert device.publish(prefix + "big/1", b"x" * 101).is_failure  # the limits reached the broker
+    device.close()
+    own_stack.service.stop()
+    try:
+        restart_broker(own_stack)  # the state file is loaded while the service is down
+        state = own_stack.broker.settings.directory / "data" / "cloudsignal-state.json"
+        assert '"max_payload_bytes":100' in state.read_text()
+    finally:
+        own_stack.service.start()
+    # Once the first sync (every second) confirmed the principal, its CONNECT is decided from the
+    # broker's memory, and no authenticate reply brings the limits.
+    time.sleep(3)
+    device = MqttTestClient(own_stack.broker.port, username, "secure-password", client_id=f"{org['org_id']}/sized")
+    try:
+        assert device.accepted
+        assert device.publish(prefix + "big/1", b"x" * 101).is_failure  # PUBACK Not authorized (0x87)
+        assert not device.publish(prefix + "big/1", b"x" * 100).is_failure
+    finally:
+        device.close()
+    assert "over its payload size quota (100 bytes)" in own_stack.broker.log()
