@@ -736,7 +736,8 @@ static bool cs_principals__valid_store(const char *s)
 }
 
 /* Parse a state file body into cs (store empty on entry). All or nothing. */
-static int cs_principals__load_json(struct cs_plugin *cs, const char *buf, size_t len, const char **what)
+static int cs_principals__load_json(struct cs_plugin *cs, const char *buf, size_t len, unsigned *left_out,
+		const char **what)
 {
 	cJSON *root = cJSON_ParseWithLength(buf, len);
 	const cJSON *item, *list, *limits;
@@ -801,6 +802,14 @@ static int cs_principals__load_json(struct cs_plugin *cs, const char *buf, size_
 
 		rc = cs_principals__parse(item, &p, what);
 		if(rc != MOSQ_ERR_SUCCESS) goto done;
+		/* A file that names no store was saved before any sync of its run
+		 * succeeded: a sync from nothing sends no principal, so nothing could
+		 * ever check these against what changed since. Left out: misses. */
+		if(!cs->store_id[0]){
+			cs_principals__free(p);
+			(*left_out)++;
+			continue;
+		}
 		/* Unconfirmed until a sync completes. */
 		rc = cs_principals__insert(cs, p);
 		if(rc != MOSQ_ERR_SUCCESS){
@@ -830,6 +839,7 @@ int cs_principals__load(struct cs_plugin *cs)
 	const char *what = "unknown error";
 	char *buf;
 	size_t len = 0;
+	unsigned left_out = 0;
 
 	if(cs->state_file == NULL) return MOSQ_ERR_SUCCESS;
 	if(access(cs->state_file, F_OK) != 0 && errno == ENOENT){
@@ -837,10 +847,14 @@ int cs_principals__load(struct cs_plugin *cs)
 		return MOSQ_ERR_SUCCESS;
 	}
 	buf = cs_principals__read_file(cs->state_file, &len, &what);
-	if(buf && cs_principals__load_json(cs, buf, len, &what) == MOSQ_ERR_SUCCESS){
+	if(buf && cs_principals__load_json(cs, buf, len, &left_out, &what) == MOSQ_ERR_SUCCESS){
 		mosquitto_log_printf(MOSQ_LOG_NOTICE, "cloudsignal: loaded %u principals at position %lld and the limits of %u "
 				"organizations from %s (principals unconfirmed until the first sync)",
 				HASH_COUNT(cs->principals), (long long)cs->position, HASH_COUNT(cs->orgs), cs->state_file);
+		if(left_out){
+			mosquitto_log_printf(MOSQ_LOG_NOTICE, "cloudsignal: left out %u principals of the state file: it names no "
+					"store (saved before a sync succeeded), so no sync could check them", left_out);
+		}
 		cs->state_dirty = false;
 	}else{
 		char why[CS_LOG_NAME_LEN];

@@ -18,8 +18,8 @@
  * thread calls no mosquitto_* function, no cJSON and never logs: its
  * messages wait in s->log for the TICK (see events.c for why).
  *
- * Applying a reply: "reset" (or a store id other than the one held) drops
- * every principal; "principals" update only held entries (cs_principals__update:
+ * Applying a reply: "reset" (or a store id other than the one held, null
+ * when the service's store is still empty) drops every principal; "principals" update only held entries (cs_principals__update:
  * verifier dropped when credential_version changed, entries a newer command
  * touched are left alone); "removed" drops; tenancy and default_org are
  * kept for the quota of the internal user's publishes (orgs.c). The cursor
@@ -173,6 +173,7 @@ int cs_sync__apply(struct cs_plugin *cs, const char *body, size_t len, bool *mor
 	double v;
 	int64_t position;
 	bool drop_all;
+	const char *store_id;
 
 	*more = false;
 	tree = cJSON_ParseWithLength(body, len);
@@ -180,11 +181,13 @@ int cs_sync__apply(struct cs_plugin *cs, const char *body, size_t len, bool *mor
 		*error = "reply is not a JSON object";
 		goto done;
 	}
+	/* null: the service's store holds no event yet. */
 	store = cJSON_GetObjectItemCaseSensitive(tree, "store");
-	if(!cJSON_IsString(store) || !cs_sync__valid_store(store->valuestring)){
+	if(!cJSON_IsNull(store) && !(cJSON_IsString(store) && cs_sync__valid_store(store->valuestring))){
 		*error = "missing or invalid 'store'";
 		goto done;
 	}
+	store_id = cJSON_IsString(store) ? store->valuestring : "";
 	pos = cJSON_GetObjectItemCaseSensitive(tree, "position");
 	v = cJSON_IsNumber(pos) ? pos->valuedouble : -1;
 	if(!isfinite(v) || v < 0 || v > (double)CS_MAX_POSITION || v != (double)(int64_t)v){
@@ -241,7 +244,7 @@ int cs_sync__apply(struct cs_plugin *cs, const char *body, size_t len, bool *mor
 	}
 
 	/* Apply. */
-	drop_all = cJSON_IsTrue(reset) || (cs->store_id[0] && strcmp(cs->store_id, store->valuestring));
+	drop_all = cJSON_IsTrue(reset) || (cs->store_id[0] && strcmp(cs->store_id, store_id));
 	if(drop_all){
 		if(cs->principals){
 			mosquitto_log_printf(MOSQ_LOG_NOTICE, "cloudsignal: sync reset: dropping %u principals",
@@ -268,8 +271,8 @@ int cs_sync__apply(struct cs_plugin *cs, const char *body, size_t len, bool *mor
 	}else if(def_org){
 		cs->default_org[0] = '\0';
 	}
-	if(strcmp(cs->store_id, store->valuestring) || cs->position != position) cs->state_position_dirty = true;
-	strcpy(cs->store_id, store->valuestring);
+	if(strcmp(cs->store_id, store_id) || cs->position != position) cs->state_position_dirty = true;
+	strcpy(cs->store_id, store_id);
 	cs->position = position;
 	cs_principals__applied(cs, position);
 	retained = cJSON_GetObjectItemCaseSensitive(tree, "retained");

@@ -144,7 +144,7 @@ static void test_set_principal(void)
 static void test_state_file(void)
 {
 	char dir[] = "/tmp/cs_state_XXXXXX";
-	char path[256], tmp[300];
+	char path[256], tmp[300], saved[8192];
 	struct mosquitto c1 = { "org_x/c1", "u@org_x", "10.0.0.1", 5, true };
 	struct stat st;
 	struct cs_principal *p;
@@ -192,6 +192,29 @@ static void test_state_file(void)
 	CHECK(cs_principals__find(g_cs, "u@org_x")->confirmed);
 	CHECK(th_auth(&c1, "p") == MOSQ_ERR_SUCCESS && g_cs->stats.http_calls == 1);
 	th_stop();                                            /* saved at cleanup */
+	f = fopen(path, "r");
+	if(f == NULL) abort();
+	saved[fread(saved, 1, sizeof(saved) - 1, f)] = '\0';
+	fclose(f);
+
+	/* A file that names no store (saved before any sync succeeded): its
+	 * principals are left out, since no sync could check them; the limits stay. */
+	f = fopen(path, "w");
+	if(f == NULL) abort();
+	fputs("{\"version\":1,\"store\":null,\"position\":0,\"limits\":[{\"org_id\":\"org_x\",\"max_connections\":4}],"
+			"\"principals\":[{\"username\":\"u@org_x\",\"credential_version\":\"v1\",\"acl\":[]}]}", f);
+	fclose(f);
+	test_log_all[0] = '\0';
+	start("http://127.0.0.1:1", path);
+	CHECK(g_cs->principals == NULL && cs_orgs__find(g_cs, "org_x") && cs_orgs__find(g_cs, "org_x")->max_connections == 4);
+	CHECK(strstr(test_log_all, "left out 1 principals") != NULL && strstr(test_log_all, "ignoring") == NULL);
+	CHECK(apply("{\"store\":\"s1\",\"position\":9,\"more\":false}", NULL) == 0);
+	CHECK(th_auth(&c1, "p") == MOSQ_ERR_AUTH && g_cs->stats.http_calls == 1);  /* a miss, not the file's verifier */
+	th_stop();
+	f = fopen(path, "w");
+	if(f == NULL) abort();
+	fputs(saved, f);
+	fclose(f);
 
 	/* A file the password changed behind: the sync drops the verifier. */
 	start("http://127.0.0.1:1", path);
@@ -248,6 +271,7 @@ static void test_state_limits(void)
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 
 	start("http://127.0.0.1:1", path);
+	CHECK(apply("{\"store\":\"s1\",\"position\":4}", NULL) == 0);
 	set_u("v1", V_U_P, 5);
 	CHECK(th_control_ok("{\"commands\":[{\"command\":\"set_limits\",\"org_id\":\"org_x\",\"max_connections\":3,"
 			"\"messages_per_minute\":10,\"max_retained_messages\":5,\"max_payload_bytes\":100},"
@@ -384,6 +408,10 @@ static void test_sync_apply(void)
 	set_u("v3", V_U_P, 0);
 	CHECK(apply("{\"store\":\"s2\",\"position\":1}", NULL) == 0);
 	CHECK(g_cs->principals == NULL && !strcmp(g_cs->store_id, "s2") && g_cs->position == 1);
+	/* A service whose store is empty (null) is usable: nothing held survives it. */
+	set_u("v3", V_U_P, 0);
+	CHECK(apply("{\"store\":null,\"position\":0}", NULL) == 0);
+	CHECK(g_cs->principals == NULL && g_cs->store_id[0] == '\0' && g_cs->position == 0);
 
 	/* Request bodies. */
 	{
